@@ -1,0 +1,22 @@
+// Jest runs the TypeScript sources as ESM (see ../shared/TOOLCHAIN.md): ts-jest with useESM,
+// `.js` suffixes of relative imports stripped, and the `#lib` subpath imports mapped to sources.
+const libs = ['domain', 'config', 'persistence', 'smart-client', 'secrets', 'queue', 'registration', 'observability'];
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }],
+  },
+  moduleNameMapper: {
+    ...Object.fromEntries(libs.map((lib) => [`^#${lib}$`, `<rootDir>/libs/${lib}/src/index.ts`])),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * The broker's configuration, read from the environment once at start-up. A wrong or
+ * missing value stops the process with the full list of problems (see `loadConfig`).
+ * Nothing else in the code base reads `process.env`.
+ */
+
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PORT: port(3000),
+    WORKER_HEALTH_PORT: port(3001),
+    PUBLIC_BASE_URL: z.url().optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
+      .default('postgresql://postgres@127.0.0.1:5432/broker'),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+      .default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^\{[A-Za-z0-9_:-]+\}$/, { message: 'must be a Redis Cluster hash tag such as {broker}' })
+      .default('{broker}'),
+    OPERATOR_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }),
+    SECRETS_BACKEND: z.enum(['local', 'aws']).default('local'),
+    LOCAL_SECRETS_KEY: z.string().optional(),
+    SECRETS_NAME_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9/_+=.@-]*$/, { message: 'may contain letters, digits and /_+=.@- only' })
+      .default('smart-broker/'),
+    AWS_REGION: z.string().optional(),
+    SECRETS_MANAGER_ENDPOINT: z.url().optional(),
+    SECRETS_KMS_KEY_ID: z.string().optional(),
+    SECRETS_WRITE_RATE_PER_SECOND: positiveInt(20),
+    OUTBOUND_ALLOWED_HOSTS: commaList,
+    OUTBOUND_TIMEOUT_MS: positiveInt(10_000),
+    OUTBOUND_MAX_RESPONSE_BYTES: positiveInt(1_048_576),
+    DISCOVERY_TTL_SECONDS: positiveInt(3600),
+    WORKER_CONCURRENCY: positiveInt(32),
+    SITE_CONCURRENCY: positiveInt(4),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SECRETS_BACKEND === 'local') {
+      const key = env.LOCAL_SECRETS_KEY ? Buffer.from(env.LOCAL_SECRETS_KEY, 'base64') : undefined;
+      if (!key || key.length !== 32) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LOCAL_SECRETS_KEY'],
+          message: 'must be 32 random bytes in base64 when SECRETS_BACKEND=local (openssl rand -base64 32)',
+        });
+      }
+    }
+    if (env.SECRETS_BACKEND === 'aws' && !env.AWS_REGION) {
+      ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when SECRETS_BACKEND=aws' });
+    }
+  });
+
+type Env = z.output<typeof envSchema>;
+
+export interface BrokerConfig {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  api: { port: number; publicBaseUrl: string };
+  worker: { healthPort: number; concurrency: number; siteConcurrency: number };
+  database: { url: string };
+  redis: { url: string; queuePrefix: string };
+  operatorToken: string;
+  secrets: {
+    backend: Env['SECRETS_BACKEND'];
+    namePrefix: string;
+    /** 32-byte AES key for the local store. */
+    localKey?: Buffer;
+    aws: { region?: string; endpoint?: string; kmsKeyId?: string };
+    writeRatePerSecond: number;
+  };
+  outbound: { allowedHosts: string[]; timeoutMs: number; maxResponseBytes: number };
+  discovery: { ttlSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): BrokerConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    api: { port: env.PORT, publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') },
+    worker: {
+      healthPort: env.WORKER_HEALTH_PORT,
+      concurrency: env.WORKER_CONCURRENCY,
+      siteConcurrency: env.SITE_CONCURRENCY,
+    },
+    database: { url: env.DATABASE_URL },
+    redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
+    operatorToken: env.OPERATOR_TOKEN,
+    secrets: {
+      backend: env.SECRETS_BACKEND,
+      namePrefix: env.SECRETS_NAME_PREFIX,
+      localKey: env.LOCAL_SECRETS_KEY ? Buffer.from(env.LOCAL_SECRETS_KEY, 'base64') : undefined,
+      aws: { region: env.AWS_REGION, endpoint: env.SECRETS_MANAGER_ENDPOINT, kmsKeyId: env.SECRETS_KMS_KEY_ID },
+      writeRatePerSecond: env.SECRETS_WRITE_RATE_PER_SECOND,
+    },
+    outbound: {
+      allowedHosts: env.OUTBOUND_ALLOWED_HOSTS,
+      timeoutMs: env.OUTBOUND_TIMEOUT_MS,
+      maxResponseBytes: env.OUTBOUND_MAX_RESPONSE_BYTES,
+    },
+    discovery: { ttlSeconds: env.DISCOVERY_TTL_SECONDS },
+  };
+}
+
+/** Nest injection token for the loaded `BrokerConfig`. */
+export const BROKER_CONFIG = Symbol('BrokerConfig');

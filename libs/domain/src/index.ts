@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './secret-value.js';
+export * from './validation.js';
+export * from './client-metadata.js';
+export * from './registration-state.js';
+export * from './ports/secret-store.js';

@@ -1,0 +1,2 @@
+export * from './prisma.service.js';
+export { Prisma, type PrismaClient } from './generated/client.js';

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// `npm test`: services up, Prisma client generated, a fresh test database migrated, then
+// unit and end-to-end tests (e2e in band: they share PostgreSQL, Redis and ports).
+import { spawnSync } from 'node:child_process';
+import { ensureServices } from './services.mjs';
+import { migrate, prisma } from './db.mjs';
+
+const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_test';
+
+await ensureServices();
+prisma(['generate'], process.env);
+await migrate(databaseUrl, { recreate: true });
+
+const jest = (args) =>
+  spawnSync(
+    process.execPath,
+    ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', ...args, ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'test' } },
+  ).status;
+
+const status = jest(['--selectProjects', 'unit', 'e2e', '--runInBand']);
+process.exit(status ?? 1);
