@@ -4,3 +4,4 @@ export * from './validation.js';
 export * from './client-metadata.js';
 export * from './registration-state.js';
 export * from './ports/secret-store.js';
+export * from './entities.js';

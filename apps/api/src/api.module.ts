@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { BrokerConfig } from '#config';
+import { httpLoggerOptions } from '#observability';
+import { CoreModule } from '#registration';
+import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { OperatorGuard } from './auth/operator.guard.js';
+import { TenantGuard } from './auth/tenant.guard.js';
+import { HealthController } from './health/health.controller.js';
+import { TenantsController } from './admin/tenants.controller.js';
+import { HealthSystemsController } from './admin/health-systems.controller.js';
+import { AppsController } from './tenant/apps.controller.js';
+
+@Module({})
+export class ApiModule {
+  /** `logDestination` lets tests read what the API logs (to prove no secret reaches a log line). */
+  static forRoot(config: BrokerConfig, logDestination?: DestinationStream): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        CoreModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: logDestination
+            ? [httpLoggerOptions(config.logLevel, 'broker-api'), logDestination]
+            : httpLoggerOptions(config.logLevel, 'broker-api'),
+        }),
+      ],
+      controllers: [HealthController, TenantsController, HealthSystemsController, AppsController],
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, OperatorGuard, TenantGuard],
+    };
+  }
+}

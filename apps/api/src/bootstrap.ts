@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { BrokerConfig } from '#config';
+import { ApiModule } from './api.module.js';
+
+/** Builds the API application (used by main.ts and by the end-to-end tests). */
+export async function createApiApp(
+  config: BrokerConfig,
+  logDestination?: DestinationStream,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, logDestination), {
+    bufferLogs: true,
+    rawBody: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: '256kb', type: ['application/json', 'application/*+json'] });
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('SMART Registration Broker')
+      .setDescription(
+        'Registers SMART on FHIR apps as OAuth clients at many health systems (RFC 7591) and manages them (RFC 7592). ' +
+          'Errors are application/problem+json (RFC 9457).',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN' }, 'operator')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'tenant API key (srb_...)' }, 'tenant')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,115 @@
+import type { ClientMetadata } from './client-metadata.js';
+import type { RegistrationState } from './registration-state.js';
+import type { SecretRef } from './ports/secret-store.js';
+
+/** Plain domain records. Repositories map database rows to these; nothing above persistence sees Prisma types. */
+
+/** A tenant API key acting for its tenant. */
+export type TenantActor = Extract<Actor, { type: 'tenant_key' }>;
+
+export type TenantStatus = 'active' | 'disabled';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+export const API_KEY_SCOPES = [
+  'apps:read',
+  'apps:write',
+  'onboardings:write',
+  'registrations:read',
+  'registrations:write',
+  'credentials:read',
+  'audit:read',
+] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export interface ApiKey {
+  id: string;
+  tenantId: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export type KeyManagement = 'none' | 'managed';
+export type SigningAlg = 'ES384' | 'RS384';
+
+export interface App {
+  id: string;
+  tenantId: string;
+  name: string;
+  clientMetadata: ClientMetadata;
+  keyManagement: KeyManagement;
+  signingAlg: SigningAlg | null;
+  metadataVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface HealthSystem {
+  id: string;
+  name: string;
+  fhirBaseUrl: string;
+  vendor: string | null;
+  /** Where the initial access token is stored, if the site needs one. Never the token. */
+  initialAccessToken: SecretRef | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The last error of a registration, in RFC 7591 terms. */
+export interface RegistrationError {
+  error: string;
+  error_description?: string;
+  httpStatus?: number;
+  retryable: boolean;
+  at: string;
+}
+
+export interface Registration {
+  id: string;
+  tenantId: string;
+  appId: string;
+  healthSystemId: string;
+  onboardingId: string | null;
+  state: RegistrationState;
+  metadataVersion: number;
+  requestedMetadata: ClientMetadata;
+  grantedMetadata: Record<string, unknown> | null;
+  metadataDifferences: unknown[] | null;
+  clientId: string | null;
+  clientIdIssuedAt: Date | null;
+  clientSecretExpiresAt: Date | null;
+  credential: SecretRef | null;
+  managementSupported: boolean | null;
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  lastError: RegistrationError | null;
+  drift: unknown[] | null;
+  lastVerifiedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Who did something, for the audit trail. */
+export type Actor =
+  | { type: 'operator' }
+  | { type: 'tenant_key'; tenantId: string; keyId: string }
+  | { type: 'system'; component: string };
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

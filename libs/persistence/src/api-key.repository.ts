@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError, type ApiKey, type ApiKeyScope, type Page, type PageRequest, type TenantStatus } from '#domain';
+import type { ApiKey as ApiKeyRow } from './generated/client.js';
+import { PrismaService } from './prisma.service.js';
+import { keysetQuery, toPage } from './pagination.js';
+
+function toApiKey(row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    scopes: row.scopes as ApiKeyScope[],
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}
+
+/** What authentication needs: the stored hash and whether key and tenant are usable. */
+export interface ApiKeyCredentialRecord {
+  key: ApiKey;
+  secretHash: string;
+  tenantStatus: TenantStatus;
+}
+
+@Injectable()
+export class ApiKeyRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(
+    tenantId: string,
+    input: { id: string; name: string; scopes: ApiKeyScope[]; secretHash: string },
+  ): Promise<ApiKey> {
+    return toApiKey(await this.prisma.apiKey.create({ data: { ...input, tenantId } }));
+  }
+
+  async list(tenantId: string, page: PageRequest): Promise<Page<ApiKey>> {
+    const query = keysetQuery(page);
+    const rows = await this.prisma.apiKey.findMany({ ...query, where: { ...query.where, tenantId } });
+    return toPage(rows, page, toApiKey);
+  }
+
+  async revoke(tenantId: string, id: string): Promise<ApiKey> {
+    // Revoking twice is fine: the key keeps its first revocation time.
+    await this.prisma.apiKey.updateMany({
+      where: { id, tenantId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    const row = await this.prisma.apiKey.findFirst({ where: { id, tenantId } });
+    if (!row) throw new NotFoundError('api key', id);
+    return toApiKey(row);
+  }
+
+  /** Not tenant-scoped on purpose: the key id is how the caller's tenant is found. */
+  async findForAuthentication(id: string): Promise<ApiKeyCredentialRecord | null> {
+    const row = await this.prisma.apiKey.findUnique({ where: { id }, include: { tenant: true } });
+    if (!row) return null;
+    return { key: toApiKey(row), secretHash: row.secretHash, tenantStatus: row.tenant.status as TenantStatus };
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    await this.prisma.apiKey.update({ where: { id }, data: { lastUsedAt: at } });
+  }
+}

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  NotFoundError,
+  type App,
+  type ClientMetadata,
+  type KeyManagement,
+  type Page,
+  type PageRequest,
+  type SigningAlg,
+} from '#domain';
+import type { App as AppRow } from './generated/client.js';
+import { PrismaService } from './prisma.service.js';
+import { keysetQuery, toPage } from './pagination.js';
+import { asJson } from './json.js';
+
+function toApp(row: AppRow): App {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    clientMetadata: row.clientMetadata as unknown as ClientMetadata,
+    keyManagement: row.keyManagement as KeyManagement,
+    signingAlg: row.signingAlg as SigningAlg | null,
+    metadataVersion: row.metadataVersion,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export interface AppInput {
+  name: string;
+  clientMetadata: ClientMetadata;
+  keyManagement: KeyManagement;
+  signingAlg: SigningAlg | null;
+}
+
+@Injectable()
+export class AppRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(tenantId: string, input: AppInput): Promise<App> {
+    const row = await this.prisma.app.create({
+      data: { id: randomUUID(), tenantId, ...input, clientMetadata: asJson(input.clientMetadata) },
+    });
+    return toApp(row);
+  }
+
+  async list(tenantId: string, page: PageRequest): Promise<Page<App>> {
+    const query = keysetQuery(page);
+    const rows = await this.prisma.app.findMany({ ...query, where: { ...query.where, tenantId, deletedAt: null } });
+    return toPage(rows, page, toApp);
+  }
+
+  async findById(tenantId: string, id: string): Promise<App> {
+    const row = await this.prisma.app.findFirst({ where: { id, tenantId, deletedAt: null } });
+    if (!row) throw new NotFoundError('app', id);
+    return toApp(row);
+  }
+
+  /** Replaces the metadata and bumps `metadataVersion`, so lifecycle jobs see which registrations are behind. */
+  async replace(tenantId: string, id: string, input: AppInput): Promise<App> {
+    const { count } = await this.prisma.app.updateMany({
+      where: { id, tenantId, deletedAt: null },
+      data: { ...input, clientMetadata: asJson(input.clientMetadata), metadataVersion: { increment: 1 } },
+    });
+    if (count === 0) throw new NotFoundError('app', id);
+    return this.findById(tenantId, id);
+  }
+
+  async softDelete(tenantId: string, id: string): Promise<void> {
+    const { count } = await this.prisma.app.updateMany({
+      where: { id, tenantId, deletedAt: null },
+      data: { deletedAt: new Date() },
+    });
+    if (count === 0) throw new NotFoundError('app', id);
+  }
+}

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, type Page, type PageRequest, type Tenant, type TenantStatus } from '#domain';
+import type { Tenant as TenantRow } from './generated/client.js';
+import { PrismaService } from './prisma.service.js';
+import { keysetQuery, toPage } from './pagination.js';
+
+function toTenant(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status as TenantStatus,
+    createdAt: row.createdAt,
+    disabledAt: row.disabledAt,
+  };
+}
+
+@Injectable()
+export class TenantRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(name: string): Promise<Tenant> {
+    return toTenant(await this.prisma.tenant.create({ data: { id: randomUUID(), name } }));
+  }
+
+  async list(page: PageRequest): Promise<Page<Tenant>> {
+    const query = keysetQuery(page);
+    return toPage(await this.prisma.tenant.findMany(query), page, toTenant);
+  }
+
+  async findById(id: string): Promise<Tenant> {
+    const row = await this.prisma.tenant.findUnique({ where: { id } });
+    if (!row) throw new NotFoundError('tenant', id);
+    return toTenant(row);
+  }
+
+  async disable(id: string): Promise<Tenant> {
+    await this.findById(id);
+    const row = await this.prisma.tenant.update({
+      where: { id },
+      data: { status: 'disabled', disabledAt: new Date() },
+    });
+    return toTenant(row);
+  }
+}

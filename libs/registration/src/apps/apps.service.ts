@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { parseOrThrow, type TenantActor, type App, type Page, type PageRequest } from '#domain';
+import { AppRepository, AuditRepository } from '#persistence';
+import { appInputSchema } from './app-input.js';
+
+/** Tenant use cases on apps. Every method is scoped by the caller's tenant. */
+@Injectable()
+export class AppsService {
+  constructor(
+    private readonly apps: AppRepository,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  async create(actor: TenantActor, input: unknown): Promise<App> {
+    const data = parseOrThrow(appInputSchema, input, 'app');
+    const app = await this.apps.create(actor.tenantId, data);
+    await this.audit.record({ actor, tenantId: actor.tenantId, appId: app.id, action: 'app.created', outcome: 'success' });
+    return app;
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<Page<App>> {
+    return this.apps.list(tenantId, page);
+  }
+
+  get(tenantId: string, id: string): Promise<App> {
+    return this.apps.findById(tenantId, id);
+  }
+
+  async replace(actor: TenantActor, id: string, input: unknown): Promise<App> {
+    const data = parseOrThrow(appInputSchema, input, 'app');
+    const app = await this.apps.replace(actor.tenantId, id, data);
+    await this.audit.record({
+      actor,
+      tenantId: actor.tenantId,
+      appId: id,
+      action: 'app.replaced',
+      outcome: 'success',
+      details: { metadataVersion: app.metadataVersion },
+    });
+    return app;
+  }
+
+  async delete(actor: TenantActor, id: string): Promise<void> {
+    await this.apps.softDelete(actor.tenantId, id);
+    await this.audit.record({ actor, tenantId: actor.tenantId, appId: id, action: 'app.deleted', outcome: 'success' });
+  }
+}

@@ -1,0 +1,54 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { BROKER_CONFIG, type BrokerConfig } from '#config';
+import { SECRET_STORE } from '#domain';
+import {
+  ApiKeyRepository,
+  AppRepository,
+  AuditRepository,
+  HealthSystemRepository,
+  PrismaService,
+  TenantRepository,
+} from '#persistence';
+import { REDIS, createRedisConnection } from '#queue';
+import { createSecretStore } from '#secrets';
+import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
+import { TenancyService } from './tenancy/tenancy.service.js';
+import { AppsService } from './apps/apps.service.js';
+import { HealthSystemsService } from './directory/health-systems.service.js';
+
+const repositories = [TenantRepository, ApiKeyRepository, AppRepository, HealthSystemRepository, AuditRepository];
+const useCases = [TenancyService, ApiKeyAuthenticator, AppsService, HealthSystemsService];
+
+/**
+ * Everything the API and the worker share: configuration, database, Redis, secret store,
+ * repositories and use cases. Each app imports `CoreModule.forRoot(config)` once.
+ */
+@Global()
+@Module({})
+export class CoreModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  static forRoot(config: BrokerConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: BROKER_CONFIG, useValue: config },
+        PrismaService,
+        { provide: REDIS, useFactory: () => createRedisConnection(config.redis.url) },
+        {
+          provide: SECRET_STORE,
+          useFactory: (prisma: PrismaService, redis: Redis) => createSecretStore(config, { prisma, redis }),
+          inject: [PrismaService, REDIS],
+        },
+        ...repositories,
+        ...useCases,
+      ],
+      exports: [BROKER_CONFIG, PrismaService, REDIS, SECRET_STORE, ...repositories, ...useCases],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import type { ApiKeyScope } from '#domain';
+import { ApiKeyRepository } from '#persistence';
+import { parseApiKey, secretMatches } from './api-key-token.js';
+
+export interface TenantPrincipal {
+  tenantId: string;
+  keyId: string;
+  scopes: ApiKeyScope[];
+}
+
+/** How often `lastUsedAt` is written: per request would turn every read into a write. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+@Injectable()
+export class ApiKeyAuthenticator {
+  constructor(private readonly apiKeys: ApiKeyRepository) {}
+
+  /** The principal for a presented token, or null for any reason (unknown, wrong secret, revoked, tenant disabled). */
+  async authenticate(token: string): Promise<TenantPrincipal | null> {
+    const parsed = parseApiKey(token);
+    if (!parsed) return null;
+    const record = await this.apiKeys.findForAuthentication(parsed.id);
+    if (!record || !secretMatches(parsed.secret, record.secretHash)) return null;
+    if (record.key.revokedAt || record.tenantStatus !== 'active') return null;
+    const now = new Date();
+    if (!record.key.lastUsedAt || now.getTime() - record.key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+      await this.apiKeys.touch(record.key.id, now);
+    }
+    return { tenantId: record.key.tenantId, keyId: record.key.id, scopes: record.key.scopes };
+  }
+}

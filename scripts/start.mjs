@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// `npm start`: one command from a fresh clone to a running broker with embedded defaults.
+// 1. PostgreSQL and Redis (found, started or installed: scripts/services.mjs)
+// 2. a development env file (.data/dev.env) with a generated operator token and local secrets key
+// 3. Prisma client, TypeScript build, database `broker` migrated
+// 4. sandbox EHR, API and worker as child processes; waits until the API is ready
+// 5. seeds a demo tenant, app and sandbox health systems and onboards them (scripts/demo.mjs)
+// Ctrl-C stops everything. Values from the environment override .data/dev.env.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureServices } from './services.mjs';
+import { migrate, prisma } from './db.mjs';
+
+const log = (message) => console.log(`[start] ${message}`);
+const ENV_FILE = '.data/dev.env';
+
+function developmentEnv() {
+  mkdirSync('.data', { recursive: true });
+  if (!existsSync(ENV_FILE)) {
+    const generated = {
+      OPERATOR_TOKEN: randomBytes(32).toString('base64url'),
+      LOCAL_SECRETS_KEY: randomBytes(32).toString('base64'),
+    };
+    writeFileSync(ENV_FILE, Object.entries(generated).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    log(`generated ${ENV_FILE} (operator token and local secrets key; keep it: the key decrypts stored secrets)`);
+  }
+  const fromFile = Object.fromEntries(
+    readFileSync(ENV_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  const sandboxPort = process.env.SANDBOX_PORT ?? '4000';
+  return {
+    DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/broker',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    SANDBOX_PORT: sandboxPort,
+    // The sandbox runs on plain http on loopback: allowed for development only.
+    OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${sandboxPort},localhost:${sandboxPort}`,
+    ...fromFile,
+    ...process.env,
+  };
+}
+
+async function waitForReady(url, seconds) {
+  for (let i = 0; i < seconds * 2; i++) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+const children = [];
+function run(name, script, env) {
+  const child = spawn(process.execPath, ['--enable-source-maps', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream, out) =>
+    stream.on('data', (chunk) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) out.write(`[${name}] ${line}\n`);
+    });
+  prefix(child.stdout, process.stdout);
+  prefix(child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited (${signal ?? code}); stopping everything`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code = 0) {
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 5000).unref();
+  Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve)))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+await ensureServices();
+const env = developmentEnv();
+log('generating the Prisma client and building');
+prisma(['generate'], env);
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) throw new Error('build failed');
+await migrate(env.DATABASE_URL);
+
+run('sandbox', 'dist/apps/sandbox/src/main.js', env);
+run('api', 'dist/apps/api/src/main.js', env);
+run('worker', 'dist/apps/worker/src/main.js', env);
+
+const apiUrl = `http://localhost:${env.PORT ?? 3000}`;
+if (!(await waitForReady(`${apiUrl}/health/ready`, 60))) {
+  log('the API did not become ready within 60 s');
+  stop(1);
+} else {
+  log(`API ready: ${apiUrl}/health/ready  OpenAPI: ${apiUrl}/docs`);
+  log(`operator token: see ${ENV_FILE} (OPERATOR_TOKEN)`);
+  if (existsSync('scripts/demo.mjs')) {
+    const demo = spawnSync(process.execPath, ['scripts/demo.mjs'], { stdio: 'inherit', env: { ...env, API_URL: apiUrl } });
+    if (demo.status !== 0) log('the demo seed failed (see above); the broker keeps running');
+  }
+  log('running; Ctrl-C stops the API, the worker and the sandbox');
+}
