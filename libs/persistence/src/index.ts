@@ -6,3 +6,5 @@ export * from './app.repository.js';
 export * from './health-system.repository.js';
 export * from './audit.repository.js';
 export { Prisma, type PrismaClient } from './generated/client.js';
+export * from './registration.repository.js';
+export * from './onboarding.repository.js';

@@ -1,1 +1,5 @@
 export * from './redis.js';
+export * from './names.js';
+export * from './retry-policy.js';
+export * from './queue.module.js';
+export * from './registration-jobs.js';

@@ -11,7 +11,7 @@ const pageQuerySchema = z.object({
 /** `?limit=&cursor=` as a validated `PageRequest`. */
 export const PageQuery = createParamDecorator((_data: unknown, context: ExecutionContext): PageRequest => {
   const { limit, cursor } = context.switchToHttp().getRequest<Request>().query;
-  return parseOrThrow(pageQuerySchema, { limit, cursor }, 'pagination', 'query.');
+  return parseOrThrow(pageQuerySchema, { limit, cursor }, 'pagination', 'query');
 });
 
 /** The list envelope every collection endpoint answers with. */

@@ -13,7 +13,7 @@ import {
 } from '#domain';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { AuditRepository, HealthSystemRepository } from '#persistence';
-import { healthSystemSecretNames } from '#secrets';
+import { secretNames } from '#secrets';
 import { createHealthSystemSchema, updateHealthSystemSchema } from './health-system-input.js';
 
 const OPERATOR = { type: 'operator' } as const;
@@ -52,7 +52,7 @@ export class HealthSystemsService {
     await this.healthSystems.findById(id);
     let initialAccessToken: SecretRef | null | undefined;
     if (token === null) {
-      await this.secrets.delete(healthSystemSecretNames.initialAccessToken(id));
+      await this.secrets.delete(secretNames.initialAccessToken(id));
       initialAccessToken = null;
     } else if (token !== undefined) {
       initialAccessToken = await this.storeToken(id, token);
@@ -76,7 +76,7 @@ export class HealthSystemsService {
   }
 
   private storeToken(healthSystemId: string, token: string): Promise<SecretRef> {
-    return this.secrets.put(healthSystemSecretNames.initialAccessToken(healthSystemId), new SecretValue(token), {
+    return this.secrets.put(secretNames.initialAccessToken(healthSystemId), new SecretValue(token), {
       requestToken: randomUUID(),
       tags: { 'broker:kind': 'initial-access-token', 'broker:health-system': healthSystemId },
     });

@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DomainError, ErrorCode, NotFoundError, type ClientMetadata, type Page, type PageRequest } from '#domain';
+import { Prisma, type Onboarding as OnboardingRow } from './generated/client.js';
+import { PrismaService } from './prisma.service.js';
+import { keysetQuery, toPage } from './pagination.js';
+import { asJson } from './json.js';
+
+export interface Onboarding {
+  id: string;
+  tenantId: string;
+  appId: string;
+  total: number;
+  createdAt: Date;
+}
+
+export interface NewOnboarding {
+  tenantId: string;
+  appId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  healthSystemIds: string[];
+  requestedMetadata: ClientMetadata;
+  metadataVersion: number;
+}
+
+export interface OnboardingCreated {
+  onboarding: Onboarding;
+  /** false when the idempotency key matched an earlier, identical request. */
+  created: boolean;
+  /** Registrations of this onboarding still waiting for their first job. */
+  queuedRegistrationIds: string[];
+}
+
+/** Registrations in these states are (re)started by a new onboarding; others are left as they are. */
+const RESTARTABLE_STATES = ['failed', 'deleted'];
+
+const toOnboarding = (row: OnboardingRow): Onboarding => ({
+  id: row.id,
+  tenantId: row.tenantId,
+  appId: row.appId,
+  total: row.total,
+  createdAt: row.createdAt,
+});
+
+@Injectable()
+export class OnboardingRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Creates the onboarding and its registrations (state `queued`) in one transaction. A
+   * repeated idempotency key returns the first onboarding if the request is identical, and
+   * is a conflict otherwise. Sites where the app is already registered or in progress are
+   * not taken over; failed or deleted registrations start again under this onboarding.
+   */
+  async create(input: NewOnboarding): Promise<OnboardingCreated> {
+    const existing = await this.findByIdempotencyKey(input);
+    if (existing) return existing;
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const onboardingId = randomUUID();
+        const current = await tx.registration.findMany({
+          where: { appId: input.appId, healthSystemId: { in: input.healthSystemIds } },
+          select: { id: true, healthSystemId: true, state: true },
+        });
+        const taken = new Set(current.map((row) => row.healthSystemId));
+        const restart = current.filter((row) => RESTARTABLE_STATES.includes(row.state));
+        const fresh = input.healthSystemIds
+          .filter((id) => !taken.has(id))
+          .map((healthSystemId) => ({ id: randomUUID(), healthSystemId }));
+        const total = fresh.length + restart.length;
+
+        await tx.onboarding.create({
+          data: {
+            id: onboardingId,
+            tenantId: input.tenantId,
+            appId: input.appId,
+            idempotencyKey: input.idempotencyKey,
+            requestHash: input.requestHash,
+            total,
+          },
+        });
+        const registrationColumns = {
+          tenantId: input.tenantId,
+          appId: input.appId,
+          onboardingId,
+          state: 'queued',
+          metadataVersion: input.metadataVersion,
+          requestedMetadata: asJson(input.requestedMetadata),
+        };
+        await tx.registration.createMany({
+          data: fresh.map(({ id, healthSystemId }) => ({ ...registrationColumns, id, healthSystemId })),
+        });
+        if (restart.length) {
+          await tx.registration.updateMany({
+            where: { id: { in: restart.map((row) => row.id) } },
+            data: { ...registrationColumns, attemptCount: 0, lastError: Prisma.DbNull, nextAttemptAt: null },
+          });
+        }
+        await tx.registrationTransition.createMany({
+          data: [
+            ...fresh.map(({ id }) => ({ id: randomUUID(), registrationId: id, toState: 'queued', reason: 'onboarding' })),
+            ...restart.map((row) => ({
+              id: randomUUID(),
+              registrationId: row.id,
+              fromState: row.state,
+              toState: 'queued',
+              reason: 'onboarding',
+            })),
+          ],
+        });
+        const onboarding = await tx.onboarding.findUniqueOrThrow({ where: { id: onboardingId } });
+        return {
+          onboarding: toOnboarding(onboarding),
+          created: true,
+          queuedRegistrationIds: [...fresh.map((row) => row.id), ...restart.map((row) => row.id)],
+        };
+      });
+    } catch (error) {
+      // Two identical requests raced: the loser answers like a replay.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        const winner = await this.findByIdempotencyKey(input);
+        if (winner) return winner;
+      }
+      throw error;
+    }
+  }
+
+  async findById(tenantId: string, id: string): Promise<Onboarding> {
+    const row = await this.prisma.onboarding.findFirst({ where: { id, tenantId } });
+    if (!row) throw new NotFoundError('onboarding', id);
+    return toOnboarding(row);
+  }
+
+  async list(tenantId: string, page: PageRequest, appId?: string): Promise<Page<Onboarding>> {
+    const query = keysetQuery(page);
+    const rows = await this.prisma.onboarding.findMany({
+      ...query,
+      where: { ...query.where, tenantId, ...(appId ? { appId } : {}) },
+    });
+    return toPage(rows, page, toOnboarding);
+  }
+
+  private async findByIdempotencyKey(input: NewOnboarding): Promise<OnboardingCreated | null> {
+    const row = await this.prisma.onboarding.findUnique({
+      where: { tenantId_idempotencyKey: { tenantId: input.tenantId, idempotencyKey: input.idempotencyKey } },
+    });
+    if (!row) return null;
+    if (row.requestHash !== input.requestHash) {
+      throw new DomainError(
+        ErrorCode.IdempotencyKeyReused,
+        'this Idempotency-Key was used with a different request; use a new key for a new request',
+      );
+    }
+    const queued = await this.prisma.registration.findMany({
+      where: { onboardingId: row.id, tenantId: input.tenantId, state: 'queued' },
+      select: { id: true },
+    });
+    return { onboarding: toOnboarding(row), created: false, queuedRegistrationIds: queued.map((r) => r.id) };
+  }
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  NotFoundError,
+  assertTransition,
+  type ClientMetadata,
+  type Page,
+  type PageRequest,
+  type Registration,
+  type RegistrationError,
+  type RegistrationState,
+} from '#domain';
+import type { Prisma, Registration as RegistrationRow } from './generated/client.js';
+import { PrismaService } from './prisma.service.js';
+import { keysetQuery, toPage } from './pagination.js';
+import { asJson } from './json.js';
+
+export function toRegistration(row: RegistrationRow): Registration {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    appId: row.appId,
+    healthSystemId: row.healthSystemId,
+    onboardingId: row.onboardingId,
+    state: row.state as RegistrationState,
+    metadataVersion: row.metadataVersion,
+    requestedMetadata: row.requestedMetadata as unknown as ClientMetadata,
+    grantedMetadata: row.grantedMetadata as Record<string, unknown> | null,
+    metadataDifferences: row.metadataDifferences as unknown[] | null,
+    clientId: row.clientId,
+    clientIdIssuedAt: row.clientIdIssuedAt,
+    clientSecretExpiresAt: row.clientSecretExpiresAt,
+    credential:
+      row.credentialSecret && row.credentialVersion
+        ? { name: row.credentialSecret, versionId: row.credentialVersion }
+        : null,
+    managementSupported: row.managementSupported,
+    attemptCount: row.attemptCount,
+    nextAttemptAt: row.nextAttemptAt,
+    lastError: row.lastError as RegistrationError | null,
+    drift: row.drift as unknown[] | null,
+    lastVerifiedAt: row.lastVerifiedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export interface RegistrationFilter {
+  appId?: string;
+  healthSystemId?: string;
+  state?: RegistrationState;
+  onboardingId?: string;
+}
+
+export interface StateChange {
+  from: RegistrationState;
+  to: RegistrationState;
+  reason?: string;
+  /** Columns written together with the state, in the same statement. */
+  set?: Prisma.RegistrationUncheckedUpdateManyInput;
+}
+
+export interface Transition {
+  fromState: string | null;
+  toState: string;
+  reason: string | null;
+  at: Date;
+}
+
+type Tx = Prisma.TransactionClient;
+
+@Injectable()
+export class RegistrationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async findById(tenantId: string, id: string): Promise<Registration> {
+    const row = await this.prisma.registration.findFirst({ where: { id, tenantId } });
+    if (!row) throw new NotFoundError('registration', id);
+    return toRegistration(row);
+  }
+
+  async list(tenantId: string, filter: RegistrationFilter, page: PageRequest): Promise<Page<Registration>> {
+    const query = keysetQuery(page);
+    const rows = await this.prisma.registration.findMany({ ...query, where: { ...query.where, ...filter, tenantId } });
+    return toPage(rows, page, toRegistration);
+  }
+
+  async countByState(tenantId: string, onboardingId: string): Promise<Partial<Record<RegistrationState, number>>> {
+    const groups = await this.prisma.registration.groupBy({
+      by: ['state'],
+      where: { tenantId, onboardingId },
+      _count: { _all: true },
+    });
+    return Object.fromEntries(groups.map((group) => [group.state, group._count._all]));
+  }
+
+  async history(tenantId: string, id: string): Promise<Transition[]> {
+    await this.findById(tenantId, id);
+    return this.prisma.registrationTransition.findMany({
+      where: { registrationId: id },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+      select: { fromState: true, toState: true, reason: true, at: true },
+    });
+  }
+
+  /**
+   * Moves a registration from `change.from` to `change.to` if (and only if) it is still in
+   * `from`: a compare-and-set, so two workers racing on one registration cannot both win.
+   * Returns false when the row was elsewhere. Illegal transitions throw (a bug, not a race).
+   */
+  async transition(tenantId: string, id: string, change: StateChange, tx: Tx = this.prisma): Promise<boolean> {
+    assertTransition(change.from, change.to);
+    const { count } = await tx.registration.updateMany({
+      where: { id, tenantId, state: change.from },
+      data: { ...change.set, state: change.to },
+    });
+    if (count === 1) {
+      await tx.registrationTransition.create({
+        data: { id: randomUUID(), registrationId: id, fromState: change.from, toState: change.to, reason: change.reason },
+      });
+    }
+    return count === 1;
+  }
+
+  /** Records the last error without changing state (e.g. while a retry is scheduled). */
+  async recordError(tenantId: string, id: string, error: RegistrationError, tx: Tx = this.prisma): Promise<void> {
+    await tx.registration.updateMany({ where: { id, tenantId }, data: { lastError: asJson(error) } });
+  }
+}

@@ -1,0 +1,33 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { BrokerConfig } from '#config';
+import { QueueName } from './names.js';
+import { DEFAULT_JOB_OPTIONS } from './retry-policy.js';
+import { createRedisConnection } from './redis.js';
+import { RegistrationJobs } from './registration-jobs.js';
+
+/**
+ * Queues for producers (API and worker). The key prefix is a Redis Cluster hash tag
+ * (`{broker}` by default) so every key of a queue lands in one slot: the same deployment
+ * works on a single Redis, a managed Redis or a cluster.
+ */
+@Module({})
+export class QueueModule {
+  static forRoot(config: BrokerConfig): DynamicModule {
+    const queues = Object.values(QueueName).map((name) => BullModule.registerQueue({ name }));
+    return {
+      module: QueueModule,
+      global: true,
+      imports: [
+        BullModule.forRoot({
+          connection: createRedisConnection(config.redis.url),
+          prefix: config.redis.queuePrefix,
+          defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        }),
+        ...queues,
+      ],
+      providers: [RegistrationJobs],
+      exports: [RegistrationJobs, ...queues],
+    };
+  }
+}

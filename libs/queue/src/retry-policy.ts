@@ -1,0 +1,33 @@
+import type { BackoffStrategy, DefaultJobOptions } from 'bullmq';
+
+/**
+ * Retries: exponential backoff with full jitter (so a thousand jobs failing together do not
+ * return together), never sooner than a server's Retry-After. BullMQ calls the worker's
+ * `backoffStrategy` for jobs whose backoff type is `RETRY_POLICY_TYPE`.
+ */
+export const RETRY_POLICY_TYPE = 'broker';
+export const MAX_ATTEMPTS = 8;
+const BASE_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 10 * 60_000;
+
+/** An error that knows when the remote side wants us back (HTTP Retry-After). */
+export interface RetryAfterHint {
+  retryAfterMs?: number;
+}
+
+export function backoffDelayMs(attemptsMade: number, retryAfterMs = 0, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attemptsMade - 1));
+  const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return Math.max(jittered, retryAfterMs);
+}
+
+export const brokerBackoffStrategy: BackoffStrategy = (attemptsMade, _type, error) =>
+  backoffDelayMs(attemptsMade, (error as (Error & RetryAfterHint) | undefined)?.retryAfterMs);
+
+export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: MAX_ATTEMPTS,
+  backoff: { type: RETRY_POLICY_TYPE },
+  // Completed jobs are not the record (PostgreSQL is); keep a little for Bull Board.
+  removeOnComplete: { age: 3600, count: 5000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};

@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import type { SecretStore } from '#domain';
+import type { BrokerConfig } from '#config';
+import type { PrismaClient } from '#persistence';
+import { AwsSecretStore, createSecretsManagerClient } from './aws/aws-secret-store.js';
+import { LocalSecretStore } from './local/local-secret-store.js';
+import { RateLimitedSecretStore } from './rate-limit/rate-limited-secret-store.js';
+import { RedisWriteRateLimiter, secretWriteRateKeyPrefix } from './rate-limit/redis-write-rate-limiter.js';
+import { TokenBucketWriteRateLimiter, type WriteRateLimiter } from './rate-limit/write-rate-limiter.js';
+
+export interface SecretStoreDeps {
+  prisma: PrismaClient;
+  /** Shared by the fleet for the write rate limit; without it each process limits only itself. */
+  redis?: Redis;
+}
+
+/** The configured backend behind the write rate limiter (`secrets.writeRatePerSecond`). */
+export function createSecretStore(config: BrokerConfig, deps: SecretStoreDeps): SecretStore {
+  return new RateLimitedSecretStore(createBackend(config, deps), createWriteRateLimiter(config, deps.redis));
+}
+
+export function createWriteRateLimiter(config: BrokerConfig, redis?: Redis): WriteRateLimiter {
+  const writesPerSecond = config.secrets.writeRatePerSecond;
+  return redis
+    ? new RedisWriteRateLimiter(redis, {
+        keyPrefix: secretWriteRateKeyPrefix(config.redis.queuePrefix),
+        writesPerSecond,
+      })
+    : new TokenBucketWriteRateLimiter(writesPerSecond);
+}
+
+function createBackend(config: BrokerConfig, deps: SecretStoreDeps): SecretStore {
+  const { secrets } = config;
+  switch (secrets.backend) {
+    case 'local':
+      if (!secrets.localKey) throw new Error('secrets.localKey is required for the local secret store');
+      return new LocalSecretStore(deps.prisma, secrets.localKey);
+    case 'aws':
+      return new AwsSecretStore({
+        client: createSecretsManagerClient(secrets.aws),
+        namePrefix: secrets.namePrefix,
+        kmsKeyId: secrets.aws.kmsKeyId,
+      });
+  }
+}

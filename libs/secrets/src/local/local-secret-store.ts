@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DomainError,
+  NotFoundError,
+  SecretValue,
+  type PutSecretOptions,
+  type SecretRef,
+  type SecretStage,
+  type SecretStore,
+  type StoredSecret,
+} from '#domain';
+import type { Prisma, PrismaClient } from '#persistence';
+import { SecretDecryptionError, SecretRequestTokenReusedError, SecretStoreUnavailableError } from '../errors.js';
+import { assertValidRequestToken, assertValidSecretName, assertValidSecretValue } from '../secret-input.js';
+import { assertAesKey, open, seal, type SealedSecret } from './aes-gcm.js';
+import { changedVersions, moveStage, type StageLabels } from './stage-labels.js';
+
+type Operation = 'put' | 'get' | 'promote' | 'delete';
+type VersionRow = { versionId: string; ciphertext: Uint8Array; iv: Uint8Array; authTag: Uint8Array; stages: string[] };
+
+/**
+ * First half of the two-key advisory lock taken per secret name, so these locks cannot collide
+ * with advisory locks other parts of the broker take on the same database ("sm" in ASCII).
+ */
+const ADVISORY_LOCK_NAMESPACE = 0x736d;
+/** Writers of one secret queue behind each other on the advisory lock; give them room. */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+
+/**
+ * The embedded secret store: one `SecretVersion` row per version, the value sealed with
+ * AES-256-GCM (see aes-gcm.ts), stage labels as in Secrets Manager. Every write of a secret runs
+ * in one transaction holding a per-name advisory lock (taken even before the first row exists,
+ * which row locks could not cover), so concurrent writers never leave two `AWSCURRENT` labels.
+ * Deleting removes the rows: a deleted credential is gone, not hidden.
+ */
+export class LocalSecretStore implements SecretStore {
+  readonly backend = 'local' as const;
+  readonly #prisma: PrismaClient;
+  readonly #key: Buffer;
+
+  constructor(prisma: PrismaClient, key: Buffer) {
+    assertAesKey(key);
+    this.#prisma = prisma;
+    this.#key = Buffer.from(key);
+  }
+
+  async put(name: string, value: SecretValue, options: PutSecretOptions): Promise<SecretRef> {
+    assertValidSecretName(name);
+    assertValidRequestToken(options.requestToken);
+    assertValidSecretValue(value);
+    const stage = options.stage ?? 'AWSCURRENT';
+    return this.#run('put', name, () =>
+      this.#prisma.$transaction(async (tx) => {
+        await lockSecret(tx, name);
+        const replay = await tx.secretVersion.findUnique({
+          where: { secretName_requestToken: { secretName: name, requestToken: options.requestToken } },
+        });
+        if (replay) {
+          // Secrets Manager semantics of ClientRequestToken: same value = no-op, other value = error.
+          if (!this.#decrypt(name, replay).equals(value)) throw new SecretRequestTokenReusedError(name);
+          return { name, versionId: replay.versionId };
+        }
+        const versionId = randomUUID();
+        const before = await loadLabels(tx, name);
+        const after = moveStage(new Map([...before, [versionId, []]]), versionId, stage);
+        await updateLabels(tx, name, before, after, versionId);
+        await tx.secretVersion.create({
+          data: {
+            secretName: name,
+            versionId,
+            ...toColumns(seal(this.#key, value.reveal(), name, versionId)),
+            stages: [...(after.get(versionId) ?? [])],
+            requestToken: options.requestToken,
+          },
+        });
+        return { name, versionId };
+      }, TRANSACTION_OPTIONS),
+    );
+  }
+
+  async get(name: string, selector: { versionId?: string; stage?: SecretStage } = {}): Promise<StoredSecret | null> {
+    assertValidSecretName(name);
+    return this.#run('get', name, async () => {
+      const row = selector.versionId
+        ? await this.#prisma.secretVersion.findUnique({
+            where: { secretName_versionId: { secretName: name, versionId: selector.versionId } },
+          })
+        : await this.#prisma.secretVersion.findFirst({
+            where: { secretName: name, stages: { has: selector.stage ?? 'AWSCURRENT' } },
+          });
+      // Both given: the version must hold that stage, as GetSecretValue requires.
+      if (!row || (selector.versionId && selector.stage && !row.stages.includes(selector.stage))) return null;
+      return { value: this.#decrypt(name, row), versionId: row.versionId, stages: row.stages as SecretStage[] };
+    });
+  }
+
+  async promote(name: string, versionId: string): Promise<void> {
+    assertValidSecretName(name);
+    await this.#run('promote', name, () =>
+      this.#prisma.$transaction(async (tx) => {
+        await lockSecret(tx, name);
+        const before = await loadLabels(tx, name);
+        if (!before.has(versionId)) throw new NotFoundError('secret version', `${name}@${versionId}`);
+        await updateLabels(tx, name, before, moveStage(before, versionId, 'AWSCURRENT'));
+      }, TRANSACTION_OPTIONS),
+    );
+  }
+
+  async delete(name: string): Promise<void> {
+    assertValidSecretName(name);
+    await this.#run('delete', name, () => this.#prisma.secretVersion.deleteMany({ where: { secretName: name } }));
+  }
+
+  #decrypt(name: string, row: VersionRow): SecretValue {
+    const sealed = {
+      ciphertext: Buffer.from(row.ciphertext),
+      iv: Buffer.from(row.iv),
+      authTag: Buffer.from(row.authTag),
+    };
+    const plaintext = open(this.#key, sealed, name, row.versionId);
+    if (plaintext === null) throw new SecretDecryptionError(name, row.versionId);
+    return new SecretValue(plaintext);
+  }
+
+  /** Domain errors pass through; database failures become a retryable error naming only their code. */
+  async #run<T>(operation: Operation, name: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      throw new SecretStoreUnavailableError({
+        backend: 'local',
+        operation,
+        secretName: name,
+        retryable: true,
+        reason: errorCode(error),
+      });
+    }
+  }
+}
+
+async function lockSecret(tx: Prisma.TransactionClient, name: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}::int4, hashtext(${name}))`;
+}
+
+async function loadLabels(tx: Prisma.TransactionClient, name: string): Promise<StageLabels> {
+  const rows = await tx.secretVersion.findMany({
+    where: { secretName: name },
+    select: { versionId: true, stages: true },
+  });
+  return new Map(rows.map((row) => [row.versionId, row.stages as SecretStage[]]));
+}
+
+/** Writes the labels that changed, except for `skip` (a version not inserted yet). */
+async function updateLabels(
+  tx: Prisma.TransactionClient,
+  name: string,
+  before: StageLabels,
+  after: StageLabels,
+  skip?: string,
+): Promise<void> {
+  for (const versionId of changedVersions(before, after)) {
+    if (versionId === skip) continue;
+    await tx.secretVersion.update({
+      where: { secretName_versionId: { secretName: name, versionId } },
+      data: { stages: [...(after.get(versionId) ?? [])] },
+    });
+  }
+}
+
+/** Prisma's `Bytes` is a `Uint8Array` over a plain ArrayBuffer; Node's Buffers may sit on a shared pool. */
+function toColumns(sealed: SealedSecret): {
+  ciphertext: Uint8Array<ArrayBuffer>;
+  iv: Uint8Array<ArrayBuffer>;
+  authTag: Uint8Array<ArrayBuffer>;
+} {
+  return {
+    ciphertext: new Uint8Array(sealed.ciphertext),
+    iv: new Uint8Array(sealed.iv),
+    authTag: new Uint8Array(sealed.authTag),
+  };
+}
+
+function errorCode(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof name === 'string') return name;
+  }
+  return 'unknown error';
+}

@@ -1,0 +1,34 @@
+/**
+ * The one place that decides where each credential lives. Names are relative: the AWS store adds
+ * `SECRETS_NAME_PREFIX`. Every id becomes exactly one path segment, so an id cannot reach into
+ * another tenant's part of the tree (no `/`, no `.` or `..` segments).
+ */
+const SEGMENT = /^[A-Za-z0-9_+=@-][A-Za-z0-9_+=.@-]*$/;
+
+function segment(label: string, id: string): string {
+  if (typeof id !== 'string' || !SEGMENT.test(id) || id.length > 128) {
+    throw new Error(
+      `${label} cannot be used in a secret name: use up to 128 of A-Z a-z 0-9 _+=.@- (not starting with ".")`,
+    );
+  }
+  return id;
+}
+
+export const secretNames = {
+  /** The credentials of one registration: client_id, client_secret, registration access token and URI. */
+  registrationClient(tenantId: string, appId: string, healthSystemId: string): string {
+    return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/health-systems/${segment('healthSystemId', healthSystemId)}/client`;
+  },
+  /** The initial access token an operator stored for a health system's registration endpoint (RFC 7591 §3). */
+  initialAccessToken(healthSystemId: string): string {
+    return `health-systems/${segment('healthSystemId', healthSystemId)}/initial-access-token`;
+  },
+  /** A private signing key (JWK) the broker generated for an app's `private_key_jwt`. */
+  appSigningKey(tenantId: string, appId: string, kid: string): string {
+    return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/keys/${segment('kid', kid)}`;
+  },
+  /** The Standard Webhooks signing secret (`whsec_...`) of one admin webhook endpoint. */
+  webhookSigningSecret(healthSystemId: string, endpointId: string): string {
+    return `health-systems/${segment('healthSystemId', healthSystemId)}/webhooks/${segment('endpointId', endpointId)}/signing-secret`;
+  },
+} as const;

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  InvalidParameterException,
+  InvalidRequestException,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  RestoreSecretCommand,
+  UpdateSecretVersionStageCommand,
+  type CreateSecretCommandInput,
+  type SecretsManagerClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+  type DeleteSecretCommandInput,
+  type DescribeSecretCommandInput,
+  type GetSecretValueCommandInput,
+  type PutSecretValueCommandInput,
+  type RestoreSecretCommandInput,
+  type UpdateSecretVersionStageCommandInput,
+} from '@aws-sdk/client-secrets-manager';
+import type { AwsStub } from 'aws-sdk-client-mock';
+
+/**
+ * An in-memory Secrets Manager for tests, wired behind aws-sdk-client-mock. It models what the
+ * stores rely on, as the API reference describes it: versions with staging labels (AWSCURRENT
+ * moving makes the old one AWSPREVIOUS), ClientRequestToken idempotency, deletion with a recovery
+ * window (reads and creates then fail with InvalidRequestException), and the error names.
+ * `failNext` injects service errors in front of an operation.
+ */
+type Operation =
+  | 'CreateSecret'
+  | 'PutSecretValue'
+  | 'GetSecretValue'
+  | 'DescribeSecret'
+  | 'UpdateSecretVersionStage'
+  | 'DeleteSecret'
+  | 'RestoreSecret';
+
+interface FakeVersion {
+  value: string;
+  stages: string[];
+}
+
+interface FakeSecret {
+  name: string;
+  arn: string;
+  kmsKeyId?: string;
+  tags: { Key?: string; Value?: string }[];
+  versions: Map<string, FakeVersion>;
+  scheduledForDeletion: boolean;
+}
+
+const META = { $metadata: { httpStatusCode: 400 } };
+const MARKED_FOR_DELETION = "You can't perform this operation on the secret because it was marked for deletion.";
+
+export class FakeSecretsManager {
+  readonly secrets = new Map<string, FakeSecret>();
+  readonly #faults = new Map<Operation, unknown[]>();
+
+  /** Routes every command of `mock` (from `mockClient(SecretsManagerClient)`) to this fake. */
+  install(mock: AwsStub<ServiceInputTypes, ServiceOutputTypes, SecretsManagerClientResolvedConfig>): void {
+    const route =
+      <I>(operation: Operation, handler: (input: I) => object) =>
+      async (input: I) => {
+        const fault = this.#faults.get(operation)?.shift();
+        if (fault) throw fault;
+        return handler(input);
+      };
+    mock.on(CreateSecretCommand).callsFake(route('CreateSecret', (i: CreateSecretCommandInput) => this.#create(i)));
+    mock.on(PutSecretValueCommand).callsFake(route('PutSecretValue', (i: PutSecretValueCommandInput) => this.#put(i)));
+    mock.on(GetSecretValueCommand).callsFake(route('GetSecretValue', (i: GetSecretValueCommandInput) => this.#get(i)));
+    mock
+      .on(DescribeSecretCommand)
+      .callsFake(route('DescribeSecret', (i: DescribeSecretCommandInput) => this.#describe(i)));
+    mock
+      .on(UpdateSecretVersionStageCommand)
+      .callsFake(route('UpdateSecretVersionStage', (i: UpdateSecretVersionStageCommandInput) => this.#moveStage(i)));
+    mock.on(DeleteSecretCommand).callsFake(route('DeleteSecret', (i: DeleteSecretCommandInput) => this.#delete(i)));
+    mock.on(RestoreSecretCommand).callsFake(route('RestoreSecret', (i: RestoreSecretCommandInput) => this.#restore(i)));
+  }
+
+  /** The next `errors.length` calls of `operation` fail with these errors, in order. */
+  failNext(operation: Operation, ...errors: unknown[]): void {
+    this.#faults.set(operation, [...(this.#faults.get(operation) ?? []), ...errors]);
+  }
+
+  #create(input: CreateSecretCommandInput): object {
+    const name = input.Name!;
+    const existing = this.secrets.get(name);
+    if (existing?.scheduledForDeletion) {
+      throw new InvalidRequestException({
+        ...META,
+        message: "You can't create this secret because a secret with this name is already scheduled for deletion.",
+      });
+    }
+    if (existing) {
+      const replay = input.ClientRequestToken ? existing.versions.get(input.ClientRequestToken) : undefined;
+      if (replay && replay.value === input.SecretString) return this.#ref(existing, input.ClientRequestToken);
+      throw new ResourceExistsException({
+        ...META,
+        message: `The operation failed because the secret ${name} already exists.`,
+      });
+    }
+    const secret: FakeSecret = {
+      name,
+      arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`,
+      kmsKeyId: input.KmsKeyId,
+      tags: input.Tags ?? [],
+      versions: new Map(),
+      scheduledForDeletion: false,
+    };
+    this.secrets.set(name, secret);
+    if (input.SecretString === undefined) return this.#ref(secret);
+    const versionId = input.ClientRequestToken ?? randomUUID();
+    secret.versions.set(versionId, { value: input.SecretString, stages: ['AWSCURRENT'] });
+    return this.#ref(secret, versionId);
+  }
+
+  #put(input: PutSecretValueCommandInput): object {
+    const secret = this.#live(input.SecretId!);
+    const versionId = input.ClientRequestToken ?? randomUUID();
+    const existing = secret.versions.get(versionId);
+    if (existing) {
+      if (existing.value === input.SecretString)
+        return { ...this.#ref(secret, versionId), VersionStages: existing.stages };
+      throw new ResourceExistsException({ ...META, message: 'A resource with the ID you requested already exists.' });
+    }
+    secret.versions.set(versionId, { value: input.SecretString!, stages: [] });
+    for (const stage of input.VersionStages ?? ['AWSCURRENT']) this.#attach(secret, stage, versionId);
+    return { ...this.#ref(secret, versionId), VersionStages: secret.versions.get(versionId)!.stages };
+  }
+
+  #get(input: GetSecretValueCommandInput): object {
+    const secret = this.#live(input.SecretId!);
+    const versionId = input.VersionId ?? this.#holder(secret, input.VersionStage ?? 'AWSCURRENT');
+    const version = versionId ? secret.versions.get(versionId) : undefined;
+    if (!versionId || !version || (input.VersionStage && !version.stages.includes(input.VersionStage))) {
+      throw new ResourceNotFoundException({
+        ...META,
+        message: "Secrets Manager can't find the specified secret value.",
+      });
+    }
+    return { ...this.#ref(secret, versionId), SecretString: version.value, VersionStages: [...version.stages] };
+  }
+
+  #describe(input: DescribeSecretCommandInput): object {
+    const secret = this.#existing(input.SecretId!);
+    // Like the service, only versions that hold a label are listed (the others are deprecated).
+    const labelled = [...secret.versions].filter(([, version]) => version.stages.length > 0);
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      KmsKeyId: secret.kmsKeyId,
+      Tags: secret.tags,
+      VersionIdsToStages: Object.fromEntries(labelled.map(([id, version]) => [id, [...version.stages]])),
+      ...(secret.scheduledForDeletion ? { DeletedDate: new Date() } : {}),
+    };
+  }
+
+  #moveStage(input: UpdateSecretVersionStageCommandInput): object {
+    const secret = this.#live(input.SecretId!);
+    const stage = input.VersionStage!;
+    const holder = this.#holder(secret, stage);
+    if (input.MoveToVersionId && !secret.versions.has(input.MoveToVersionId)) {
+      throw new ResourceNotFoundException({
+        ...META,
+        message: "Secrets Manager can't find the specified secret version.",
+      });
+    }
+    if (holder && holder !== input.MoveToVersionId && holder !== input.RemoveFromVersionId) {
+      throw new InvalidParameterException({
+        ...META,
+        message: `The staging label ${stage} is currently attached to version ${holder}; specify it in RemoveFromVersionId.`,
+      });
+    }
+    if (input.RemoveFromVersionId) {
+      const version = secret.versions.get(input.RemoveFromVersionId);
+      if (!version?.stages.includes(stage)) {
+        throw new InvalidParameterException({ ...META, message: `Version does not hold the staging label ${stage}.` });
+      }
+      version.stages = version.stages.filter((label) => label !== stage);
+    }
+    if (input.MoveToVersionId) {
+      secret.versions.get(input.MoveToVersionId)!.stages.push(stage);
+      if (stage === 'AWSCURRENT' && holder && holder !== input.MoveToVersionId)
+        this.#attach(secret, 'AWSPREVIOUS', holder);
+    }
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  #delete(input: DeleteSecretCommandInput): object {
+    const secret = this.#existing(input.SecretId!);
+    if (secret.scheduledForDeletion) throw new InvalidRequestException({ ...META, message: MARKED_FOR_DELETION });
+    if (input.ForceDeleteWithoutRecovery) this.secrets.delete(secret.name);
+    else secret.scheduledForDeletion = true;
+    return { ARN: secret.arn, Name: secret.name, DeletionDate: new Date() };
+  }
+
+  #restore(input: RestoreSecretCommandInput): object {
+    const secret = this.#existing(input.SecretId!);
+    secret.scheduledForDeletion = false;
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /** Puts `stage` on `versionId`, taking it from its holder; moving AWSCURRENT leaves AWSPREVIOUS behind. */
+  #attach(secret: FakeSecret, stage: string, versionId: string): void {
+    const holder = this.#holder(secret, stage);
+    if (holder === versionId) return;
+    if (holder) {
+      const old = secret.versions.get(holder)!;
+      old.stages = old.stages.filter((label) => label !== stage);
+    }
+    secret.versions.get(versionId)!.stages.push(stage);
+    if (stage === 'AWSCURRENT' && holder) this.#attach(secret, 'AWSPREVIOUS', holder);
+  }
+
+  #holder(secret: FakeSecret, stage: string): string | undefined {
+    return [...secret.versions].find(([, version]) => version.stages.includes(stage))?.[0];
+  }
+
+  #existing(secretId: string): FakeSecret {
+    const secret = this.secrets.get(secretId);
+    if (!secret)
+      throw new ResourceNotFoundException({ ...META, message: "Secrets Manager can't find the specified secret." });
+    return secret;
+  }
+
+  #live(secretId: string): FakeSecret {
+    const secret = this.#existing(secretId);
+    if (secret.scheduledForDeletion) throw new InvalidRequestException({ ...META, message: MARKED_FOR_DELETION });
+    return secret;
+  }
+
+  #ref(secret: FakeSecret, versionId?: string): object {
+    return { ARN: secret.arn, Name: secret.name, ...(versionId ? { VersionId: versionId } : {}) };
+  }
+}
