@@ -12,6 +12,9 @@ import { HealthController } from './health/health.controller.js';
 import { TenantsController } from './admin/tenants.controller.js';
 import { HealthSystemsController } from './admin/health-systems.controller.js';
 import { AppsController } from './tenant/apps.controller.js';
+import { OnboardingsController } from './tenant/onboardings.controller.js';
+import { RegistrationsController } from './tenant/registrations.controller.js';
+import { OperatorAuditController, TenantAuditController } from './tenant/audit.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -27,7 +30,16 @@ export class ApiModule {
             : httpLoggerOptions(config.logLevel, 'broker-api'),
         }),
       ],
-      controllers: [HealthController, TenantsController, HealthSystemsController, AppsController],
+      controllers: [
+        HealthController,
+        TenantsController,
+        HealthSystemsController,
+        OperatorAuditController,
+        AppsController,
+        OnboardingsController,
+        RegistrationsController,
+        TenantAuditController,
+      ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, OperatorGuard, TenantGuard],
     };
   }

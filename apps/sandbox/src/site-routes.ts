@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { capabilityStatement } from './capability-statement.js';
 import { HttpError, sendJson } from './http-io.js';
+
+/** Discovery documents may be cached for five minutes, as production EHRs commonly allow. */
+const DISCOVERY_CACHING = { 'cache-control': 'max-age=300' };
 import type { Site } from './site.js';
 import { smartConfiguration } from './smart-configuration.js';
 
@@ -26,10 +29,10 @@ export async function handleSiteRequest(
 
   if (isGet && path === '/fhir/metadata') {
     const description = `Sandbox site ${site.name} (${site.behaviour.profile})`;
-    return sendJson(res, 200, capabilityStatement(site.urls, description, site.createdAt), {}, 'application/fhir+json');
+    return sendJson(res, 200, capabilityStatement(site.urls, description, site.createdAt), DISCOVERY_CACHING, 'application/fhir+json');
   }
   if (isGet && path === '/fhir/.well-known/smart-configuration' && site.behaviour.wellKnownDiscovery) {
-    return sendJson(res, 200, smartConfiguration(site.urls));
+    return sendJson(res, 200, smartConfiguration(site.urls), DISCOVERY_CACHING);
   }
   if (isGet && path === '/manage') return sendManagePage(site, res);
   if (path === '/oidc' || path.startsWith('/oidc/')) {

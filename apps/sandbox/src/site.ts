@@ -76,14 +76,15 @@ export class Site {
 
   /**
    * `flaky` sites: whether this registration attempt fails, and how. Failures are spread evenly
-   * (attempt n fails when floor((n+1)·rate) > floor(n·rate), so exactly `rate` of them over time)
-   * and alternate 429, 503, 429... so benchmarks and tests are reproducible.
+   * (attempt n, from 0, fails when ceil((n+1)·rate) > ceil(n·rate): exactly `rate` of them over
+   * time, starting with the first, so every client of a flaky site meets a failure first) and
+   * alternate 429, 503, 429... so benchmarks and tests are reproducible.
    */
   nextRegistrationFailure(): FlakyFailure | undefined {
     const flaky = this.behaviour.flaky;
     if (!flaky) return undefined;
     const attempt = this.#registrationAttempts++;
-    if (Math.floor((attempt + 1) * flaky.rate) <= Math.floor(attempt * flaky.rate)) return undefined;
+    if (Math.ceil((attempt + 1) * flaky.rate) <= Math.ceil(attempt * flaky.rate)) return undefined;
     return this.#registrationFailures++ % 2 === 0 ? 429 : 503;
   }
 }

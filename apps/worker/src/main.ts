@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '#config';
 import { PrismaService } from '#persistence';
 import { REDIS } from '#queue';
-import { WorkerModule } from './worker.module.js';
+import { createWorkerContext } from './bootstrap.js';
 import { startHealthServer } from './health-server.js';
 
 /**
@@ -15,9 +14,8 @@ import { startHealthServer } from './health-server.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
+  const app = await createWorkerContext(config);
   const logger = app.get(Logger);
-  app.useLogger(logger);
   const health = await startHealthServer(config.worker.healthPort, {
     prisma: app.get(PrismaService),
     redis: app.get<Redis>(REDIS),

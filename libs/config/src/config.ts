@@ -55,6 +55,13 @@ const envSchema = z
     DISCOVERY_TTL_SECONDS: positiveInt(3600),
     WORKER_CONCURRENCY: positiveInt(32),
     SITE_CONCURRENCY: positiveInt(4),
+    /**
+     * Delays between webhook delivery attempts, in ms (docs/webhooks.md). The default follows the
+     * Standard Webhooks guidance: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times (about 2.8 days).
+     */
+    WEBHOOK_RETRY_SCHEDULE_MS: commaList
+      .pipe(z.array(z.coerce.number<string>().int().positive()).min(1, { message: 'must list at least one delay' }))
+      .default([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, ...Array<number>(6).fill(36_000_000)]),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_BACKEND === 'local') {
@@ -92,6 +99,7 @@ export interface BrokerConfig {
   };
   outbound: { allowedHosts: string[]; timeoutMs: number; maxResponseBytes: number };
   discovery: { ttlSeconds: number };
+  webhooks: { retryScheduleMs: number[] };
 }
 
 export class ConfigError extends Error {
@@ -132,6 +140,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxResponseBytes: env.OUTBOUND_MAX_RESPONSE_BYTES,
     },
     discovery: { ttlSeconds: env.DISCOVERY_TTL_SECONDS },
+    webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS },
   };
 }
 

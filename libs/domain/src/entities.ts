@@ -7,6 +7,9 @@ import type { SecretRef } from './ports/secret-store.js';
 /** A tenant API key acting for its tenant. */
 export type TenantActor = Extract<Actor, { type: 'tenant_key' }>;
 
+/** A background component acting on its own (worker, scheduler). */
+export type SystemActor = Extract<Actor, { type: 'system' }>;
+
 export type TenantStatus = 'active' | 'disabled';
 
 export interface Tenant {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Actor, Page, PageRequest } from '#domain';
-import type { AuditEvent as AuditEventRow } from './generated/client.js';
+import type { AuditEvent as AuditEventRow, Prisma } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 import { asJson } from './json.js';
@@ -52,8 +52,9 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async record(event: AuditEventInput): Promise<void> {
-    await this.prisma.auditEvent.create({ data: toAuditRow(event) });
+  /** `tx` puts the event in the same transaction as the change it describes. */
+  async record(event: AuditEventInput, tx: Prisma.TransactionClient = this.prisma): Promise<void> {
+    await tx.auditEvent.create({ data: toAuditRow(event) });
   }
 
   async recordMany(events: AuditEventInput[]): Promise<void> {

@@ -8,3 +8,8 @@ export * from './audit.repository.js';
 export { Prisma, type PrismaClient } from './generated/client.js';
 export * from './registration.repository.js';
 export * from './onboarding.repository.js';
+export * from './registration-attempt.repository.js';
+export * from './discovery-cache.repository.js';
+export * from './webhook-endpoint.repository.js';
+export * from './webhook-event.repository.js';
+export * from './webhook-delivery.repository.js';

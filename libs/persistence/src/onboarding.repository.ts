@@ -29,7 +29,7 @@ export interface OnboardingCreated {
   /** false when the idempotency key matched an earlier, identical request. */
   created: boolean;
   /** Registrations of this onboarding still waiting for their first job. */
-  queuedRegistrationIds: string[];
+  queued: Array<{ registrationId: string; healthSystemId: string }>;
 }
 
 /** Registrations in these states are (re)started by a new onboarding; others are left as they are. */
@@ -113,7 +113,7 @@ export class OnboardingRepository {
         return {
           onboarding: toOnboarding(onboarding),
           created: true,
-          queuedRegistrationIds: [...fresh.map((row) => row.id), ...restart.map((row) => row.id)],
+          queued: [...fresh, ...restart].map((row) => ({ registrationId: row.id, healthSystemId: row.healthSystemId })),
         };
       });
     } catch (error) {
@@ -154,8 +154,12 @@ export class OnboardingRepository {
     }
     const queued = await this.prisma.registration.findMany({
       where: { onboardingId: row.id, tenantId: input.tenantId, state: 'queued' },
-      select: { id: true },
+      select: { id: true, healthSystemId: true },
     });
-    return { onboarding: toOnboarding(row), created: false, queuedRegistrationIds: queued.map((r) => r.id) };
+    return {
+      onboarding: toOnboarding(row),
+      created: false,
+      queued: queued.map((r) => ({ registrationId: r.id, healthSystemId: r.healthSystemId })),
+    };
   }
 }

@@ -3,3 +3,4 @@ export * from './names.js';
 export * from './retry-policy.js';
 export * from './queue.module.js';
 export * from './registration-jobs.js';
+export * from './site-concurrency.js';

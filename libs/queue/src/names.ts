@@ -23,6 +23,8 @@ export const JOBS_BY_QUEUE = {
 export interface RegistrationJobData {
   tenantId: string;
   registrationId: string;
+  /** Lets the worker take a slot of the site's concurrency limit before loading anything. */
+  healthSystemId: string;
 }
 
 /** The id that makes "one job per registration and action" hold while a job is pending. */

@@ -3,7 +3,6 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { BrokerConfig } from '#config';
 import { QueueName } from './names.js';
 import { DEFAULT_JOB_OPTIONS } from './retry-policy.js';
-import { createRedisConnection } from './redis.js';
 import { RegistrationJobs } from './registration-jobs.js';
 
 /**
@@ -20,7 +19,8 @@ export class QueueModule {
       global: true,
       imports: [
         BullModule.forRoot({
-          connection: createRedisConnection(config.redis.url),
+          // BullMQ opens and closes its own connections from the URL.
+          connection: { url: config.redis.url },
           prefix: config.redis.queuePrefix,
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
         }),

@@ -22,7 +22,9 @@ export function backoffDelayMs(attemptsMade: number, retryAfterMs = 0, random: (
 }
 
 export const brokerBackoffStrategy: BackoffStrategy = (attemptsMade, _type, error) =>
-  backoffDelayMs(attemptsMade, (error as (Error & RetryAfterHint) | undefined)?.retryAfterMs);
+  error instanceof RetryLaterError
+    ? error.delayMs
+    : backoffDelayMs(attemptsMade, (error as (Error & RetryAfterHint) | undefined)?.retryAfterMs);
 
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   attempts: MAX_ATTEMPTS,
@@ -31,3 +33,17 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnComplete: { age: 3600, count: 5000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+/**
+ * Thrown by a processor to have BullMQ run the job again after exactly `delayMs` (the use
+ * case has already recorded that moment as the registration's `nextAttemptAt`).
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(`retry in ${delayMs} ms: ${reason}`);
+    this.name = 'RetryLaterError';
+  }
+}

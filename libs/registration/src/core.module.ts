@@ -6,19 +6,47 @@ import {
   ApiKeyRepository,
   AppRepository,
   AuditRepository,
+  DiscoveryCacheRepository,
   HealthSystemRepository,
+  OnboardingRepository,
   PrismaService,
+  RegistrationAttemptRepository,
+  RegistrationRepository,
   TenantRepository,
 } from '#persistence';
-import { REDIS, createRedisConnection } from '#queue';
+import { QueueModule, REDIS, createRedisConnection } from '#queue';
 import { createSecretStore } from '#secrets';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { AppsService } from './apps/apps.service.js';
 import { HealthSystemsService } from './directory/health-systems.service.js';
+import { OnboardingService } from './onboarding/onboarding.service.js';
+import { RegistrationsService } from './registrations/registrations.service.js';
+import { RegisterClientUseCase } from './registering/register-client.use-case.js';
+import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
+import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 
-const repositories = [TenantRepository, ApiKeyRepository, AppRepository, HealthSystemRepository, AuditRepository];
-const useCases = [TenancyService, ApiKeyAuthenticator, AppsService, HealthSystemsService];
+const repositories = [
+  TenantRepository,
+  ApiKeyRepository,
+  AppRepository,
+  HealthSystemRepository,
+  AuditRepository,
+  RegistrationRepository,
+  RegistrationAttemptRepository,
+  OnboardingRepository,
+  DiscoveryCacheRepository,
+];
+const useCases = [
+  TenancyService,
+  ApiKeyAuthenticator,
+  AppsService,
+  HealthSystemsService,
+  OnboardingService,
+  RequestedMetadataBuilder,
+  RegisterClientUseCase,
+  RegistrationsService,
+];
 
 /**
  * Everything the API and the worker share: configuration, database, Redis, secret store,
@@ -32,6 +60,7 @@ export class CoreModule implements OnApplicationShutdown {
   static forRoot(config: BrokerConfig): DynamicModule {
     return {
       module: CoreModule,
+      imports: [QueueModule.forRoot(config)],
       providers: [
         { provide: BROKER_CONFIG, useValue: config },
         PrismaService,
@@ -41,10 +70,11 @@ export class CoreModule implements OnApplicationShutdown {
           useFactory: (prisma: PrismaService, redis: Redis) => createSecretStore(config, { prisma, redis }),
           inject: [PrismaService, REDIS],
         },
+        ...outboundProviders,
         ...repositories,
         ...useCases,
       ],
-      exports: [BROKER_CONFIG, PrismaService, REDIS, SECRET_STORE, ...repositories, ...useCases],
+      exports: [BROKER_CONFIG, PrismaService, REDIS, SECRET_STORE, SAFE_HTTP, SMART_DISCOVERY, ...repositories, ...useCases],
     };
   }
 

@@ -1,4 +1,6 @@
-import type { ApiKey, App, HealthSystem, Tenant } from '#domain';
+import type { ApiKey, App, HealthSystem, Registration, Tenant } from '#domain';
+import type { AuditEvent, Onboarding } from '#persistence';
+import type { OnboardingProgress, RegistrationDetail } from '#registration';
 
 /**
  * Response shapes. Controllers map domain records through these, so a new column never
@@ -40,4 +42,57 @@ export const toAppResponse = (app: App) => ({
   metadataVersion: app.metadataVersion,
   createdAt: app.createdAt.toISOString(),
   updatedAt: app.updatedAt.toISOString(),
+});
+
+export const toOnboardingResponse = (onboarding: OnboardingProgress | Onboarding) => ({
+  id: onboarding.id,
+  appId: onboarding.appId,
+  total: onboarding.total,
+  ...('counts' in onboarding ? { counts: onboarding.counts, completed: onboarding.completed } : {}),
+  createdAt: onboarding.createdAt.toISOString(),
+  links: { self: `/v1/onboardings/${onboarding.id}`, registrations: `/v1/registrations?onboardingId=${onboarding.id}` },
+});
+
+export const toRegistrationSummary = (registration: Registration) => ({
+  id: registration.id,
+  appId: registration.appId,
+  healthSystemId: registration.healthSystemId,
+  onboardingId: registration.onboardingId,
+  state: registration.state,
+  clientId: registration.clientId,
+  clientSecretExpiresAt: registration.clientSecretExpiresAt?.toISOString() ?? null,
+  metadataVersion: registration.metadataVersion,
+  attemptCount: registration.attemptCount,
+  nextAttemptAt: registration.nextAttemptAt?.toISOString() ?? null,
+  lastError: registration.lastError,
+  lastVerifiedAt: registration.lastVerifiedAt?.toISOString() ?? null,
+  createdAt: registration.createdAt.toISOString(),
+  updatedAt: registration.updatedAt.toISOString(),
+});
+
+export const toRegistrationDetail = (detail: RegistrationDetail) => ({
+  ...toRegistrationSummary(detail.registration),
+  healthSystem: { id: detail.healthSystem.id, name: detail.healthSystem.name, fhirBaseUrl: detail.healthSystem.fhirBaseUrl },
+  endpoints: detail.endpoints,
+  managementSupported: detail.registration.managementSupported,
+  requestedMetadata: detail.registration.requestedMetadata,
+  grantedMetadata: detail.registration.grantedMetadata,
+  metadataDifferences: detail.registration.metadataDifferences ?? [],
+  drift: detail.registration.drift ?? [],
+  history: detail.history.map((transition) => ({ ...transition, at: transition.at.toISOString() })),
+  attempts: detail.attempts.map((attempt) => ({
+    id: attempt.id,
+    action: attempt.action,
+    nonce: attempt.nonce,
+    outcome: attempt.outcome,
+    httpStatus: attempt.httpStatus,
+    clientId: attempt.clientId,
+    startedAt: attempt.startedAt.toISOString(),
+    finishedAt: attempt.finishedAt?.toISOString() ?? null,
+  })),
+});
+
+export const toAuditEventResponse = (event: AuditEvent) => ({
+  ...event,
+  at: event.at.toISOString(),
 });

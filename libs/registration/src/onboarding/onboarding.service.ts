@@ -61,9 +61,7 @@ export class OnboardingService {
       requestedMetadata: app.clientMetadata,
       metadataVersion: app.metadataVersion,
     });
-    await this.jobs.enqueueRegister(
-      result.queuedRegistrationIds.map((registrationId) => ({ tenantId: actor.tenantId, registrationId })),
-    );
+    await this.jobs.enqueueRegister(result.queued.map((queued) => ({ tenantId: actor.tenantId, ...queued })));
     if (result.created) {
       await this.audit.record({
         actor,

@@ -10,7 +10,7 @@ import type { SmartServerDescription } from './description.js';
  */
 export interface DiscoveryCache {
   get(fhirBaseUrl: string): Promise<SmartServerDescription | undefined>;
-  /** Called only with `ttlSeconds > 0`. */
+  /** `ttlSeconds` may be 0 (the server forbids caching): keep it as the last known description, already stale. */
   set(fhirBaseUrl: string, description: SmartServerDescription, ttlSeconds: number): Promise<void>;
 }
 
@@ -59,7 +59,9 @@ export function withDiscoveryCache(
     const run = (async () => {
       const description = await discovery.discover(key);
       const ttlSeconds = Math.floor((Date.parse(description.expiresAt) - Date.parse(description.fetchedAt)) / 1000);
-      if (ttlSeconds > 0) await cache.set(key, description, ttlSeconds);
+      // Stored even when the server forbids caching (TTL 0): the cache is also the broker's
+      // last known description of the site, and `discover` refetches once it has expired.
+      await cache.set(key, description, Math.max(0, ttlSeconds));
       return description;
     })().finally(() => inFlight.delete(key));
     inFlight.set(key, run);

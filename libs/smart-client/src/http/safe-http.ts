@@ -1,10 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { LookupFunction, Socket } from 'node:net';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
 import type { BrokerConfig } from '#config';
 import type { SecretValue } from '#domain';
-import { createAddressPolicy, type AddressPolicy } from './address-policy.js';
+import { createAddressPolicy, type AddressPolicy, type PolicyVerdict } from './address-policy.js';
 import {
   BadJsonError,
   OutboundBlockedError,
@@ -89,6 +89,13 @@ export interface SafeHttpClient {
   request(request: SafeHttpRequest): Promise<SafeHttpResponse>;
   /** The static part of the policy, for URLs the broker will call later (discovery results). */
   readonly policy: AddressPolicy;
+  /**
+   * The policy's verdict on a URL the broker stores to call later (webhook endpoints), with its
+   * host resolved now through the same resolver as connections. Not a substitute for the check
+   * at connect time (DNS may change in between): it lets an operator see a refusal at once.
+   * Rejects with `OutboundNetworkError` when the host does not resolve.
+   */
+  checkDestination(url: string | URL): Promise<PolicyVerdict>;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -124,6 +131,30 @@ export function createSafeHttpClient(options: SafeHttpOptions): SafeHttpClient {
     if (!verdict.allowed) throw new OutboundBlockedError(url, verdict.rule, verdict.detail);
   }
 
+  function firstBlocked(url: URL, addresses: LookupAddress[]): Extract<PolicyVerdict, { allowed: false }> | undefined {
+    for (const entry of addresses) {
+      const verdict = policy.checkAddress(url, entry.address);
+      if (!verdict.allowed) return verdict;
+    }
+    return undefined;
+  }
+
+  async function checkDestination(input: string | URL): Promise<PolicyVerdict> {
+    const verdict = policy.checkUrl(input);
+    if (!verdict.allowed || verdict.allowListed) return verdict;
+    const url = toUrl(input);
+    // An IP literal was judged by checkUrl and is never resolved.
+    if (isIP(url.hostname.replace(/^\[(.*)\]$/, '$1'))) return verdict;
+    let addresses: LookupAddress[];
+    try {
+      addresses = await resolve(url.hostname);
+    } catch (error) {
+      throw toOutboundError(url, error as NodeJS.ErrnoException);
+    }
+    const blocked = firstBlocked(url, addresses);
+    return blocked ? { ...blocked, detail: `${url.hostname} resolves to ${blocked.detail}` } : verdict;
+  }
+
   /**
    * A `lookup` for the socket: resolves every address and refuses the connection if any of
    * them is blocked (an answer mixing public and internal addresses is an attack signal).
@@ -132,10 +163,8 @@ export function createSafeHttpClient(options: SafeHttpOptions): SafeHttpClient {
     return (hostname, lookupOptions, callback) => {
       resolve(hostname).then(
         (addresses) => {
-          const blocked = addresses
-            .map((entry) => policy.checkAddress(url, entry.address))
-            .find((verdict) => !verdict.allowed);
-          if (blocked && !blocked.allowed) {
+          const blocked = firstBlocked(url, addresses);
+          if (blocked) {
             callback(new OutboundBlockedError(url, blocked.rule, `${url.hostname} resolves to ${blocked.detail}`), '');
             return;
           }
@@ -304,7 +333,7 @@ export function createSafeHttpClient(options: SafeHttpOptions): SafeHttpClient {
     }
   }
 
-  return { request, policy };
+  return { request, policy, checkDestination };
 }
 
 /** RFC 9110 §15.4: 303 (and, as browsers do, 301/302 after POST) switch to GET without a body. */

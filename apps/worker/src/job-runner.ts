@@ -1,0 +1,52 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { PinoLogger } from 'nestjs-pino';
+import { jobDuration } from '#observability';
+import { RetryLaterError, type SiteConcurrencyLimiter } from '#queue';
+
+/** How long a job waits before trying again for a slot of a busy site. */
+const SITE_BUSY_DELAY_MS = 250;
+
+export type JobHandler<Data> = (job: Job<Data>, attempt: { number: number; final: boolean }) => Promise<unknown>;
+
+/**
+ * What every processor does around its use case: pick the handler for the job name (an
+ * unknown name is a deployment bug: fail the job, never retry it), hold a slot of the
+ * site's fleet-wide concurrency limit, log with the job's identifiers, record metrics.
+ */
+export async function runJob<Data extends { tenantId: string; healthSystemId?: string }>(
+  queue: string,
+  job: Job<Data>,
+  token: string | undefined,
+  deps: { handlers: Record<string, JobHandler<Data>>; logger: PinoLogger; siteLimiter?: SiteConcurrencyLimiter },
+): Promise<unknown> {
+  const handler = deps.handlers[job.name];
+  if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue ${queue}`);
+
+  const lease = deps.siteLimiter && job.data.healthSystemId ? await deps.siteLimiter.tryAcquire(job.data.healthSystemId) : undefined;
+  if (lease === null) {
+    // Site busy: wait without spending an attempt.
+    await job.moveToDelayed(Date.now() + SITE_BUSY_DELAY_MS + Math.round(Math.random() * SITE_BUSY_DELAY_MS), token);
+    throw new DelayedError();
+  }
+  const attempts = job.opts.attempts ?? 1;
+  const attempt = { number: job.attemptsMade + 1, final: job.attemptsMade + 1 >= attempts };
+  const stopTimer = jobDuration.startTimer({ queue, job: job.name });
+  return deps.logger.runInContext(
+    async () => {
+      try {
+        const result = await handler(job, attempt);
+        stopTimer({ outcome: 'completed' });
+        deps.logger.info({ result }, 'job completed');
+        return result;
+      } catch (error) {
+        const retry = error instanceof RetryLaterError;
+        stopTimer({ outcome: retry ? 'retry' : 'failed' });
+        deps.logger.warn({ err: error }, retry ? 'job will run again' : 'job failed');
+        throw error;
+      } finally {
+        await lease?.release();
+      }
+    },
+    { bindings: { queue, job: job.name, jobId: job.id, attempt: attempt.number, ...job.data } },
+  );
+}

@@ -1,0 +1,46 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, type OnModuleInit } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+import { BROKER_CONFIG, type BrokerConfig } from '#config';
+import {
+  JOBS_BY_QUEUE,
+  QueueName,
+  RegistrationJob,
+  SiteConcurrencyLimiter,
+  brokerBackoffStrategy,
+  type RegistrationJobData,
+} from '#queue';
+import { RegisterClientUseCase } from '#registration';
+import { runJob, type JobHandler } from '../job-runner.js';
+import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js';
+
+@Processor(QueueName.Registration, { ...WORKER_OPTIONS, settings: { backoffStrategy: brokerBackoffStrategy } })
+export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
+  private readonly handlers: Record<RegistrationJob, JobHandler<RegistrationJobData>>;
+
+  constructor(
+    registerClient: RegisterClientUseCase,
+    private readonly siteLimiter: SiteConcurrencyLimiter,
+    private readonly logger: PinoLogger,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+  ) {
+    super();
+    this.handlers = {
+      [RegistrationJob.Register]: (job, attempt) => registerClient.execute(job.data, attempt),
+    };
+  }
+
+  onModuleInit(): void {
+    assertEveryJobHasAHandler(QueueName.Registration, JOBS_BY_QUEUE[QueueName.Registration], this.handlers);
+    this.worker.concurrency = this.config.worker.concurrency;
+  }
+
+  process(job: Job<RegistrationJobData>, token?: string): Promise<unknown> {
+    return runJob(QueueName.Registration, job, token, {
+      handlers: this.handlers,
+      logger: this.logger,
+      siteLimiter: this.siteLimiter,
+    });
+  }
+}

@@ -1,0 +1,273 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  SECRET_STORE,
+  type HealthSystem,
+  type Registration,
+  type RegistrationState,
+  type SecretStore,
+  type SystemActor,
+} from '#domain';
+import {
+  AppRepository,
+  AuditRepository,
+  HealthSystemRepository,
+  PrismaService,
+  RegistrationAttemptRepository,
+  RegistrationRepository,
+  type RegistrationAttempt,
+} from '#persistence';
+import { backoffDelayMs, RetryLaterError, type RegistrationJobData } from '#queue';
+import { secretNames } from '#secrets';
+import { register, type CachedSmartDiscovery, type SafeHttpClient, type SmartServerDescription } from '#smart-client';
+import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
+import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
+import { RequestedMetadataBuilder } from './requested-metadata.js';
+import {
+  mayHaveCreatedClient,
+  permanentProblem,
+  toRegistrationError,
+  type RegistrationProblem,
+} from './registration-errors.js';
+
+export interface JobAttempt {
+  /** 1 for the first run of the job. */
+  number: number;
+  /** No retry follows this run: a transient error now ends in `failed`. */
+  final: boolean;
+}
+
+export type RegisterOutcome = 'registered' | 'failed' | 'orphan_suspected' | 'nothing_to_do';
+
+const WORKER: SystemActor = { type: 'system', component: 'worker' };
+
+/**
+ * RFC 7591 registration of one app at one health system: discover, POST, store.
+ *
+ * Crash safety, in order: (1) the attempt row is written with the move to `registering`
+ * before the POST; (2) the credential goes to the secret store first, idempotently (the
+ * attempt id is the request token); (3) then one transaction moves the row to `registered`,
+ * closes the attempt and records the audit event. A run that finds `registering` with a
+ * pending attempt knows a previous run died after sending: the client may exist at the site,
+ * so the registration becomes `orphan_suspected` instead of registering twice.
+ */
+@Injectable()
+export class RegisterClientUseCase {
+  private readonly logger = new Logger(RegisterClientUseCase.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly registrations: RegistrationRepository,
+    private readonly attempts: RegistrationAttemptRepository,
+    private readonly apps: AppRepository,
+    private readonly healthSystems: HealthSystemRepository,
+    private readonly audit: AuditRepository,
+    private readonly requestedMetadata: RequestedMetadataBuilder,
+    @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+    @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
+    @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+  ) {}
+
+  async execute(job: RegistrationJobData, attempt: JobAttempt): Promise<RegisterOutcome> {
+    const registration = await this.registrations.findById(job.tenantId, job.registrationId);
+    switch (registration.state) {
+      case 'queued':
+      case 'retrying':
+        await this.move(registration, registration.state, 'discovering', `attempt ${attempt.number}`);
+        return this.discoverAndRegister(registration, attempt);
+      case 'discovering':
+        // A previous run stopped before sending anything: carry on.
+        return this.discoverAndRegister(registration, attempt);
+      case 'registering':
+        return this.recoverInterruptedRegistration(registration);
+      default:
+        // Registered, failed, deleted...: a duplicate or stale job. Registering again would duplicate the client.
+        return 'nothing_to_do';
+    }
+  }
+
+  private async discoverAndRegister(registration: Registration, attempt: JobAttempt): Promise<RegisterOutcome> {
+    const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
+    let description: SmartServerDescription;
+    try {
+      description = await this.discovery.discover(healthSystem.fhirBaseUrl);
+    } catch (error) {
+      return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
+    }
+    const registrationEndpoint = description.endpoints.registration?.value;
+    if (!registrationEndpoint) {
+      const problem = permanentProblem('registration_not_supported', 'the site advertises no RFC 7591 registration endpoint');
+      return this.fail(registration, 'discovering', problem, attempt);
+    }
+    const metadata = await this.requestedMetadata.build(registration);
+    const initialAccessToken = await this.readInitialAccessToken(healthSystem);
+
+    const started = await this.prisma.$transaction(async (tx) => {
+      const moved = await this.registrations.transition(
+        registration.tenantId,
+        registration.id,
+        { from: 'discovering', to: 'registering', set: { attemptCount: { increment: 1 } } },
+        tx,
+      );
+      return moved ? this.attempts.start(tx, { tenantId: registration.tenantId, registrationId: registration.id, action: 'register' }) : null;
+    });
+    if (!started) return 'nothing_to_do'; // another run took it
+
+    try {
+      const result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
+      const credential = await this.secrets.put(
+        secretNames.registrationClient(registration.tenantId, registration.appId, registration.healthSystemId),
+        sealCredential(credentialFromRegistration(result)),
+        {
+          requestToken: started.id,
+          tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id },
+        },
+      );
+      await this.prisma.$transaction(async (tx) => {
+        await this.registrations.transition(
+          registration.tenantId,
+          registration.id,
+          {
+            from: 'registering',
+            to: 'registered',
+            reason: result.differences.length ? 'registered; the server changed some metadata' : 'registered',
+            set: {
+              clientId: result.clientId,
+              clientIdIssuedAt: result.clientIdIssuedAt ? new Date(result.clientIdIssuedAt * 1000) : null,
+              clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
+              grantedMetadata: result.granted as object,
+              metadataDifferences: result.differences as object[],
+              credentialSecret: credential.name,
+              credentialVersion: credential.versionId,
+              managementSupported: result.management !== undefined,
+              lastError: undefined,
+              nextAttemptAt: null,
+            },
+          },
+          tx,
+        );
+        await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
+        await this.audit.record(
+          {
+            actor: WORKER,
+            tenantId: registration.tenantId,
+            appId: registration.appId,
+            healthSystemId: registration.healthSystemId,
+            registrationId: registration.id,
+            action: 'registration.created',
+            outcome: 'success',
+            details: { clientId: result.clientId, attemptId: started.id, differences: result.differences.map((d) => d.field) },
+          },
+          tx,
+        );
+      });
+      return 'registered';
+    } catch (error) {
+      await this.prisma.$transaction((tx) =>
+        this.attempts.finish(tx, started.id, {
+          outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed',
+          error: toRegistrationError(error),
+        }),
+      );
+      return this.fail(registration, 'registering', toRegistrationError(error), attempt);
+    }
+  }
+
+  private async recoverInterruptedRegistration(registration: Registration): Promise<RegisterOutcome> {
+    const pending = await this.attempts.findPending(registration.id, 'register');
+    if (!pending) {
+      // Moved to `registering` but no attempt was sent (they are one transaction, so this is
+      // a bug or a manual edit): try again from discovery.
+      await this.move(registration, 'registering', 'retrying', 'no attempt in flight');
+      throw new RetryLaterError(0, 'registration restarted');
+    }
+    await this.markOrphanSuspected(registration, pending);
+    return 'orphan_suspected';
+  }
+
+  private async markOrphanSuspected(registration: Registration, pending: RegistrationAttempt): Promise<void> {
+    const error = {
+      error: 'orphan_suspected',
+      error_description:
+        'the worker stopped after sending the registration request and before storing the answer; ' +
+        `a client may exist at the site (attempt ${pending.id}, started ${pending.startedAt.toISOString()}, client_name "${registration.requestedMetadata.client_name}")`,
+      retryable: false,
+      at: new Date().toISOString(),
+    };
+    await this.prisma.$transaction(async (tx) => {
+      await this.registrations.transition(
+        registration.tenantId,
+        registration.id,
+        { from: 'registering', to: 'orphan_suspected', reason: `attempt ${pending.id} interrupted`, set: { lastError: error } },
+        tx,
+      );
+      await this.attempts.finish(tx, pending.id, { outcome: 'orphan_suspected', error });
+      await this.audit.record(
+        {
+          actor: WORKER,
+          tenantId: registration.tenantId,
+          appId: registration.appId,
+          healthSystemId: registration.healthSystemId,
+          registrationId: registration.id,
+          action: 'registration.orphan_suspected',
+          outcome: 'failure',
+          details: { attemptId: pending.id, nonce: pending.nonce, startedAt: pending.startedAt.toISOString() },
+        },
+        tx,
+      );
+    });
+    this.logger.warn({ registrationId: registration.id, attemptId: pending.id }, 'registration possibly orphaned at the site');
+  }
+
+  /**
+   * A failed step: `retrying` with the next attempt time when the error is transient and
+   * attempts remain (and throws so the queue runs the job again then), else `failed`.
+   */
+  private async fail(
+    registration: Registration,
+    from: RegistrationState,
+    problem: RegistrationProblem,
+    attempt: JobAttempt,
+  ): Promise<RegisterOutcome> {
+    const { retryAfterMs, ...lastError } = problem;
+    const retry = lastError.retryable && !attempt.final;
+    const delayMs = retry ? backoffDelayMs(attempt.number, retryAfterMs) : 0;
+    await this.prisma.$transaction(async (tx) => {
+      await this.registrations.transition(
+        registration.tenantId,
+        registration.id,
+        {
+          from,
+          to: retry ? 'retrying' : 'failed',
+          reason: lastError.error,
+          set: { lastError, nextAttemptAt: retry ? new Date(Date.now() + delayMs) : null },
+        },
+        tx,
+      );
+      await this.audit.record(
+        {
+          actor: WORKER,
+          tenantId: registration.tenantId,
+          appId: registration.appId,
+          healthSystemId: registration.healthSystemId,
+          registrationId: registration.id,
+          action: retry ? 'registration.attempt_failed' : 'registration.failed',
+          outcome: 'failure',
+          details: { error: lastError.error, httpStatus: lastError.httpStatus, retryable: lastError.retryable },
+        },
+        tx,
+      );
+    });
+    if (retry) throw new RetryLaterError(delayMs, lastError.error);
+    return 'failed';
+  }
+
+  private async move(registration: Registration, from: RegistrationState, to: RegistrationState, reason: string) {
+    await this.registrations.transition(registration.tenantId, registration.id, { from, to, reason });
+  }
+
+  private async readInitialAccessToken(healthSystem: HealthSystem) {
+    if (!healthSystem.initialAccessToken) return undefined;
+    const stored = await this.secrets.get(healthSystem.initialAccessToken.name);
+    return stored?.value;
+  }
+}

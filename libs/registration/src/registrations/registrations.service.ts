@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import {
+  DomainError,
+  ErrorCode,
+  REGISTRATION_STATES,
+  SECRET_STORE,
+  parseOrThrow,
+  type HealthSystem,
+  type Page,
+  type PageRequest,
+  type Registration,
+  type SecretStore,
+  type TenantActor,
+} from '#domain';
+import {
+  AuditRepository,
+  DiscoveryCacheRepository,
+  HealthSystemRepository,
+  RegistrationAttemptRepository,
+  RegistrationRepository,
+  type RegistrationAttempt,
+  type Transition,
+} from '#persistence';
+import type { SmartServerDescription } from '#smart-client';
+import { openCredential } from '../credentials/registration-credential.js';
+
+export const registrationFilterSchema = z.strictObject({
+  appId: z.uuid().optional(),
+  healthSystemId: z.uuid().optional(),
+  onboardingId: z.uuid().optional(),
+  state: z.enum(REGISTRATION_STATES).optional(),
+});
+
+export interface RegistrationDetail {
+  registration: Registration;
+  healthSystem: HealthSystem;
+  endpoints: Partial<Record<string, string>>;
+  history: Transition[];
+  attempts: RegistrationAttempt[];
+}
+
+/** What a tenant app needs to use its client at one site. Returned only by the audited credential read. */
+export interface ClientCredentials {
+  registrationId: string;
+  clientId: string;
+  clientSecret: string | null;
+  clientSecretExpiresAt: Date | null;
+  tokenEndpoint: string | null;
+  fhirBaseUrl: string;
+}
+
+/** Tenant reads of registrations; every method is scoped by the caller's tenant. */
+@Injectable()
+export class RegistrationsService {
+  constructor(
+    private readonly registrations: RegistrationRepository,
+    private readonly attempts: RegistrationAttemptRepository,
+    private readonly healthSystems: HealthSystemRepository,
+    private readonly discoveryCache: DiscoveryCacheRepository,
+    private readonly audit: AuditRepository,
+    @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+  ) {}
+
+  list(tenantId: string, query: unknown, page: PageRequest): Promise<Page<Registration>> {
+    const filter = parseOrThrow(registrationFilterSchema, query, 'registration filter', 'query');
+    return this.registrations.list(tenantId, filter, page);
+  }
+
+  async detail(tenantId: string, id: string): Promise<RegistrationDetail> {
+    const registration = await this.registrations.findById(tenantId, id);
+    const [healthSystem, history, attempts, description] = await Promise.all([
+      this.healthSystems.findById(registration.healthSystemId),
+      this.registrations.history(tenantId, id),
+      this.attempts.list(tenantId, id),
+      this.discoveryCache.lastKnown(registration.healthSystemId) as Promise<SmartServerDescription | undefined>,
+    ]);
+    const endpoints = Object.fromEntries(
+      Object.entries(description?.endpoints ?? {}).map(([name, sourced]) => [name, sourced?.value]),
+    );
+    return { registration, healthSystem, endpoints, history, attempts };
+  }
+
+  /** The one place a client secret leaves the broker: needs `credentials:read`, and is audited either way. */
+  async readCredentials(actor: TenantActor, id: string): Promise<ClientCredentials> {
+    const registration = await this.registrations.findById(actor.tenantId, id);
+    const auditBase = {
+      actor,
+      tenantId: actor.tenantId,
+      appId: registration.appId,
+      healthSystemId: registration.healthSystemId,
+      registrationId: id,
+      action: 'credential.read',
+    };
+    const stored = registration.credential
+      ? await this.secrets.get(registration.credential.name, { versionId: registration.credential.versionId })
+      : null;
+    if (!stored || registration.state === 'deleted') {
+      await this.audit.record({ ...auditBase, outcome: 'failure', details: { reason: 'no credential' } });
+      throw new DomainError(ErrorCode.Conflict, `registration ${id} has no credential (state ${registration.state})`);
+    }
+    const credential = openCredential(stored.value);
+    const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
+    const description = (await this.discoveryCache.lastKnown(registration.healthSystemId)) as
+      | SmartServerDescription
+      | undefined;
+    await this.audit.record({ ...auditBase, outcome: 'success', details: { clientId: credential.clientId } });
+    return {
+      registrationId: id,
+      clientId: credential.clientId,
+      clientSecret: credential.clientSecret?.reveal() ?? null,
+      clientSecretExpiresAt: registration.clientSecretExpiresAt,
+      tokenEndpoint: description?.endpoints.token?.value ?? null,
+      fhirBaseUrl: healthSystem.fhirBaseUrl,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { parseOrThrow } from '#domain';
+import { WebhookEventRepository, type Prisma } from '#persistence';
+import { PING_EVENT_TYPE, webhookEventInputSchema, type WebhookEventInput } from './event-catalogue.js';
+
+/**
+ * Records webhook events in the outbox. Call `record` with the transaction client of the
+ * change the event reports: both commit or neither does, so a crash can neither lose an event
+ * nor announce a change that did not happen. The dispatcher delivers committed events.
+ */
+@Injectable()
+export class WebhookOutbox {
+  constructor(private readonly events: WebhookEventRepository) {}
+
+  async record(tx: Prisma.TransactionClient, event: WebhookEventInput, occurredAt: Date = new Date()): Promise<{ id: string }> {
+    const { type, data } = parseOrThrow(webhookEventInputSchema, event, 'webhook event');
+    return this.insert(tx, { type, healthSystemId: data.healthSystem.id, data, occurredAt });
+  }
+
+  /** A test event for one endpoint (the operator's "ping"). */
+  recordPing(
+    tx: Prisma.TransactionClient,
+    healthSystem: { id: string; name: string; fhirBaseUrl: string },
+    endpointId: string,
+  ): Promise<{ id: string }> {
+    const data = {
+      healthSystem: { id: healthSystem.id, name: healthSystem.name, fhirBaseUrl: healthSystem.fhirBaseUrl },
+      endpoint: { id: endpointId },
+    };
+    return this.insert(tx, { type: PING_EVENT_TYPE, healthSystemId: healthSystem.id, data, occurredAt: new Date(), targetEndpointId: endpointId });
+  }
+
+  /** The body is serialised once here, so every attempt and replay signs and sends the same bytes. */
+  private async insert(
+    tx: Prisma.TransactionClient,
+    event: { type: string; healthSystemId: string; data: unknown; occurredAt: Date; targetEndpointId?: string },
+  ): Promise<{ id: string }> {
+    const id = randomUUID();
+    const body = JSON.stringify({ id, type: event.type, timestamp: event.occurredAt.toISOString(), data: event.data });
+    await this.events.insert(tx, {
+      id,
+      healthSystemId: event.healthSystemId,
+      type: event.type,
+      body,
+      createdAt: event.occurredAt,
+      targetEndpointId: event.targetEndpointId,
+    });
+    return { id };
+  }
+}

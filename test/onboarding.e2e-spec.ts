@@ -1,0 +1,160 @@
+import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import { validAppBody } from './support/api-harness.js';
+import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
+
+const run = Math.random().toString(36).slice(2, 8);
+const site = (name: string, options: Omit<SiteOptions, 'name'>): SiteOptions => ({ name: `${name}-${run}`, ...options });
+
+/** 22 sites of mixed behaviour and what each must end as. */
+const SITES: Array<[SiteOptions, string]> = [
+  ...Array.from({ length: 5 }, (_, i) => [site(`open-${i}`, { profile: 'open' }), 'registered'] as [SiteOptions, string]),
+  ...Array.from({ length: 3 }, (_, i) => [site(`iat-${i}`, { profile: 'iat' }), 'registered'] as [SiteOptions, string]),
+  [site('iat-wrong', { profile: 'iat' }), 'failed'],
+  [site('expiring-0', { profile: 'expiring-secrets', secretTtlSeconds: 3600 }), 'registered'],
+  [site('expiring-1', { profile: 'expiring-secrets', secretTtlSeconds: 3600 }), 'registered'],
+  [site('rotating-0', { profile: 'rotating-rat' }), 'registered'],
+  [site('rotating-1', { profile: 'rotating-rat' }), 'registered'],
+  [site('narrowing-0', { profile: 'narrowing-scopes', allowedScopes: ['launch', 'openid', 'fhirUser'] }), 'registered'],
+  [site('narrowing-none', { profile: 'narrowing-scopes', allowedScopes: ['system/*.rs'] }), 'failed'],
+  [site('nomgmt-0', { profile: 'no-management' }), 'registered'],
+  [site('nomgmt-1', { profile: 'no-management' }), 'registered'],
+  [site('metadata-0', { profile: 'metadata-only' }), 'registered'],
+  [site('metadata-1', { profile: 'metadata-only' }), 'registered'],
+  [site('flaky-0', { profile: 'flaky', flakyRate: 0.5, retryAfterSeconds: 1 }), 'registered'],
+  [site('flaky-1', { profile: 'flaky', flakyRate: 0.5, retryAfterSeconds: 1 }), 'registered'],
+  [site('slow-0', { profile: 'slow', delayMs: 500 }), 'registered'],
+];
+
+describe('onboarding an app at many sandbox sites', () => {
+  let broker: BrokerHarness;
+  let siteIds: Map<string, string>;
+  let auth: { Authorization: string };
+  let appId: string;
+  let onboardingId: string;
+
+  beforeAll(async () => {
+    broker = await startBroker();
+    siteIds = await broker.addSites(
+      SITES.map(([options]) => options),
+      { initialAccessToken: (info) => (info.name.startsWith('iat-wrong') ? 'not-the-right-token' : info.initialAccessToken) },
+    );
+    ({ auth } = await broker.api.tenantWithKey(ALL_SCOPES, 'Onboarding tenant'));
+    const app = await broker.api.http()
+      .post('/v1/apps')
+      .set(auth)
+      .send(validAppBody({ scope: 'launch openid fhirUser patient/*.rs' }))
+      .expect(201);
+    appId = app.body.id;
+    const accepted = await broker.api.http()
+      .post(`/v1/apps/${appId}/onboardings`)
+      .set(auth)
+      .set('Idempotency-Key', `onboard-${run}`)
+      .send({ healthSystemIds: [...siteIds.values()] })
+      .expect(202);
+    expect(accepted.headers.location).toBe(`/v1/onboardings/${accepted.body.id}`);
+    expect(accepted.body.total).toBe(SITES.length);
+    onboardingId = accepted.body.id;
+    const progress = await waitForOnboarding(broker.api, auth, onboardingId, 90_000);
+    expect(progress.completed).toBe(true);
+  }, 120_000);
+  afterAll(() => broker?.close());
+
+  it('ends every site in its expected state', async () => {
+    const registrations = await listRegistrations(broker.api, auth, { onboardingId });
+    const byHealthSystem = new Map(registrations.map((registration) => [registration.healthSystemId, registration]));
+    for (const [options, expected] of SITES) {
+      const registration = byHealthSystem.get(siteIds.get(options.name)!);
+      expect({ site: options.name, state: registration?.state }).toEqual({ site: options.name, state: expected });
+    }
+  });
+
+  it('has exactly one client at each site per registered row, and none where registration failed', async () => {
+    const registrations = await listRegistrations(broker.api, auth, { onboardingId });
+    for (const [options] of SITES) {
+      const registration = registrations.find((r) => r.healthSystemId === siteIds.get(options.name));
+      const clients = await fetch(`${broker.sandbox.url}/sandbox/sites/${options.name}/clients`).then((r) => r.json());
+      const expected = registration?.state === 'registered' ? [registration.clientId] : [];
+      expect({ site: options.name, clients: clients.clients.map((c: { client_id: string }) => c.client_id) }).toEqual({
+        site: options.name,
+        clients: expected,
+      });
+    }
+  });
+
+  it('reports failures in RFC 7591 terms', async () => {
+    const registrations = await listRegistrations(broker.api, auth, { onboardingId, state: 'failed' });
+    const wrongToken = registrations.find((r) => r.healthSystemId === siteIds.get(`iat-wrong-${run}`));
+    expect(wrongToken?.lastError).toMatchObject({ error: 'invalid_token', httpStatus: 401, retryable: false });
+    const narrowed = registrations.find((r) => r.healthSystemId === siteIds.get(`narrowing-none-${run}`));
+    expect(narrowed?.lastError).toMatchObject({ error: 'invalid_client_metadata', httpStatus: 400, retryable: false });
+  });
+
+  it('shows requested vs granted differences and the history of a narrowed registration', async () => {
+    const [registration] = await listRegistrations(broker.api, auth, {
+      onboardingId,
+      healthSystemId: siteIds.get(`narrowing-0-${run}`)!,
+    });
+    const detail = await broker.api.http().get(`/v1/registrations/${registration!.id}`).set(auth).expect(200);
+    expect(detail.body.metadataDifferences).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'scope', kind: 'narrowed' })]),
+    );
+    expect(detail.body.history.map((h: { toState: string }) => h.toState)).toEqual([
+      'queued',
+      'discovering',
+      'registering',
+      'registered',
+    ]);
+    expect(detail.body.endpoints.registration).toMatch(/\/reg$/);
+    expect(JSON.stringify(detail.body)).not.toMatch(/client_secret"|registration_access_token/);
+  });
+
+  it('retried the flaky sites after their Retry-After', async () => {
+    for (const name of [`flaky-0-${run}`, `flaky-1-${run}`]) {
+      const [registration] = await listRegistrations(broker.api, auth, { onboardingId, healthSystemId: siteIds.get(name)! });
+      const detail = await broker.api.http().get(`/v1/registrations/${registration!.id}`).set(auth).expect(200);
+      const attempts = detail.body.attempts as Array<{ outcome: string; httpStatus: number; startedAt: string; finishedAt: string }>;
+      expect(attempts.at(-1)?.outcome).toBe('succeeded');
+      const rateLimited = attempts.findIndex((a) => a.httpStatus === 429);
+      if (rateLimited >= 0) {
+        const waited = Date.parse(attempts[rateLimited + 1]!.startedAt) - Date.parse(attempts[rateLimited]!.finishedAt);
+        expect(waited).toBeGreaterThanOrEqual(1000);
+      }
+      expect(attempts.some((a) => a.outcome === 'failed')).toBe(true);
+    }
+  });
+
+  it('answers a repeated request with the same onboarding, and a different body with 409', async () => {
+    const again = await broker.api.http()
+      .post(`/v1/apps/${appId}/onboardings`)
+      .set(auth)
+      .set('Idempotency-Key', `onboard-${run}`)
+      .send({ healthSystemIds: [...siteIds.values()].reverse() })
+      .expect(202);
+    expect(again.body.id).toBe(onboardingId);
+    const conflict = await broker.api.http()
+      .post(`/v1/apps/${appId}/onboardings`)
+      .set(auth)
+      .set('Idempotency-Key', `onboard-${run}`)
+      .send({ healthSystemIds: [siteIds.get(`open-0-${run}`)] })
+      .expect(409);
+    expect(conflict.body.code).toBe('idempotency_key_reused');
+    await broker.api.http().post(`/v1/apps/${appId}/onboardings`).set(auth).send({ allHealthSystems: true }).expect(400);
+  });
+
+  it('gives credentials only to a key with credentials:read, and audits each read', async () => {
+    const [registration] = await listRegistrations(broker.api, auth, { onboardingId, healthSystemId: siteIds.get(`open-0-${run}`)! });
+    const credentials = await broker.api.http().get(`/v1/registrations/${registration!.id}/credentials`).set(auth).expect(200);
+    expect(credentials.body).toMatchObject({ clientId: registration!.clientId, clientSecret: expect.any(String) });
+    expect(credentials.body.tokenEndpoint).toMatch(/\/token$/);
+
+    const readOnly = await broker.api.tenantWithKey(['registrations:read']);
+    await broker.api.http().get(`/v1/registrations/${registration!.id}/credentials`).set(readOnly.auth).expect(403);
+
+    const audit = await broker.api.http().get('/v1/audit-events').set(auth).expect(200);
+    const reads = audit.body.items.filter((e: { action: string }) => e.action === 'credential.read');
+    expect(reads[0]).toMatchObject({ registrationId: registration!.id, outcome: 'success', actorType: 'tenant_key' });
+    expect(JSON.stringify(audit.body)).not.toContain(credentials.body.clientSecret);
+    expect(broker.workerLogs.text).not.toContain(credentials.body.clientSecret);
+    expect(broker.api.logs.text).not.toContain(credentials.body.clientSecret);
+  });
+});
