@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: services up, Prisma client generated, a fresh test database migrated, then
-// unit and end-to-end tests (e2e in band: they share PostgreSQL, Redis and ports).
+// `npm test`: services up, Prisma client generated, the build (fault tests run real worker
+// processes from dist/), a fresh test database migrated, then unit and end-to-end tests
+// (in band: they share PostgreSQL, Redis and the machine's two cores).
 import { spawnSync } from 'node:child_process';
 import { ensureServices } from './services.mjs';
 import { migrate, prisma } from './db.mjs';
@@ -9,6 +10,8 @@ const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.
 
 await ensureServices();
 prisma(['generate'], process.env);
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 await migrate(databaseUrl, { recreate: true });
 
 const jest = (args) =>

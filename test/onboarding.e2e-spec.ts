@@ -72,9 +72,11 @@ describe('onboarding an app at many sandbox sites', () => {
     const registrations = await listRegistrations(broker.api, auth, { onboardingId });
     for (const [options] of SITES) {
       const registration = registrations.find((r) => r.healthSystemId === siteIds.get(options.name));
-      const clients = await fetch(`${broker.sandbox.url}/sandbox/sites/${options.name}/clients`).then((r) => r.json());
+      const clients = (await fetch(`${broker.sandbox.url}/sandbox/sites/${options.name}/clients`).then((r) => r.json())) as {
+        clients: Array<{ client_id: string }>;
+      };
       const expected = registration?.state === 'registered' ? [registration.clientId] : [];
-      expect({ site: options.name, clients: clients.clients.map((c: { client_id: string }) => c.client_id) }).toEqual({
+      expect({ site: options.name, clients: clients.clients.map((c) => c.client_id) }).toEqual({
         site: options.name,
         clients: expected,
       });

@@ -14,7 +14,8 @@ import { testConfig } from './test-config.js';
 export interface BrokerHarness {
   sandbox: Sandbox;
   api: ApiHarness;
-  worker: INestApplicationContext;
+  /** The in-process worker; absent when the test runs worker processes itself. */
+  worker?: INestApplicationContext;
   workerLogs: LogCapture;
   env: Record<string, string>;
   /** Adds sandbox sites and registers each as a health system; returns their ids by site name. */
@@ -22,7 +23,10 @@ export interface BrokerHarness {
   close(): Promise<void>;
 }
 
-export async function startBroker(overrides: Record<string, string> = {}): Promise<BrokerHarness> {
+export async function startBroker(
+  overrides: Record<string, string> = {},
+  options: { inProcessWorker?: boolean } = {},
+): Promise<BrokerHarness> {
   const sandbox = await startSandbox({ port: 0 });
   const env = {
     OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${sandbox.port}`,
@@ -32,8 +36,11 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
   };
   const api = await startApi(env);
   const workerLogs = new LogCapture();
-  const worker = await createWorkerContext(testConfig({ LOG_LEVEL: 'debug', ...env }), workerLogs);
-  await worker.init();
+  const worker =
+    options.inProcessWorker === false
+      ? undefined
+      : await createWorkerContext(testConfig({ LOG_LEVEL: 'debug', ...env }), workerLogs);
+  await worker?.init();
   return {
     sandbox,
     api,
@@ -55,7 +62,7 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
       return ids;
     },
     async close() {
-      await worker.close();
+      await worker?.close();
       await api.close();
       await sandbox.close();
     },

@@ -13,7 +13,7 @@ export type JobHandler<Data> = (job: Job<Data>, attempt: { number: number; final
  * unknown name is a deployment bug: fail the job, never retry it), hold a slot of the
  * site's fleet-wide concurrency limit, log with the job's identifiers, record metrics.
  */
-export async function runJob<Data extends { tenantId: string; healthSystemId?: string }>(
+export async function runJob<Data extends { healthSystemId?: string }>(
   queue: string,
   job: Job<Data>,
   token: string | undefined,

@@ -60,6 +60,19 @@ export interface StateChange {
   set?: Prisma.RegistrationUncheckedUpdateManyInput;
 }
 
+/** What a lifecycle job needs to be enqueued for one registration. */
+export type LifecycleTarget = Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>;
+
+export interface LifecycleTargetFilter {
+  states: RegistrationState[];
+  tenantId?: string;
+  appId?: string;
+  healthSystemId?: string;
+  /** Only rows holding a credential reference (a client exists at the site). */
+  withCredential?: boolean;
+  secretExpiringBefore?: Date;
+}
+
 export interface Transition {
   fromState: string | null;
   toState: string;
@@ -120,6 +133,54 @@ export class RegistrationRepository {
       });
     }
     return count === 1;
+  }
+
+  /**
+   * Registrations that should have a job but show no progress: queued or in flight for
+   * longer than `graceMs`, or retrying past their next attempt time by as much. All tenants.
+   */
+  async findStalled(graceMs: number, limit: number): Promise<Array<Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>>> {
+    const before = new Date(Date.now() - graceMs);
+    return this.prisma.registration.findMany({
+      where: {
+        OR: [
+          { state: { in: ['queued', 'discovering', 'registering'] }, updatedAt: { lt: before } },
+          { state: 'retrying', nextAttemptAt: { lt: before } },
+        ],
+      },
+      select: { id: true, tenantId: true, healthSystemId: true },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Registrations a lifecycle sweep or an offboarding acts on, in id order (keyset paging with
+   * `afterId`). Without `tenantId` it spans every tenant: the schedulers run fleet-wide.
+   */
+  async findLifecycleTargets(filter: LifecycleTargetFilter, afterId: string | undefined, limit: number): Promise<LifecycleTarget[]> {
+    return this.prisma.registration.findMany({
+      where: {
+        state: { in: filter.states },
+        ...(filter.tenantId && { tenantId: filter.tenantId }),
+        ...(filter.appId && { appId: filter.appId }),
+        ...(filter.healthSystemId && { healthSystemId: filter.healthSystemId }),
+        ...(filter.withCredential && { credentialSecret: { not: null } }),
+        ...(filter.secretExpiringBefore && { clientSecretExpiresAt: { lt: filter.secretExpiringBefore } }),
+        ...(afterId && { id: { gt: afterId } }),
+      },
+      select: { id: true, tenantId: true, healthSystemId: true },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Points the row at another version of its credential without a state change: a management
+   * response rotated the registration access token mid-operation and the new one is stored.
+   */
+  async setCredentialVersion(tenantId: string, id: string, versionId: string, tx: Tx = this.prisma): Promise<void> {
+    await tx.registration.updateMany({ where: { id, tenantId }, data: { credentialVersion: versionId } });
   }
 
   /** Records the last error without changing state (e.g. while a retry is scheduled). */

@@ -13,9 +13,26 @@ export enum QueueName {
 
 export enum RegistrationJob {
   Register = 'register',
+  /** Scheduled: re-enqueues registrations whose job was lost (Redis data loss, a crash between commit and enqueue). */
+  Reconcile = 'reconcile',
+}
+
+/** RFC 7592 lifecycle jobs (one registration each) and the scheduled sweeps that enqueue them. */
+export enum LifecycleJob {
+  Verify = 'verify',
+  Update = 'update',
+  Rotate = 'rotate',
+  Delete = 'delete',
+  /** Scheduled: enqueues `verify` for every registration with a client. */
+  VerifySweep = 'verify-sweep',
+  /** Scheduled: enqueues `rotate` for secrets expiring within the rotation window. */
+  RotationSweep = 'rotation-sweep',
+  /** Scheduled: fetches every health system's discovery again; a changed endpoint triggers `verify`. */
+  DiscoveryRefresh = 'discovery-refresh',
 }
 
 export const JOBS_BY_QUEUE = {
+  [QueueName.Lifecycle]: Object.values(LifecycleJob),
   [QueueName.Registration]: Object.values(RegistrationJob),
 } as const;
 
@@ -27,7 +44,21 @@ export interface RegistrationJobData {
   healthSystemId: string;
 }
 
+/** The reconciler's job carries no tenant: it looks at every tenant's stuck registrations. */
+export type ReconcileJobData = Record<string, never>;
+
 /** The id that makes "one job per registration and action" hold while a job is pending. */
 export function deduplicationId(job: string, registrationId: string): string {
   return `${job}:${registrationId}`;
 }
+
+/** A lifecycle action on one registration; `reason` says who asked (API, sweep, app change...). */
+export interface LifecycleJobData {
+  tenantId: string;
+  registrationId: string;
+  healthSystemId: string;
+  reason: string;
+}
+
+/** Sweeps span every tenant and carry nothing. */
+export type LifecycleSweepData = Record<string, never>;

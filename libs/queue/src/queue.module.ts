@@ -4,6 +4,7 @@ import type { BrokerConfig } from '#config';
 import { QueueName } from './names.js';
 import { DEFAULT_JOB_OPTIONS } from './retry-policy.js';
 import { RegistrationJobs } from './registration-jobs.js';
+import { LifecycleJobs } from './lifecycle-jobs.js';
 
 /**
  * Queues for producers (API and worker). The key prefix is a Redis Cluster hash tag
@@ -26,8 +27,8 @@ export class QueueModule {
         }),
         ...queues,
       ],
-      providers: [RegistrationJobs],
-      exports: [RegistrationJobs, ...queues],
+      providers: [RegistrationJobs, LifecycleJobs],
+      exports: [RegistrationJobs, LifecycleJobs, ...queues],
     };
   }
 }

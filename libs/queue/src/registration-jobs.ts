@@ -1,12 +1,23 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { QueueName, RegistrationJob, deduplicationId, type RegistrationJobData } from './names.js';
+import {
+  QueueName,
+  RegistrationJob,
+  deduplicationId,
+  type ReconcileJobData,
+  type RegistrationJobData,
+} from './names.js';
+
+/** How often the reconciler looks for registrations whose job went missing. */
+export const RECONCILE_EVERY_MS = 30_000;
 
 /** Producer for the registration queue. */
 @Injectable()
 export class RegistrationJobs {
-  constructor(@InjectQueue(QueueName.Registration) private readonly queue: Queue<RegistrationJobData>) {}
+  constructor(
+    @InjectQueue(QueueName.Registration) private readonly queue: Queue<RegistrationJobData | ReconcileJobData>,
+  ) {}
 
   /**
    * Enqueues one `register` job per registration in one round trip. Deduplicated by
@@ -20,6 +31,15 @@ export class RegistrationJobs {
         data,
         opts: { deduplication: { id: deduplicationId(RegistrationJob.Register, data.registrationId) } },
       })),
+    );
+  }
+
+  /** One scheduler for the whole fleet: upserting it from every worker at start-up does not duplicate runs. */
+  async scheduleReconciler(): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      'registration-reconciler',
+      { every: RECONCILE_EVERY_MS },
+      { name: RegistrationJob.Reconcile, data: {} },
     );
   }
 }

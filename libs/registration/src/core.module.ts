@@ -24,6 +24,7 @@ import { OnboardingService } from './onboarding/onboarding.service.js';
 import { RegistrationsService } from './registrations/registrations.service.js';
 import { RegisterClientUseCase } from './registering/register-client.use-case.js';
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
+import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 
 const repositories = [
@@ -45,6 +46,7 @@ const useCases = [
   OnboardingService,
   RequestedMetadataBuilder,
   RegisterClientUseCase,
+  ReconcileRegistrationsUseCase,
   RegistrationsService,
 ];
 

@@ -9,34 +9,40 @@ import {
   RegistrationJob,
   SiteConcurrencyLimiter,
   brokerBackoffStrategy,
+  RegistrationJobs,
+  type ReconcileJobData,
   type RegistrationJobData,
 } from '#queue';
-import { RegisterClientUseCase } from '#registration';
+import { ReconcileRegistrationsUseCase, RegisterClientUseCase } from '#registration';
 import { runJob, type JobHandler } from '../job-runner.js';
 import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js';
 
 @Processor(QueueName.Registration, { ...WORKER_OPTIONS, settings: { backoffStrategy: brokerBackoffStrategy } })
 export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
-  private readonly handlers: Record<RegistrationJob, JobHandler<RegistrationJobData>>;
+  private readonly handlers: Record<RegistrationJob, JobHandler<RegistrationJobData | ReconcileJobData>>;
 
   constructor(
     registerClient: RegisterClientUseCase,
+    reconcile: ReconcileRegistrationsUseCase,
+    private readonly jobs: RegistrationJobs,
     private readonly siteLimiter: SiteConcurrencyLimiter,
     private readonly logger: PinoLogger,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {
     super();
     this.handlers = {
-      [RegistrationJob.Register]: (job, attempt) => registerClient.execute(job.data, attempt),
+      [RegistrationJob.Register]: (job, attempt) => registerClient.execute(job.data as RegistrationJobData, attempt),
+      [RegistrationJob.Reconcile]: () => reconcile.execute(),
     };
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     assertEveryJobHasAHandler(QueueName.Registration, JOBS_BY_QUEUE[QueueName.Registration], this.handlers);
     this.worker.concurrency = this.config.worker.concurrency;
+    await this.jobs.scheduleReconciler();
   }
 
-  process(job: Job<RegistrationJobData>, token?: string): Promise<unknown> {
+  process(job: Job<RegistrationJobData | ReconcileJobData>, token?: string): Promise<unknown> {
     return runJob(QueueName.Registration, job, token, {
       handlers: this.handlers,
       logger: this.logger,

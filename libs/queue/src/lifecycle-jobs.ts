@@ -1,0 +1,49 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { LifecycleJob, QueueName, deduplicationId, type LifecycleJobData, type LifecycleSweepData } from './names.js';
+
+/** The lifecycle actions that target one registration. */
+export type RegistrationAction = LifecycleJob.Verify | LifecycleJob.Update | LifecycleJob.Rotate | LifecycleJob.Delete;
+
+/**
+ * Fixed scheduler ids: `upsertJobScheduler` with the same id from every worker at start-up
+ * keeps ONE scheduler in Redis, so a fleet of workers (or a restarted one) never runs a sweep
+ * twice per period.
+ */
+export const LIFECYCLE_SCHEDULERS = {
+  [LifecycleJob.VerifySweep]: 'lifecycle-verify-sweep',
+  [LifecycleJob.RotationSweep]: 'lifecycle-rotation-sweep',
+  [LifecycleJob.DiscoveryRefresh]: 'lifecycle-discovery-refresh',
+} as const;
+
+export type LifecycleSweep = keyof typeof LIFECYCLE_SCHEDULERS;
+
+/** Producer for the lifecycle queue. */
+@Injectable()
+export class LifecycleJobs {
+  constructor(
+    @InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData | LifecycleSweepData>,
+  ) {}
+
+  /**
+   * One job per registration, in one round trip. Deduplicated per registration AND action:
+   * a second request (an API retry, the next sweep) while one is pending adds nothing, and a
+   * pending `verify` does not swallow a `delete`.
+   */
+  async enqueue(action: RegistrationAction, items: LifecycleJobData[]): Promise<void> {
+    if (!items.length) return;
+    await this.queue.addBulk(
+      items.map((data) => ({
+        name: action,
+        data,
+        opts: { deduplication: { id: deduplicationId(action, data.registrationId) } },
+      })),
+    );
+  }
+
+  /** Creates or updates the scheduler of a sweep; safe to call from every worker at every start. */
+  async schedule(sweep: LifecycleSweep, everySeconds: number): Promise<void> {
+    await this.queue.upsertJobScheduler(LIFECYCLE_SCHEDULERS[sweep], { every: everySeconds * 1000 }, { name: sweep, data: {} });
+  }
+}
