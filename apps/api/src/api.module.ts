@@ -11,6 +11,7 @@ import { TenantGuard } from './auth/tenant.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { TenantsController } from './admin/tenants.controller.js';
 import { HealthSystemsController } from './admin/health-systems.controller.js';
+import { WebhooksApiModule } from './admin/webhooks-api.module.js';
 import { AppsController } from './tenant/apps.controller.js';
 import { OnboardingsController } from './tenant/onboardings.controller.js';
 import { RegistrationsController } from './tenant/registrations.controller.js';
@@ -24,6 +25,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         CoreModule.forRoot(config),
+        WebhooksApiModule,
         LoggerModule.forRoot({
           pinoHttp: logDestination
             ? [httpLoggerOptions(config.logLevel, 'broker-api'), logDestination]

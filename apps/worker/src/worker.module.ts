@@ -7,6 +7,8 @@ import { loggerOptions } from '#observability';
 import { REDIS, SiteConcurrencyLimiter } from '#queue';
 import { CoreModule } from '#registration';
 import { RegistrationProcessor } from './registration/registration.processor.js';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module.js';
+import { LifecycleProcessor } from './lifecycle/lifecycle.processor.js';
 
 /** A site's slot is held for at most this long if its worker dies without releasing it. */
 const SITE_LEASE_MS = 60_000;
@@ -20,6 +22,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         CoreModule.forRoot(config),
+        WebhooksWorkerModule,
         LoggerModule.forRoot({ pinoHttp: logDestination ? [options, logDestination] : options }),
       ],
       providers: [
@@ -34,6 +37,7 @@ export class WorkerModule {
           inject: [REDIS],
         },
         RegistrationProcessor,
+        LifecycleProcessor,
       ],
     };
   }

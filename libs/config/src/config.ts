@@ -30,6 +30,7 @@ const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
       .default('postgresql://postgres@127.0.0.1:5432/broker'),
+    DATABASE_POOL_SIZE: positiveInt(10),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
@@ -55,6 +56,14 @@ const envSchema = z
     DISCOVERY_TTL_SECONDS: positiveInt(3600),
     WORKER_CONCURRENCY: positiveInt(32),
     SITE_CONCURRENCY: positiveInt(4),
+    /** Client secrets expiring within this window are rotated by the rotation sweep (default 7 days). */
+    ROTATION_WINDOW_SECONDS: positiveInt(7 * 24 * 3600),
+    /** How often the rotation sweep looks for expiring secrets (default 1 hour). */
+    ROTATION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
+    /** How often every registration is verified against its site with RFC 7592 GET (default 1 day). */
+    VERIFY_INTERVAL_SECONDS: positiveInt(24 * 3600),
+    /** How often each health system's discovery documents are fetched again (default 6 hours). */
+    DISCOVERY_REFRESH_INTERVAL_SECONDS: positiveInt(6 * 3600),
     /**
      * Delays between webhook delivery attempts, in ms (docs/webhooks.md). The default follows the
      * Standard Webhooks guidance: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times (about 2.8 days).
@@ -86,7 +95,7 @@ export interface BrokerConfig {
   logLevel: Env['LOG_LEVEL'];
   api: { port: number; publicBaseUrl: string };
   worker: { healthPort: number; concurrency: number; siteConcurrency: number };
-  database: { url: string };
+  database: { url: string; poolSize: number };
   redis: { url: string; queuePrefix: string };
   operatorToken: string;
   secrets: {
@@ -99,6 +108,12 @@ export interface BrokerConfig {
   };
   outbound: { allowedHosts: string[]; timeoutMs: number; maxResponseBytes: number };
   discovery: { ttlSeconds: number };
+  lifecycle: {
+    rotationWindowSeconds: number;
+    rotationSweepIntervalSeconds: number;
+    verifyIntervalSeconds: number;
+    discoveryRefreshIntervalSeconds: number;
+  };
   webhooks: { retryScheduleMs: number[] };
 }
 
@@ -124,7 +139,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       concurrency: env.WORKER_CONCURRENCY,
       siteConcurrency: env.SITE_CONCURRENCY,
     },
-    database: { url: env.DATABASE_URL },
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
     redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
     operatorToken: env.OPERATOR_TOKEN,
     secrets: {
@@ -140,6 +155,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxResponseBytes: env.OUTBOUND_MAX_RESPONSE_BYTES,
     },
     discovery: { ttlSeconds: env.DISCOVERY_TTL_SECONDS },
+    lifecycle: {
+      rotationWindowSeconds: env.ROTATION_WINDOW_SECONDS,
+      rotationSweepIntervalSeconds: env.ROTATION_SWEEP_INTERVAL_SECONDS,
+      verifyIntervalSeconds: env.VERIFY_INTERVAL_SECONDS,
+      discoveryRefreshIntervalSeconds: env.DISCOVERY_REFRESH_INTERVAL_SECONDS,
+    },
     webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS },
   };
 }

@@ -26,7 +26,10 @@ const TRANSITIONS: Record<RegistrationState, readonly RegistrationState[]> = {
   discovering: ['registering', 'retrying', 'failed', 'deleting'],
   registering: ['registered', 'retrying', 'failed', 'orphan_suspected', 'deleting'],
   retrying: ['discovering', 'failed', 'deleting', 'deleted'],
-  failed: ['queued', 'deleting', 'deleted'],
+  // failed -> verifying/updating/rotating: a lifecycle change the site refused (or a lost
+  // management token) leaves a registered client that still works; it must still be verified,
+  // have its secret rotated before expiry, and take the app's next metadata once fixed.
+  failed: ['queued', 'verifying', 'updating', 'rotating', 'deleting', 'deleted'],
   orphan_suspected: ['queued', 'deleting', 'deleted'],
   registered: ['verifying', 'updating', 'rotating', 'deleting'],
   verifying: ['registered', 'updating', 'failed', 'deleting', 'queued'],

@@ -14,7 +14,7 @@ import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 import { asJson } from './json.js';
 
-function toApp(row: AppRow): App {
+export function toApp(row: AppRow): App {
   return {
     id: row.id,
     tenantId: row.tenantId,

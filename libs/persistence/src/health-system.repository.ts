@@ -4,7 +4,7 @@ import { Prisma, type HealthSystem as HealthSystemRow } from './generated/client
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 
-function toHealthSystem(row: HealthSystemRow): HealthSystem {
+export function toHealthSystem(row: HealthSystemRow): HealthSystem {
   return {
     id: row.id,
     name: row.name,

@@ -10,7 +10,7 @@ import { PrismaClient } from './generated/client.js';
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.database.url, max: 10 }) });
+    super({ adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }) });
   }
 
   async onModuleDestroy(): Promise<void> {

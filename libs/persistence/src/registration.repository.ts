@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import {
   NotFoundError,
   assertTransition,
+  type App,
+  type HealthSystem,
+  type Tenant,
   type ClientMetadata,
   type Page,
   type PageRequest,
@@ -14,6 +17,9 @@ import type { Prisma, Registration as RegistrationRow } from './generated/client
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 import { asJson } from './json.js';
+import { toApp } from './app.repository.js';
+import { toHealthSystem } from './health-system.repository.js';
+import { toTenant } from './tenant.repository.js';
 
 export function toRegistration(row: RegistrationRow): Registration {
   return {
@@ -43,6 +49,14 @@ export function toRegistration(row: RegistrationRow): Registration {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+/** A registration with the records an event about it names. */
+export interface RegistrationContext {
+  registration: Registration;
+  app: App;
+  tenant: Tenant;
+  healthSystem: HealthSystem;
 }
 
 export interface RegistrationFilter {
@@ -90,6 +104,21 @@ export class RegistrationRepository {
     const row = await this.prisma.registration.findFirst({ where: { id, tenantId } });
     if (!row) throw new NotFoundError('registration', id);
     return toRegistration(row);
+  }
+
+  /** One query, inside `tx` so it sees the change being recorded. */
+  async findWithContext(tenantId: string, id: string, tx: Tx = this.prisma): Promise<RegistrationContext> {
+    const row = await tx.registration.findFirst({
+      where: { id, tenantId },
+      include: { app: true, tenant: true, healthSystem: true },
+    });
+    if (!row) throw new NotFoundError('registration', id);
+    return {
+      registration: toRegistration(row),
+      app: toApp(row.app),
+      tenant: toTenant(row.tenant),
+      healthSystem: toHealthSystem(row.healthSystem),
+    };
   }
 
   async list(tenantId: string, filter: RegistrationFilter, page: PageRequest): Promise<Page<Registration>> {

@@ -43,9 +43,16 @@ export class WebhookDeliveryRepository {
   }
 
   /** Newest first. */
-  async list(endpointId: string, page: PageRequest, filter: { eventId?: string } = {}): Promise<Page<WebhookDeliveryRecord>> {
+  async list(
+    endpointId: string,
+    page: PageRequest,
+    filter: { eventId?: string } = {},
+  ): Promise<Page<WebhookDeliveryRecord>> {
     const query = keysetQuery(page, 'at');
-    const rows = await this.prisma.webhookDelivery.findMany({ ...query, where: { ...query.where, endpointId, ...filter } });
+    const rows = await this.prisma.webhookDelivery.findMany({
+      ...query,
+      where: { ...query.where, endpointId, ...filter },
+    });
     return toPage(rows, page, toRecord, (row) => row.at);
   }
 }

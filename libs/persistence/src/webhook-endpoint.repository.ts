@@ -38,7 +38,9 @@ export interface WebhookEndpointInput {
   signingSecret: { name: string; versionId: string };
 }
 
-export type WebhookEndpointChanges = Partial<Pick<WebhookEndpointInput, 'url' | 'description' | 'eventTypes' | 'enabled'>>;
+export type WebhookEndpointChanges = Partial<
+  Pick<WebhookEndpointInput, 'url' | 'description' | 'eventTypes' | 'enabled'>
+>;
 
 function toRecord(row: WebhookEndpointRow): WebhookEndpointRecord {
   return {

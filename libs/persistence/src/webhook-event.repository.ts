@@ -94,7 +94,11 @@ export class WebhookEventRepository {
         FOR UPDATE SKIP LOCKED`;
       if (!events.length) return 0;
       const endpoints = await tx.webhookEndpoint.findMany({
-        where: { healthSystemId: { in: [...new Set(events.map((event) => event.healthSystemId))] }, enabled: true, deletedAt: null },
+        where: {
+          healthSystemId: { in: [...new Set(events.map((event) => event.healthSystemId))] },
+          enabled: true,
+          deletedAt: null,
+        },
         select: { id: true, healthSystemId: true, eventTypes: true },
       });
       const fanOut = events.flatMap((event) =>

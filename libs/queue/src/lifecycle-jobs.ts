@@ -42,8 +42,18 @@ export class LifecycleJobs {
     );
   }
 
-  /** Creates or updates the scheduler of a sweep; safe to call from every worker at every start. */
+  /**
+   * Creates or updates the scheduler of a sweep; safe to call from every worker at every start.
+   * The first run comes one period after the scheduler is created (`startDate`; BullMQ would
+   * otherwise run an `every` scheduler at once), so a deploy does not start a fleet-wide sweep;
+   * an existing scheduler keeps its rhythm (BullMQ ignores `startDate` once it has run).
+   */
   async schedule(sweep: LifecycleSweep, everySeconds: number): Promise<void> {
-    await this.queue.upsertJobScheduler(LIFECYCLE_SCHEDULERS[sweep], { every: everySeconds * 1000 }, { name: sweep, data: {} });
+    const every = everySeconds * 1000;
+    await this.queue.upsertJobScheduler(
+      LIFECYCLE_SCHEDULERS[sweep],
+      { every, startDate: Date.now() + every },
+      { name: sweep, data: {} },
+    );
   }
 }

@@ -24,8 +24,11 @@ import { OnboardingService } from './onboarding/onboarding.service.js';
 import { RegistrationsService } from './registrations/registrations.service.js';
 import { RegisterClientUseCase } from './registering/register-client.use-case.js';
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
+import { RegistrationEvents } from './registering/registration-events.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
+import { lifecycleProviders } from './lifecycle/index.js';
 
 const repositories = [
   TenantRepository,
@@ -46,6 +49,7 @@ const useCases = [
   OnboardingService,
   RequestedMetadataBuilder,
   RegisterClientUseCase,
+  RegistrationEvents,
   ReconcileRegistrationsUseCase,
   RegistrationsService,
 ];
@@ -62,7 +66,7 @@ export class CoreModule implements OnApplicationShutdown {
   static forRoot(config: BrokerConfig): DynamicModule {
     return {
       module: CoreModule,
-      imports: [QueueModule.forRoot(config)],
+      imports: [QueueModule.forRoot(config), WebhooksModule],
       providers: [
         { provide: BROKER_CONFIG, useValue: config },
         PrismaService,
@@ -75,8 +79,19 @@ export class CoreModule implements OnApplicationShutdown {
         ...outboundProviders,
         ...repositories,
         ...useCases,
+        ...lifecycleProviders,
       ],
-      exports: [BROKER_CONFIG, PrismaService, REDIS, SECRET_STORE, SAFE_HTTP, SMART_DISCOVERY, ...repositories, ...useCases],
+      exports: [
+        BROKER_CONFIG,
+        PrismaService,
+        REDIS,
+        SECRET_STORE,
+        SAFE_HTTP,
+        SMART_DISCOVERY,
+        ...repositories,
+        ...useCases,
+        ...lifecycleProviders,
+      ],
     };
   }
 

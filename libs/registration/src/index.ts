@@ -12,3 +12,7 @@ export * from './registering/requested-metadata.js';
 export * from './credentials/registration-credential.js';
 export * from './outbound/outbound.providers.js';
 export * from './registrations/registrations.service.js';
+export * from './registering/reconcile-registrations.use-case.js';
+export * from './webhooks/index.js';
+export * from './lifecycle/index.js';
+export * from './registering/registration-events.js';

@@ -14,9 +14,15 @@ export interface SecretStoreDeps {
   redis?: Redis;
 }
 
-/** The configured backend behind the write rate limiter (`secrets.writeRatePerSecond`). */
+/**
+ * The configured backend. Secrets Manager writes go through the fleet-wide write rate limiter
+ * (`secrets.writeRatePerSecond`, below AWS's ~50 TPS write quota); the local store is bounded
+ * by PostgreSQL alone and is not throttled.
+ */
 export function createSecretStore(config: BrokerConfig, deps: SecretStoreDeps): SecretStore {
-  return new RateLimitedSecretStore(createBackend(config, deps), createWriteRateLimiter(config, deps.redis));
+  const backend = createBackend(config, deps);
+  if (config.secrets.backend === 'local') return backend;
+  return new RateLimitedSecretStore(backend, createWriteRateLimiter(config, deps.redis));
 }
 
 export function createWriteRateLimiter(config: BrokerConfig, redis?: Redis): WriteRateLimiter {

@@ -1,7 +1,8 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { PageRequest, TenantActor } from '#domain';
-import { RegistrationsService } from '#registration';
+import type { PageRequest, Registration, TenantActor } from '#domain';
+import type { Response } from 'express';
+import { LifecycleRequests, RegistrationsService } from '#registration';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
 import { toRegistrationDetail, toRegistrationSummary } from '../http/responses.js';
@@ -12,7 +13,10 @@ import { UuidParam } from '../http/uuid-param.js';
 @UseGuards(TenantGuard)
 @Controller('v1/registrations')
 export class RegistrationsController {
-  constructor(private readonly registrations: RegistrationsService) {}
+  constructor(
+    private readonly registrations: RegistrationsService,
+    private readonly lifecycle: LifecycleRequests,
+  ) {}
 
   @Get()
   @RequireScopes('registrations:read')
@@ -39,4 +43,38 @@ export class RegistrationsController {
     const credentials = await this.registrations.readCredentials(actor, id);
     return { ...credentials, clientSecretExpiresAt: credentials.clientSecretExpiresAt?.toISOString() ?? null };
   }
+
+  /**
+   * RFC 7592 verification in the background: drift, a rotated management token saved, and a
+   * token request where the client has client_credentials. The result shows on the
+   * registration (drift, lastVerifiedAt, history, attempts).
+   */
+  @Post(':id/verify')
+  @RequireScopes('registrations:write')
+  @HttpCode(202)
+  async verify(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string, @Res({ passthrough: true }) response: Response) {
+    return accepted(response, await this.lifecycle.verify(actor, id));
+  }
+
+  /** Rotates the client secret now (RFC 7592 PUT, staged, tested, promoted; or a new client). */
+  @Post(':id/rotate')
+  @RequireScopes('registrations:write')
+  @HttpCode(202)
+  async rotate(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string, @Res({ passthrough: true }) response: Response) {
+    return accepted(response, await this.lifecycle.rotate(actor, id));
+  }
+
+  /** Offboards: the client is deleted at the site, then its secret; the row stays as a `deleted` tombstone. */
+  @Delete(':id')
+  @RequireScopes('registrations:write')
+  @HttpCode(202)
+  async delete(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string, @Res({ passthrough: true }) response: Response) {
+    return accepted(response, await this.lifecycle.delete(actor, id));
+  }
+}
+
+/** 202 with the registration's URL, where the action's progress shows. */
+function accepted(response: Response, registration: Registration) {
+  response.location(`/v1/registrations/${registration.id}`);
+  return toRegistrationSummary(registration);
 }

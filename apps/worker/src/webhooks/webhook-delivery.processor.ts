@@ -28,7 +28,8 @@ export class WebhookDeliveryProcessor extends WorkerHost implements OnModuleInit
   }
 
   async process(job: Job<WebhookDeliveryJobData>): Promise<unknown> {
-    if (job.name !== WEBHOOK_DELIVERY_JOB) throw new UnrecoverableError(`no handler for job "${job.name}" on queue webhooks`);
+    if (job.name !== WEBHOOK_DELIVERY_JOB)
+      throw new UnrecoverableError(`no handler for job "${job.name}" on queue webhooks`);
     const attempts = job.opts.attempts ?? 1;
     const attempt = { number: job.attemptsMade + 1, final: job.attemptsMade + 1 >= attempts };
     const context = { eventId: job.data.eventId, endpointId: job.data.endpointId, attempt: attempt.number };
@@ -37,7 +38,8 @@ export class WebhookDeliveryProcessor extends WorkerHost implements OnModuleInit
       this.logger.log({ ...context, ...result }, 'webhook delivery finished');
       return result;
     } catch (error) {
-      if (error instanceof RetryLaterError) this.logger.log({ ...context, retryInMs: error.delayMs }, 'webhook delivery will be retried');
+      if (error instanceof RetryLaterError)
+        this.logger.log({ ...context, retryInMs: error.delayMs }, 'webhook delivery will be retried');
       throw error;
     }
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { parseOrThrow, type TenantActor, type App, type Page, type PageRequest } from '#domain';
 import { AppRepository, AuditRepository } from '#persistence';
 import { appInputSchema } from './app-input.js';
+import { LifecycleRequests } from '../lifecycle/lifecycle-requests.service.js';
 
 /** Tenant use cases on apps. Every method is scoped by the caller's tenant. */
 @Injectable()
@@ -9,6 +10,7 @@ export class AppsService {
   constructor(
     private readonly apps: AppRepository,
     private readonly audit: AuditRepository,
+    private readonly lifecycle: LifecycleRequests,
   ) {}
 
   async create(actor: TenantActor, input: unknown): Promise<App> {
@@ -37,11 +39,16 @@ export class AppsService {
       outcome: 'success',
       details: { metadataVersion: app.metadataVersion },
     });
+    // Every registration follows in the background; progress: each registration's
+    // metadataVersion against the app's (GET /v1/registrations?appId=...).
+    await this.lifecycle.appReplaced(app);
     return app;
   }
 
   async delete(actor: TenantActor, id: string): Promise<void> {
     await this.apps.softDelete(actor.tenantId, id);
     await this.audit.record({ actor, tenantId: actor.tenantId, appId: id, action: 'app.deleted', outcome: 'success' });
+    // Offboarding: every client of the app is deleted at its site; the rows stay as tombstones.
+    await this.lifecycle.offboardApp(actor.tenantId, id);
   }
 }

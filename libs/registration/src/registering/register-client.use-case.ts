@@ -8,7 +8,6 @@ import {
   type SystemActor,
 } from '#domain';
 import {
-  AppRepository,
   AuditRepository,
   HealthSystemRepository,
   PrismaService,
@@ -22,6 +21,7 @@ import { register, type CachedSmartDiscovery, type SafeHttpClient, type SmartSer
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
+import { RegistrationEvents } from './registration-events.js';
 import {
   mayHaveCreatedClient,
   permanentProblem,
@@ -58,8 +58,8 @@ export class RegisterClientUseCase {
     private readonly prisma: PrismaService,
     private readonly registrations: RegistrationRepository,
     private readonly attempts: RegistrationAttemptRepository,
-    private readonly apps: AppRepository,
     private readonly healthSystems: HealthSystemRepository,
+    private readonly events: RegistrationEvents,
     private readonly audit: AuditRepository,
     private readonly requestedMetadata: RequestedMetadataBuilder,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
@@ -146,20 +146,16 @@ export class RegisterClientUseCase {
           tx,
         );
         await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
-        await this.audit.record(
-          {
-            actor: WORKER,
-            tenantId: registration.tenantId,
-            appId: registration.appId,
-            healthSystemId: registration.healthSystemId,
-            registrationId: registration.id,
-            action: 'registration.created',
-            outcome: 'success',
-            details: { clientId: result.clientId, attemptId: started.id, differences: result.differences.map((d) => d.field) },
-          },
-          tx,
-        );
+        await this.events.record(tx, {
+          tenantId: registration.tenantId,
+          registrationId: registration.id,
+          actor: WORKER,
+          type: 'registration.created',
+          outcome: 'success',
+          details: { clientId: result.clientId, attemptId: started.id, differences: result.differences.map((d) => d.field) },
+        });
       });
+      await this.settled(registration);
       return 'registered';
     } catch (error) {
       await this.prisma.$transaction((tx) =>
@@ -201,20 +197,17 @@ export class RegisterClientUseCase {
         tx,
       );
       await this.attempts.finish(tx, pending.id, { outcome: 'orphan_suspected', error });
-      await this.audit.record(
-        {
-          actor: WORKER,
-          tenantId: registration.tenantId,
-          appId: registration.appId,
-          healthSystemId: registration.healthSystemId,
-          registrationId: registration.id,
-          action: 'registration.orphan_suspected',
-          outcome: 'failure',
-          details: { attemptId: pending.id, nonce: pending.nonce, startedAt: pending.startedAt.toISOString() },
-        },
-        tx,
-      );
+      await this.events.record(tx, {
+        tenantId: registration.tenantId,
+        registrationId: registration.id,
+        actor: WORKER,
+        type: 'registration.orphan_suspected',
+        outcome: 'failure',
+        details: { attemptId: pending.id, nonce: pending.nonce, startedAt: pending.startedAt.toISOString() },
+        webhookData: { attempt: { id: pending.id, startedAt: pending.startedAt.toISOString() } },
+      });
     });
+    await this.settled(registration);
     this.logger.warn({ registrationId: registration.id, attemptId: pending.id }, 'registration possibly orphaned at the site');
   }
 
@@ -243,22 +236,51 @@ export class RegisterClientUseCase {
         },
         tx,
       );
-      await this.audit.record(
-        {
-          actor: WORKER,
-          tenantId: registration.tenantId,
-          appId: registration.appId,
-          healthSystemId: registration.healthSystemId,
-          registrationId: registration.id,
-          action: retry ? 'registration.attempt_failed' : 'registration.failed',
-          outcome: 'failure',
-          details: { error: lastError.error, httpStatus: lastError.httpStatus, retryable: lastError.retryable },
+      const details = { error: lastError.error, httpStatus: lastError.httpStatus, retryable: lastError.retryable };
+      if (retry) {
+        // A transient failure is audited but not announced: the site's administrators hear of the outcome.
+        await this.audit.record(
+          {
+            actor: WORKER,
+            tenantId: registration.tenantId,
+            appId: registration.appId,
+            healthSystemId: registration.healthSystemId,
+            registrationId: registration.id,
+            action: 'registration.attempt_failed',
+            outcome: 'failure',
+            details,
+          },
+          tx,
+        );
+        return;
+      }
+      await this.events.record(tx, {
+        tenantId: registration.tenantId,
+        registrationId: registration.id,
+        actor: WORKER,
+        type: 'registration.failed',
+        outcome: 'failure',
+        details,
+        webhookData: {
+          error: {
+            code: lastError.error,
+            description: lastError.error_description ?? null,
+            httpStatus: lastError.httpStatus ?? null,
+            retryable: lastError.retryable,
+          },
         },
-        tx,
-      );
+      });
     });
+    if (!retry) await this.settled(registration);
     if (retry) throw new RetryLaterError(delayMs, lastError.error);
     return 'failed';
+  }
+
+  /** After a registration reaches a settled state: the onboarding may be complete now. */
+  private async settled(registration: Registration): Promise<void> {
+    await this.prisma.$transaction((tx) =>
+      this.events.completeOnboardingIfSettled(tx, registration.tenantId, registration.onboardingId, WORKER),
+    );
   }
 
   private async move(registration: Registration, from: RegistrationState, to: RegistrationState, reason: string) {

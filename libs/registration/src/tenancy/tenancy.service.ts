@@ -13,6 +13,7 @@ import {
 } from '#domain';
 import { ApiKeyRepository, AuditRepository, TenantRepository } from '#persistence';
 import { generateApiKey } from './api-key-token.js';
+import { LifecycleRequests } from '../lifecycle/lifecycle-requests.service.js';
 
 export const createTenantSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 export const issueApiKeySchema = z.strictObject({
@@ -29,6 +30,7 @@ export class TenancyService {
     private readonly tenants: TenantRepository,
     private readonly apiKeys: ApiKeyRepository,
     private readonly audit: AuditRepository,
+    private readonly lifecycle: LifecycleRequests,
   ) {}
 
   async createTenant(input: unknown): Promise<Tenant> {
@@ -49,6 +51,8 @@ export class TenancyService {
   async disableTenant(id: string): Promise<Tenant> {
     const tenant = await this.tenants.disable(id);
     await this.audit.record({ actor: OPERATOR, tenantId: id, action: 'tenant.disabled', outcome: 'success' });
+    // A tenant that leaves leaves nothing behind: every client at every site is deleted.
+    await this.lifecycle.offboardTenant(id);
     return tenant;
   }
 

@@ -51,9 +51,13 @@ export class WebhookDeliveryJobs {
   }
 
   async enqueueReplay(item: WebhookFanOut): Promise<void> {
-    await this.queue.add(WEBHOOK_DELIVERY_JOB, { ...item, replay: true }, {
-      ...this.options,
-      jobId: `${webhookDeliveryJobId(item.eventId, item.endpointId)}_replay_${randomUUID()}`,
-    });
+    await this.queue.add(
+      WEBHOOK_DELIVERY_JOB,
+      { ...item, replay: true },
+      {
+        ...this.options,
+        jobId: `${webhookDeliveryJobId(item.eventId, item.endpointId)}_replay_${randomUUID()}`,
+      },
+    );
   }
 }

@@ -23,7 +23,12 @@ export interface WebhookSignatureHeaders {
 }
 
 /** Headers for one attempt; `sentAt` is the attempt's time (receivers reject stale timestamps). */
-export function signWebhook(secrets: readonly SecretValue[], id: string, sentAt: Date, body: string): WebhookSignatureHeaders {
+export function signWebhook(
+  secrets: readonly SecretValue[],
+  id: string,
+  sentAt: Date,
+  body: string,
+): WebhookSignatureHeaders {
   if (!secrets.length) throw new Error('a webhook needs at least one signing secret');
   return {
     'webhook-id': id,

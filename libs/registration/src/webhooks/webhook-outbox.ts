@@ -13,7 +13,11 @@ import { PING_EVENT_TYPE, webhookEventInputSchema, type WebhookEventInput } from
 export class WebhookOutbox {
   constructor(private readonly events: WebhookEventRepository) {}
 
-  async record(tx: Prisma.TransactionClient, event: WebhookEventInput, occurredAt: Date = new Date()): Promise<{ id: string }> {
+  async record(
+    tx: Prisma.TransactionClient,
+    event: WebhookEventInput,
+    occurredAt: Date = new Date(),
+  ): Promise<{ id: string }> {
     const { type, data } = parseOrThrow(webhookEventInputSchema, event, 'webhook event');
     return this.insert(tx, { type, healthSystemId: data.healthSystem.id, data, occurredAt });
   }
@@ -28,7 +32,13 @@ export class WebhookOutbox {
       healthSystem: { id: healthSystem.id, name: healthSystem.name, fhirBaseUrl: healthSystem.fhirBaseUrl },
       endpoint: { id: endpointId },
     };
-    return this.insert(tx, { type: PING_EVENT_TYPE, healthSystemId: healthSystem.id, data, occurredAt: new Date(), targetEndpointId: endpointId });
+    return this.insert(tx, {
+      type: PING_EVENT_TYPE,
+      healthSystemId: healthSystem.id,
+      data,
+      occurredAt: new Date(),
+      targetEndpointId: endpointId,
+    });
   }
 
   /** The body is serialised once here, so every attempt and replay signs and sends the same bytes. */

@@ -1,0 +1,78 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, type OnModuleInit } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+import { BROKER_CONFIG, type BrokerConfig } from '#config';
+import {
+  JOBS_BY_QUEUE,
+  LifecycleJob,
+  LifecycleJobs,
+  QueueName,
+  SiteConcurrencyLimiter,
+  brokerBackoffStrategy,
+  type LifecycleJobData,
+  type LifecycleSweepData,
+} from '#queue';
+import {
+  DeleteClientUseCase,
+  LifecycleSweeps,
+  RefreshDiscoveryUseCase,
+  RotateSecretUseCase,
+  UpdateClientUseCase,
+  VerifyClientUseCase,
+} from '#registration';
+import { runJob, type JobHandler } from '../job-runner.js';
+import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js';
+
+type LifecycleData = LifecycleJobData | LifecycleSweepData;
+
+/**
+ * The lifecycle queue: RFC 7592 verify / update / rotate / delete of one registration (holding a
+ * slot of the site's concurrency limit, like registration), and the three scheduled sweeps.
+ */
+@Processor(QueueName.Lifecycle, { ...WORKER_OPTIONS, settings: { backoffStrategy: brokerBackoffStrategy } })
+export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
+  private readonly handlers: Record<LifecycleJob, JobHandler<LifecycleData>>;
+
+  constructor(
+    verify: VerifyClientUseCase,
+    update: UpdateClientUseCase,
+    rotate: RotateSecretUseCase,
+    remove: DeleteClientUseCase,
+    sweeps: LifecycleSweeps,
+    refreshDiscovery: RefreshDiscoveryUseCase,
+    private readonly jobs: LifecycleJobs,
+    private readonly siteLimiter: SiteConcurrencyLimiter,
+    private readonly logger: PinoLogger,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+  ) {
+    super();
+    const one = (job: Job<LifecycleData>) => job.data as LifecycleJobData;
+    this.handlers = {
+      [LifecycleJob.Verify]: (job, attempt) => verify.execute(one(job), attempt),
+      [LifecycleJob.Update]: (job, attempt) => update.execute(one(job), attempt),
+      [LifecycleJob.Rotate]: (job, attempt) => rotate.execute(one(job), attempt),
+      [LifecycleJob.Delete]: (job, attempt) => remove.execute(one(job), attempt),
+      [LifecycleJob.VerifySweep]: () => sweeps.verifyAll(),
+      [LifecycleJob.RotationSweep]: () => sweeps.rotateExpiring(),
+      [LifecycleJob.DiscoveryRefresh]: () => refreshDiscovery.execute(),
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    assertEveryJobHasAHandler(QueueName.Lifecycle, JOBS_BY_QUEUE[QueueName.Lifecycle], this.handlers);
+    this.worker.concurrency = this.config.worker.concurrency;
+    const { lifecycle } = this.config;
+    await this.jobs.schedule(LifecycleJob.VerifySweep, lifecycle.verifyIntervalSeconds);
+    await this.jobs.schedule(LifecycleJob.RotationSweep, lifecycle.rotationSweepIntervalSeconds);
+    await this.jobs.schedule(LifecycleJob.DiscoveryRefresh, lifecycle.discoveryRefreshIntervalSeconds);
+  }
+
+  process(job: Job<LifecycleData>, token?: string): Promise<unknown> {
+    return runJob(QueueName.Lifecycle, job, token, {
+      handlers: this.handlers,
+      logger: this.logger,
+      siteLimiter: this.siteLimiter,
+    });
+  }
+}

@@ -1,0 +1,199 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SECRET_STORE, type Registration, type SecretStore } from '#domain';
+import { HealthSystemRepository, Prisma, type RegistrationAttempt } from '#persistence';
+import { deleteClient, register, type CachedSmartDiscovery, type SafeHttpClient } from '#smart-client';
+import { credentialFromRegistration, type RegistrationCredential } from '../credentials/registration-credential.js';
+import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
+import { permanentProblem } from '../registering/registration-errors.js';
+import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
+import { LifecycleProblem } from './lifecycle-problems.js';
+import { LifecycleRecorder, type LifecycleAction } from './lifecycle-recorder.js';
+import { UsabilityCheck } from './usability-check.js';
+
+/**
+ * `testMetadata`: the client's metadata, to decide how to test it; `set`: columns written with
+ * the switch (an update's new requested/granted metadata and version).
+ */
+export interface SwitchContext {
+  testMetadata: Readonly<Record<string, unknown>>;
+  set?: Prisma.RegistrationUncheckedUpdateManyInput;
+}
+
+export interface SwitchResult {
+  clientId: string;
+  /** `rfc7592_put`: same client, new secret; `re_registration`: a new client replaced the old one. */
+  method: 'rfc7592_put' | 're_registration';
+  tested: boolean;
+}
+
+/**
+ * The end of every credential change, for update and rotation alike: a new credential waits in
+ * AWSPENDING until a token request proves it, then AWSCURRENT moves to it (the old version
+ * becomes AWSPREVIOUS) and only then does the row point at it.
+ *
+ * What "overlap" means depends on the site. After re-registration the old client keeps working
+ * until the switch is recorded, so there is no gap. After an RFC 7592 PUT that issues a new
+ * secret, servers such as the sandbox (and Keycloak) invalidate the old secret in the same
+ * instant: no overlap is possible at the site, and the gap in which the served (old) secret
+ * fails lasts from the PUT's answer to the row update (one token request and two writes). A
+ * tenant app that gets `invalid_client` must read its credentials again.
+ */
+@Injectable()
+export class CredentialSwitch {
+  constructor(
+    private readonly vault: RegistrationCredentialVault,
+    private readonly recorder: LifecycleRecorder,
+    private readonly usability: UsabilityCheck,
+    private readonly healthSystems: HealthSystemRepository,
+    @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+    @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
+    @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+  ) {}
+
+  /** Tests and promotes a pending new secret of the SAME client. */
+  async promoteSecret(
+    registration: Registration,
+    action: LifecycleAction,
+    started: RegistrationAttempt,
+    pending: { credential: RegistrationCredential; versionId: string },
+    context: SwitchContext,
+  ): Promise<SwitchResult> {
+    const tested = await this.prove(registration, pending.credential, context.testMetadata);
+    await this.vault.promote(registration.credential!.name, pending.versionId);
+    await this.recorder.complete(registration, action, started, {
+      to: 'registered',
+      reason: action === 'rotate' ? 'secret rotated' : 'metadata updated',
+      set: {
+        credentialVersion: pending.versionId,
+        clientSecretExpiresAt: expiry(pending.credential),
+        ...context.set,
+        lastError: Prisma.DbNull,
+        nextAttemptAt: null,
+      },
+      audit: {
+        action: action === 'rotate' ? 'registration.secret_rotated' : 'registration.updated',
+        outcome: 'success',
+        details: { clientId: pending.credential.clientId, method: 'rfc7592_put', tested },
+      },
+      attempt: { outcome: 'succeeded', clientId: pending.credential.clientId },
+    });
+    return { clientId: pending.credential.clientId, method: 'rfc7592_put', tested };
+  }
+
+  /**
+   * RFC 7591 registration of a new client with `metadata`, for sites without RFC 7592 or that
+   * issue no new secret on PUT. The new credential is staged (AWSPENDING) the moment it
+   * arrives, so a crash after this point resumes with `switchOver` instead of registering again.
+   */
+  async reRegister(
+    registration: Registration,
+    action: LifecycleAction,
+    started: RegistrationAttempt,
+    metadata: Record<string, unknown>,
+    set?: Prisma.RegistrationUncheckedUpdateManyInput,
+  ): Promise<SwitchResult> {
+    const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
+    const description = await this.discovery.discover(healthSystem.fhirBaseUrl);
+    const registrationEndpoint = description.endpoints.registration?.value;
+    if (!registrationEndpoint) {
+      throw new LifecycleProblem(permanentProblem('registration_not_supported', 'the site advertises no RFC 7591 registration endpoint any more'));
+    }
+    const initialAccessToken = healthSystem.initialAccessToken
+      ? (await this.secrets.get(healthSystem.initialAccessToken.name))?.value
+      : undefined;
+    const result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
+    const credential = credentialFromRegistration(result);
+    const ref = await this.vault.stage(registration.credential!.name, credential, `${started.id}.client`);
+    return this.switchOver(registration, action, started, { credential, versionId: ref.versionId, pending: true }, {
+      testMetadata: result.granted,
+      set: {
+        grantedMetadata: result.granted as Prisma.InputJsonValue,
+        metadataDifferences: result.differences as object[],
+        ...set,
+      },
+    });
+  }
+
+  /**
+   * Moves the registration to a staged new client: prove it, promote it, record it, then retire
+   * the old client (RFC 7592 DELETE where the old client has a registration access token;
+   * otherwise it stays at the site and an audit event names it for the site's administrator).
+   */
+  async switchOver(
+    registration: Registration,
+    action: LifecycleAction,
+    started: RegistrationAttempt,
+    replacement: LoadedCredential,
+    context: SwitchContext,
+  ): Promise<SwitchResult> {
+    const old = await this.vault.served(registration);
+    const tested = await this.prove(registration, replacement.credential, context.testMetadata);
+    await this.vault.promote(registration.credential!.name, replacement.versionId);
+    const { credential } = replacement;
+    await this.recorder.complete(registration, action, started, {
+      to: 'registered',
+      reason: `${action}: switched to a newly registered client`,
+      set: {
+        clientId: credential.clientId,
+        credentialVersion: replacement.versionId,
+        clientSecretExpiresAt: expiry(credential),
+        managementSupported: credential.management !== undefined,
+        ...context.set,
+        drift: Prisma.DbNull,
+        lastError: Prisma.DbNull,
+        nextAttemptAt: null,
+      },
+      audit: {
+        action: action === 'rotate' ? 'registration.secret_rotated' : 'registration.updated',
+        outcome: 'success',
+        details: { clientId: credential.clientId, previousClientId: old?.credential.clientId, method: 're_registration', tested },
+      },
+      attempt: { outcome: 'succeeded', clientId: credential.clientId },
+    });
+    if (old && old.credential.clientId !== credential.clientId) await this.retire(registration, old.credential);
+    return { clientId: credential.clientId, method: 're_registration', tested };
+  }
+
+  private async retire(registration: Registration, old: RegistrationCredential): Promise<void> {
+    if (!old.management) {
+      await this.recorder.record(registration, 'registration.old_client_left_at_site', 'failure', {
+        clientId: old.clientId,
+        why: 'the site has no RFC 7592 delete: its administrator must remove this client',
+      });
+      return;
+    }
+    try {
+      const deleted = await deleteClient(this.http, { access: old.management });
+      await this.recorder.record(registration, 'registration.old_client_deleted', 'success', { clientId: old.clientId, outcome: deleted.outcome });
+    } catch (error) {
+      // The switch is recorded; a failed clean-up must not undo it. The old client is reported instead.
+      await this.recorder.record(registration, 'registration.old_client_left_at_site', 'failure', {
+        clientId: old.clientId,
+        why: `RFC 7592 DELETE failed: ${(error as Error).message}`,
+      });
+    }
+  }
+
+  /**
+   * A token request with the new credential. A transient failure throws (the job runs again and
+   * finds the pending version); a refusal is permanent: the new credential is not promoted.
+   * Returns false when the client cannot be tested without a user.
+   */
+  private async prove(registration: Registration, credential: RegistrationCredential, metadata: Record<string, unknown>): Promise<boolean> {
+    const usable = await this.usability.check(registration, credential, metadata);
+    if (usable.status === 'unusable') {
+      const { problem } = usable;
+      throw new LifecycleProblem(
+        problem.retryable
+          ? problem
+          : { ...problem, error: 'new_credential_rejected', error_description: `the site refused a token request with the new credential (${problem.error})` },
+      );
+    }
+    return usable.status === 'usable';
+  }
+}
+
+/** RFC 7591 §3.2.1: 0 means the secret never expires (stored as no expiry). */
+export function expiry(credential: RegistrationCredential): Date | null {
+  return credential.clientSecretExpiresAt ? new Date(credential.clientSecretExpiresAt * 1000) : null;
+}

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import {
+  DomainError,
+  ErrorCode,
+  REGISTRATION_STATES,
+  type App,
+  type Registration,
+  type RegistrationState,
+  type TenantActor,
+} from '#domain';
+import { AuditRepository, RegistrationRepository } from '#persistence';
+import { LifecycleJob, LifecycleJobs, type RegistrationAction } from '#queue';
+import { ACTIVE_STATE, STARTABLE_STATES } from './lifecycle-recorder.js';
+import { LifecycleSweeps } from './lifecycle-sweeps.js';
+
+/** Every state but the tombstone: offboarding reaches registrations wherever they are. */
+const NOT_DELETED: RegistrationState[] = REGISTRATION_STATES.filter((state) => state !== 'deleted');
+
+/**
+ * Lifecycle actions asked for through the API (tenant or operator). Each only enqueues a job
+ * (deduplicated per registration and action) and records who asked; the worker does the work.
+ */
+@Injectable()
+export class LifecycleRequests {
+  constructor(
+    private readonly registrations: RegistrationRepository,
+    private readonly jobs: LifecycleJobs,
+    private readonly sweeps: LifecycleSweeps,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  verify(actor: TenantActor, id: string): Promise<Registration> {
+    return this.request(actor, id, LifecycleJob.Verify);
+  }
+
+  rotate(actor: TenantActor, id: string): Promise<Registration> {
+    return this.request(actor, id, LifecycleJob.Rotate);
+  }
+
+  /** Idempotent: a registration already deleted is answered as accepted, with nothing enqueued. */
+  async delete(actor: TenantActor, id: string): Promise<Registration> {
+    const registration = await this.registrations.findById(actor.tenantId, id);
+    if (registration.state === 'deleted') return registration;
+    await this.enqueue(actor, registration, LifecycleJob.Delete);
+    return registration;
+  }
+
+  /** After an app's metadata was replaced: every registration with a client moves to the new version. */
+  appReplaced(app: App): Promise<{ enqueued: number }> {
+    return this.sweeps.enqueueAll(
+      LifecycleJob.Update,
+      { tenantId: app.tenantId, appId: app.id, states: [...STARTABLE_STATES, ACTIVE_STATE.update], withCredential: true },
+      `app metadata version ${app.metadataVersion}`,
+    );
+  }
+
+  offboardApp(tenantId: string, appId: string): Promise<{ enqueued: number }> {
+    return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, appId, states: NOT_DELETED }, 'app deleted');
+  }
+
+  offboardTenant(tenantId: string): Promise<{ enqueued: number }> {
+    return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, states: NOT_DELETED }, 'tenant disabled');
+  }
+
+  private async request(actor: TenantActor, id: string, action: RegistrationAction): Promise<Registration> {
+    const registration = await this.registrations.findById(actor.tenantId, id);
+    const busyWithIt = registration.state === ACTIVE_STATE[action];
+    if (!registration.credential || (!STARTABLE_STATES.includes(registration.state) && !busyWithIt)) {
+      throw new DomainError(ErrorCode.Conflict, `registration ${id} has no client to ${action} (state ${registration.state})`);
+    }
+    await this.enqueue(actor, registration, action);
+    return registration;
+  }
+
+  private async enqueue(actor: TenantActor, registration: Registration, action: RegistrationAction): Promise<void> {
+    await this.jobs.enqueue(action, [
+      { tenantId: registration.tenantId, registrationId: registration.id, healthSystemId: registration.healthSystemId, reason: `requested by key ${actor.keyId}` },
+    ]);
+    await this.audit.record({
+      actor,
+      tenantId: registration.tenantId,
+      appId: registration.appId,
+      healthSystemId: registration.healthSystemId,
+      registrationId: registration.id,
+      action: `registration.${action}_requested`,
+      outcome: 'success',
+    });
+  }
+}

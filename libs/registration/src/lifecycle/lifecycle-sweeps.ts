@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { BROKER_CONFIG, type BrokerConfig } from '#config';
+import { RegistrationRepository, type LifecycleTargetFilter } from '#persistence';
+import { LifecycleJob, LifecycleJobs, type RegistrationAction } from '#queue';
+import { STARTABLE_STATES } from './lifecycle-recorder.js';
+
+/** Rows read and jobs enqueued per round trip. */
+const BATCH = 500;
+
+/**
+ * What the schedulers run: find the registrations due for an action, fleet-wide, and enqueue one
+ * deduplicated job each (a registration whose job is still pending from the last sweep gets no
+ * second one). The work itself happens in the per-registration jobs, spread over the workers.
+ */
+@Injectable()
+export class LifecycleSweeps {
+  constructor(
+    private readonly registrations: RegistrationRepository,
+    private readonly jobs: LifecycleJobs,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+  ) {}
+
+  /** Every registration with a client at its site. */
+  verifyAll(): Promise<{ enqueued: number }> {
+    return this.enqueueAll(LifecycleJob.Verify, { states: [...STARTABLE_STATES], withCredential: true }, 'scheduled verification');
+  }
+
+  /** Secrets that expire within the rotation window (or already have). */
+  rotateExpiring(now = new Date()): Promise<{ enqueued: number }> {
+    const secretExpiringBefore = new Date(now.getTime() + this.config.lifecycle.rotationWindowSeconds * 1000);
+    return this.enqueueAll(
+      LifecycleJob.Rotate,
+      { states: [...STARTABLE_STATES], withCredential: true, secretExpiringBefore },
+      'secret expires within the rotation window',
+    );
+  }
+
+  /** One action for every registration matching `filter` (offboarding, app updates, sweeps). */
+  async enqueueAll(action: RegistrationAction, filter: LifecycleTargetFilter, reason: string): Promise<{ enqueued: number }> {
+    let enqueued = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      const targets = await this.registrations.findLifecycleTargets(filter, afterId, BATCH);
+      if (!targets.length) return { enqueued };
+      await this.jobs.enqueue(
+        action,
+        targets.map((target) => ({ tenantId: target.tenantId, registrationId: target.id, healthSystemId: target.healthSystemId, reason })),
+      );
+      enqueued += targets.length;
+      afterId = targets.at(-1)!.id;
+    }
+  }
+}

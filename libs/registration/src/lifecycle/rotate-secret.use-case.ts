@@ -1,0 +1,102 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Registration } from '#domain';
+import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
+import { RetryLaterError, type LifecycleJobData } from '#queue';
+import { updateClient, type SafeHttpClient } from '#smart-client';
+import { SAFE_HTTP } from '../outbound/outbound.providers.js';
+import { permanentProblem } from '../registering/registration-errors.js';
+import { RequestedMetadataBuilder } from '../registering/requested-metadata.js';
+import type { JobAttempt } from '../registering/register-client.use-case.js';
+import { CredentialSwitch, type SwitchResult } from './credential-switch.js';
+import { RegistrationCredentialVault } from './credential-vault.js';
+import { LifecycleProblem, credentialMissing, problemOf } from './lifecycle-problems.js';
+import { LifecycleRecorder } from './lifecycle-recorder.js';
+
+export type RotateResult = SwitchResult | 'nothing_to_rotate' | 'nothing_to_do' | 'failed';
+
+/**
+ * Rotates a registration's client secret before it expires. With RFC 7592: a PUT of the
+ * unchanged metadata, after which servers that renew secrets answer with a new one (RFC 7592
+ * §2.2); it is stored as AWSPENDING before anything else, proven with a token request, then
+ * promoted (see CredentialSwitch for what "overlap" means at such servers). A site without
+ * RFC 7592, or one that issues no new secret on PUT, gets a new client instead and the old one
+ * is retired. A run that finds a pending version (a previous run stopped) finishes that one
+ * rather than asking the site again.
+ */
+@Injectable()
+export class RotateSecretUseCase {
+  constructor(
+    private readonly registrations: RegistrationRepository,
+    private readonly vault: RegistrationCredentialVault,
+    private readonly recorder: LifecycleRecorder,
+    private readonly credentialSwitch: CredentialSwitch,
+    private readonly requestedMetadata: RequestedMetadataBuilder,
+    @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
+  ) {}
+
+  async execute(job: LifecycleJobData, attempt: JobAttempt): Promise<RotateResult> {
+    const registration = await this.registrations.findById(job.tenantId, job.registrationId);
+    if (!registration.credential) return 'nothing_to_do';
+    const started = await this.recorder.start(registration, 'rotate', job.reason);
+    if (!started) return 'nothing_to_do';
+    try {
+      return await this.rotate(registration, started);
+    } catch (error) {
+      if (error instanceof RetryLaterError) throw error;
+      return this.recorder.fail(registration, 'rotate', started, problemOf(error, registration.clientId), attempt);
+    }
+  }
+
+  private async rotate(registration: Registration, started: RegistrationAttempt): Promise<RotateResult> {
+    const held = registration.grantedMetadata ?? {};
+    const replacement = await this.vault.pendingReplacement(registration);
+    if (replacement) return this.credentialSwitch.switchOver(registration, 'rotate', started, replacement, { testMetadata: held });
+    const loaded = await this.vault.latest(registration);
+    if (!loaded) throw credentialMissing();
+    // Promoted but not recorded (a crash between the two): finish recording the switch.
+    if (loaded.credential.clientId !== registration.clientId) {
+      return this.credentialSwitch.switchOver(registration, 'rotate', started, loaded, { testMetadata: held });
+    }
+    if (loaded.pending) return this.credentialSwitch.promoteSecret(registration, 'rotate', started, loaded, { testMetadata: held });
+    if (!loaded.credential.clientSecret) return this.skip(registration, started);
+    if (!loaded.credential.management) {
+      return this.credentialSwitch.reRegister(registration, 'rotate', started, await this.requestedMetadata.build(registration));
+    }
+
+    const absorber = this.vault.absorber(registration, loaded, started.id);
+    const result = await updateClient(this.http, {
+      access: loaded.credential.management,
+      changes: {},
+      knownClientSecret: loaded.credential.clientSecret,
+      onCredentialsChanged: absorber.onCredentialsChanged,
+    });
+    if (result.outcome === 'gone') {
+      throw new LifecycleProblem(
+        permanentProblem('client_gone', `RFC 7592 PUT answered ${result.httpStatus}: the client or its registration access token is gone`),
+      );
+    }
+    if (!absorber.hasPendingSecret) {
+      // The site keeps secrets on PUT (plain node-oidc-provider does): only a new client brings a new secret.
+      return this.credentialSwitch.reRegister(registration, 'rotate', started, await this.requestedMetadata.build(registration));
+    }
+    return this.credentialSwitch.promoteSecret(
+      registration,
+      'rotate',
+      started,
+      { credential: absorber.credential, versionId: absorber.latestVersion.versionId },
+      { testMetadata: result.granted },
+    );
+  }
+
+  /** private_key_jwt clients have no secret; key rotation is a separate (not yet built) job. */
+  private async skip(registration: Registration, started: RegistrationAttempt): Promise<RotateResult> {
+    await this.recorder.complete(registration, 'rotate', started, {
+      to: 'registered',
+      reason: 'no client secret to rotate',
+      set: { lastError: Prisma.DbNull, nextAttemptAt: null },
+      audit: { action: 'registration.secret_rotation_skipped', outcome: 'success', details: { why: 'the client has no secret' } },
+      attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
+    });
+    return 'nothing_to_rotate';
+  }
+}

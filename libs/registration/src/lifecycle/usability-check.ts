@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Registration } from '#domain';
+import { HealthSystemRepository } from '#persistence';
+import { requestClientCredentialsToken, type CachedSmartDiscovery, type SafeHttpClient } from '#smart-client';
+import type { RegistrationCredential } from '../credentials/registration-credential.js';
+import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
+import { toRegistrationError, type RegistrationProblem } from '../registering/registration-errors.js';
+
+export type Usability =
+  | { status: 'usable' }
+  | { status: 'unusable'; problem: RegistrationProblem }
+  | { status: 'not_tested'; why: string };
+
+/**
+ * Proves a credential works with a real RFC 6749 §4.4 client credentials token request: the
+ * only proof a server gives without a user. Clients without that grant, or authenticating with
+ * keys the broker does not hold, are reported `not_tested` (and say why).
+ */
+@Injectable()
+export class UsabilityCheck {
+  constructor(
+    private readonly healthSystems: HealthSystemRepository,
+    @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
+    @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+  ) {}
+
+  async check(
+    registration: Registration,
+    credential: RegistrationCredential,
+    metadata: Readonly<Record<string, unknown>>,
+  ): Promise<Usability> {
+    const grantTypes = Array.isArray(metadata.grant_types) ? metadata.grant_types : [];
+    if (!grantTypes.includes('client_credentials')) {
+      return { status: 'not_tested', why: 'no client_credentials grant: a token request would need a user' };
+    }
+    const method = typeof metadata.token_endpoint_auth_method === 'string' ? metadata.token_endpoint_auth_method : 'client_secret_basic';
+    if ((method !== 'client_secret_basic' && method !== 'client_secret_post') || !credential.clientSecret) {
+      // private_key_jwt with the tenant's own keys: the broker holds no private key to sign with.
+      return { status: 'not_tested', why: `${method}: the broker holds no key or secret to authenticate with` };
+    }
+    const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
+    try {
+      const description = await this.discovery.discover(healthSystem.fhirBaseUrl);
+      const tokenEndpoint = description.endpoints.token?.value;
+      if (!tokenEndpoint) return { status: 'not_tested', why: 'the site advertises no token endpoint' };
+      await requestClientCredentialsToken(this.http, {
+        tokenEndpoint,
+        clientId: credential.clientId,
+        auth: { method, secret: credential.clientSecret },
+        scope: systemScopes(metadata.scope),
+      });
+      return { status: 'usable' };
+    } catch (error) {
+      return { status: 'unusable', problem: toRegistrationError(error) };
+    }
+  }
+}
+
+/** SMART backend services ask for `system/` scopes; other scopes need a user. */
+function systemScopes(scope: unknown): string | undefined {
+  if (typeof scope !== 'string') return undefined;
+  const system = scope.split(/\s+/).filter((item) => item.startsWith('system/'));
+  return system.length ? system.join(' ') : undefined;
+}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { SETTLED_STATES, type Actor } from '#domain';
+import { AuditRepository, RegistrationRepository, type Prisma, type RegistrationContext } from '#persistence';
+import { webhookSubject, type WebhookEventType } from '../webhooks/event-catalogue.js';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
+
+type Tx = Prisma.TransactionClient;
+type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;
+
+export interface RegistrationEventInput {
+  tenantId: string;
+  registrationId: string;
+  actor: Actor;
+  type: RegistrationEventType;
+  outcome: 'success' | 'failure';
+  /** Audit details (identifiers, codes; never a secret). */
+  details?: Record<string, unknown>;
+  /** What the webhook event adds to its subject (see the event catalogue). */
+  webhookData?: Record<string, unknown>;
+}
+
+/**
+ * One place that tells the world a registration changed: the audit event and the admin
+ * webhook event (outbox), both inside the transaction of the change itself.
+ */
+@Injectable()
+export class RegistrationEvents {
+  constructor(
+    private readonly registrations: RegistrationRepository,
+    private readonly audit: AuditRepository,
+    private readonly outbox: WebhookOutbox,
+  ) {}
+
+  async record(tx: Tx, input: RegistrationEventInput): Promise<RegistrationContext> {
+    const context = await this.registrations.findWithContext(input.tenantId, input.registrationId, tx);
+    await this.audit.record(
+      {
+        actor: input.actor,
+        tenantId: input.tenantId,
+        appId: context.app.id,
+        healthSystemId: context.healthSystem.id,
+        registrationId: input.registrationId,
+        action: input.type,
+        outcome: input.outcome,
+        details: input.details,
+      },
+      tx,
+    );
+    await this.outbox.record(tx, {
+      type: input.type,
+      data: { ...webhookSubject(context), ...input.webhookData },
+    } as Parameters<WebhookOutbox['record']>[1]);
+    return context;
+  }
+
+  /**
+   * Called after a registration of an onboarding settles. When it was the last one, marks the
+   * onboarding complete (compare-and-set: exactly one caller wins) and tells each site's
+   * administrators, with the registration at their site as the subject.
+   */
+  async completeOnboardingIfSettled(tx: Tx, tenantId: string, onboardingId: string | null, actor: Actor): Promise<boolean> {
+    if (!onboardingId) return false;
+    const onboarding = await tx.onboarding.findFirst({ where: { id: onboardingId, tenantId, completedAt: null } });
+    if (!onboarding) return false;
+    const settled = await tx.registration.count({
+      where: { onboardingId, tenantId, state: { in: [...SETTLED_STATES] } },
+    });
+    if (settled < onboarding.total) return false;
+    const { count } = await tx.onboarding.updateMany({
+      where: { id: onboardingId, completedAt: null },
+      data: { completedAt: new Date() },
+    });
+    if (count !== 1) return false;
+    const registrationIds = await tx.registration.findMany({ where: { onboardingId, tenantId }, select: { id: true } });
+    for (const { id } of registrationIds) {
+      const context = await this.registrations.findWithContext(tenantId, id, tx);
+      await this.outbox.record(tx, {
+        type: 'onboarding.completed',
+        data: { ...webhookSubject(context), onboarding: { id: onboardingId } },
+      });
+    }
+    await this.audit.record(
+      { actor, tenantId, appId: onboarding.appId, action: 'onboarding.completed', outcome: 'success', details: { onboardingId } },
+      tx,
+    );
+    return true;
+  }
+}

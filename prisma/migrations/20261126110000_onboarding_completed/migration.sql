@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Onboarding" ADD COLUMN     "completedAt" TIMESTAMPTZ(3);
+
