@@ -9,6 +9,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { OperatorGuard } from './auth/operator.guard.js';
 import { TenantGuard } from './auth/tenant.guard.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsController } from './operations/metrics.controller.js';
 import { TenantsController } from './admin/tenants.controller.js';
 import { HealthSystemsController } from './admin/health-systems.controller.js';
 import { WebhooksApiModule } from './admin/webhooks-api.module.js';
@@ -34,6 +35,7 @@ export class ApiModule {
       ],
       controllers: [
         HealthController,
+        MetricsController,
         TenantsController,
         HealthSystemsController,
         OperatorAuditController,

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { BrokerConfig } from '#config';
 import { ApiModule } from './api.module.js';
+import { mountQueueDashboard } from './operations/queue-dashboard.js';
 
 /** Builds the API application (used by main.ts and by the end-to-end tests). */
 export async function createApiApp(
@@ -19,6 +20,7 @@ export async function createApiApp(
   app.useBodyParser('json', { limit: '256kb', type: ['application/json', 'application/*+json'] });
   app.disable('x-powered-by');
   app.enableShutdownHooks();
+  mountQueueDashboard(app, config);
 
   const document = SwaggerModule.createDocument(
     app,

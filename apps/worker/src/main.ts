@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
 import type { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '#config';
+import { metricsRegistry } from '#observability';
 import { PrismaService } from '#persistence';
 import { REDIS } from '#queue';
 import { createWorkerContext } from './bootstrap.js';
@@ -19,6 +20,9 @@ async function main(): Promise<void> {
   const health = await startHealthServer(config.worker.healthPort, {
     prisma: app.get(PrismaService),
     redis: app.get<Redis>(REDIS),
+    extraRoutes: {
+      '/metrics': async () => ({ status: 200, contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }),
+    },
   });
   const stop = async (signal: string) => {
     logger.log(`received ${signal}: finishing running jobs, then stopping`);

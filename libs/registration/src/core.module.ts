@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { SECRET_STORE } from '#domain';
@@ -16,6 +16,7 @@ import {
 } from '#persistence';
 import { QueueModule, REDIS, createRedisConnection } from '#queue';
 import { createSecretStore } from '#secrets';
+import { setRegistrationStateSource } from '#observability';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { AppsService } from './apps/apps.service.js';
@@ -60,8 +61,19 @@ const useCases = [
  */
 @Global()
 @Module({})
-export class CoreModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+export class CoreModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  onModuleInit(): void {
+    // `broker_registrations{state}` is read from PostgreSQL when Prometheus scrapes.
+    setRegistrationStateSource(async () => {
+      const groups = await this.prisma.registration.groupBy({ by: ['state'], _count: { _all: true } });
+      return Object.fromEntries(groups.map((group) => [group.state, group._count._all]));
+    });
+  }
 
   static forRoot(config: BrokerConfig): DynamicModule {
     return {

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Seeds a demo through the public API (run by `npm start` once the API is ready): the
+// sandbox's sites as health systems, a demo tenant with an API key, an app, and an
+// onboarding of the app at every site. Then waits for the registrations and prints where
+// to look. A second start reuses what .data/demo.json remembers.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+const api = process.env.API_URL ?? 'http://localhost:3000';
+const sandbox = `http://127.0.0.1:${process.env.SANDBOX_PORT ?? 4000}`;
+const operator = { authorization: `Bearer ${process.env.OPERATOR_TOKEN}`, 'content-type': 'application/json' };
+const STATE_FILE = '.data/demo.json';
+const log = (message) => console.log(`[demo] ${message}`);
+
+async function call(method, path, headers, body) {
+  const response = await fetch(`${api}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : undefined;
+  if (!response.ok && response.status !== 409) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return { status: response.status, body: json };
+}
+
+async function healthSystems() {
+  const { sites } = await (await fetch(`${sandbox}/sandbox/sites`)).json();
+  const existing = (await call('GET', '/v1/admin/health-systems?limit=200', operator)).body.items;
+  const ids = [];
+  for (const site of sites.filter((s) => !s.name.startsWith('extra-'))) {
+    const found = existing.find((hs) => hs.fhirBaseUrl === site.fhirBaseUrl);
+    if (found) {
+      ids.push(found.id);
+      continue;
+    }
+    const created = await call('POST', '/v1/admin/health-systems', operator, {
+      name: `Sandbox ${site.name} (${site.profile})`,
+      fhirBaseUrl: site.fhirBaseUrl,
+      vendor: 'sandbox',
+      initialAccessToken: site.initialAccessToken ?? null,
+    });
+    ids.push(created.body.id);
+  }
+  return ids;
+}
+
+async function seed() {
+  const healthSystemIds = await healthSystems();
+  log(`${healthSystemIds.length} sandbox health systems in the directory`);
+  const tenant = (await call('POST', '/v1/admin/tenants', operator, { name: 'Demo Health Apps' })).body;
+  const key = (
+    await call('POST', `/v1/admin/tenants/${tenant.id}/api-keys`, operator, {
+      name: 'demo',
+      scopes: ['apps:read', 'apps:write', 'onboardings:write', 'registrations:read', 'registrations:write', 'credentials:read', 'audit:read'],
+    })
+  ).body;
+  const tenantHeaders = { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' };
+  const app = (
+    await call('POST', '/v1/apps', tenantHeaders, {
+      name: 'Demo Growth Chart',
+      clientMetadata: {
+        client_name: 'Demo Growth Chart',
+        redirect_uris: ['https://growth-chart.example.com/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: 'launch openid fhirUser patient/*.rs offline_access',
+        contacts: ['ops@growth-chart.example.com'],
+        software_id: 'demo-growth-chart',
+        software_version: '1.0.0',
+      },
+    })
+  ).body;
+  const onboarding = await fetch(`${api}/v1/apps/${app.id}/onboardings`, {
+    method: 'POST',
+    headers: { ...tenantHeaders, 'idempotency-key': `demo-${app.id}` },
+    body: JSON.stringify({ healthSystemIds }),
+  });
+  const accepted = await onboarding.json();
+  const state = { tenantId: tenant.id, apiKey: key.token, appId: app.id, onboardingId: accepted.id };
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
+  return state;
+}
+
+const state = existsSync(STATE_FILE) ? JSON.parse(readFileSync(STATE_FILE, 'utf8')) : await seed();
+const tenantHeaders = { authorization: `Bearer ${state.apiKey}` };
+let progress;
+for (let i = 0; i < 120; i++) {
+  progress = (await call('GET', `/v1/onboardings/${state.onboardingId}`, tenantHeaders)).body;
+  if (progress.completed) break;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+log(`onboarding ${state.onboardingId}: ${JSON.stringify(progress.counts)}${progress.completed ? '' : ' (still running)'}`);
+log('where to look (the demo API key is in .data/demo.json):');
+log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" ${api}/v1/onboardings/${state.onboardingId}`);
+log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" "${api}/v1/registrations?onboardingId=${state.onboardingId}"`);
+log(`  sandbox clients per site: ${sandbox}/sandbox/sites   OpenAPI: ${api}/docs   queues: ${api}/admin/queues`);
