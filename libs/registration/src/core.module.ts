@@ -27,6 +27,7 @@ import { RegisterClientUseCase } from './registering/register-client.use-case.js
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
 import { RegistrationEvents } from './registering/registration-events.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
+import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
 import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 import { lifecycleProviders } from './lifecycle/index.js';
@@ -85,7 +86,8 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         { provide: REDIS, useFactory: () => createRedisConnection(config.redis.url) },
         {
           provide: SECRET_STORE,
-          useFactory: (prisma: PrismaService, redis: Redis) => createSecretStore(config, { prisma, redis }),
+          useFactory: (prisma: PrismaService, redis: Redis) =>
+            instrumentSecretStore(createSecretStore(config, { prisma, redis })),
           inject: [PrismaService, REDIS],
         },
         ...outboundProviders,
