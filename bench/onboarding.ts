@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { argument, json, peakRssMb, percentile, pool, row, startProcess, waitFor } from './support.js';
+import { argument, cpuMs, json, peakRssMb, percentile, pool, row, startProcess, waitFor } from './support.js';
 
 const sites = argument('sites', 1000);
 const concurrency = argument('concurrency', 32);
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     });
     const baselineBefore = await plainRegistrationsPerSecond();
 
+    const cpuBefore = { worker: cpuMs(worker.pid!), sandbox: cpuMs(sandbox.pid!), api: cpuMs(api.pid!) };
     const postedAt = performance.now();
     const accepted = await fetch(`${apiUrl}/v1/apps/${app.id}/onboardings`, {
       method: 'POST',
@@ -115,6 +116,12 @@ async function main(): Promise<void> {
     } while (!progress.completed);
     const brokerSeconds = (performance.now() - postedAt) / 1000;
     const workerPeakRss = peakRssMb(worker.pid!);
+    const cpuPerRegistration = (pid: number, before: number) => (cpuMs(pid) - before) / sites;
+    const cpu = {
+      worker: cpuPerRegistration(worker.pid!, cpuBefore.worker),
+      sandbox: cpuPerRegistration(sandbox.pid!, cpuBefore.sandbox),
+      api: cpuPerRegistration(api.pid!, cpuBefore.api),
+    };
 
     const baselineAfter = await plainRegistrationsPerSecond();
 
@@ -137,6 +144,7 @@ async function main(): Promise<void> {
     row('broker end-to-end registrations/s', brokerRate.toFixed(1));
     row('time to registered p50 / p95', `${percentile(toRegistered, 50).toFixed(0)} ms / ${percentile(toRegistered, 95).toFixed(0)} ms`);
     row('worker peak RSS (VmHWM)', `${workerPeakRss.toFixed(0)} MB`);
+    row('CPU per registration: worker / sandbox / API', `${cpu.worker.toFixed(1)} / ${cpu.sandbox.toFixed(1)} / ${cpu.api.toFixed(1)} ms`);
     row('sandbox raw registrations/s, plain client (before/after)', `${baselineBefore.toFixed(1)} / ${baselineAfter.toFixed(1)}`);
     row('ratio broker / raw (mean of before and after)', (brokerRate / baseline).toFixed(2));
   } finally {

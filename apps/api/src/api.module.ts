@@ -14,6 +14,7 @@ import { TenantsController } from './admin/tenants.controller.js';
 import { HealthSystemsController } from './admin/health-systems.controller.js';
 import { WebhooksApiModule } from './admin/webhooks-api.module.js';
 import { AppsController } from './tenant/apps.controller.js';
+import { PublicJwksController } from './tenant/public-jwks.controller.js';
 import { OnboardingsController } from './tenant/onboardings.controller.js';
 import { RegistrationsController } from './tenant/registrations.controller.js';
 import { OperatorAuditController, TenantAuditController } from './tenant/audit.controller.js';
@@ -43,6 +44,7 @@ export class ApiModule {
         OnboardingsController,
         RegistrationsController,
         TenantAuditController,
+        PublicJwksController,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, OperatorGuard, TenantGuard],
     };

@@ -13,3 +13,4 @@ export * from './discovery-cache.repository.js';
 export * from './webhook-endpoint.repository.js';
 export * from './webhook-event.repository.js';
 export * from './webhook-delivery.repository.js';
+export * from './app-signing-key.repository.js';

@@ -80,35 +80,31 @@ export class OnboardingRepository {
             total,
           },
         });
-        const registrationColumns = {
-          tenantId: input.tenantId,
-          appId: input.appId,
-          onboardingId,
-          state: 'queued',
-          metadataVersion: input.metadataVersion,
-          requestedMetadata: asJson(input.requestedMetadata),
-        };
-        await tx.registration.createMany({
-          data: fresh.map(({ id, healthSystemId }) => ({ ...registrationColumns, id, healthSystemId })),
-        });
+        // One set-based INSERT: Prisma's createMany costs about 0.6 ms per row here, which a
+        // 1,000-site onboarding would spend inside the 202 (see bench:onboarding). The history
+        // rows come from the registration trigger.
+        const metadata = JSON.stringify(input.requestedMetadata);
+        await tx.$executeRaw`
+          INSERT INTO "Registration" ("id", "tenantId", "appId", "healthSystemId", "onboardingId", "state",
+                                      "stateReason", "metadataVersion", "requestedMetadata", "createdAt", "updatedAt")
+          SELECT r.id, ${input.tenantId}::uuid, ${input.appId}::uuid, r.hs, ${onboardingId}::uuid, 'queued',
+                 'onboarding', ${input.metadataVersion}, ${metadata}::jsonb, now(), now()
+            FROM unnest(${fresh.map((row) => row.id)}::uuid[], ${fresh.map((row) => row.healthSystemId)}::uuid[]) AS r(id, hs)`;
         if (restart.length) {
           await tx.registration.updateMany({
             where: { id: { in: restart.map((row) => row.id) } },
-            data: { ...registrationColumns, attemptCount: 0, lastError: Prisma.DbNull, nextAttemptAt: null },
+            data: {
+              onboardingId,
+              state: 'queued',
+              stateReason: 'onboarding',
+              metadataVersion: input.metadataVersion,
+              requestedMetadata: asJson(input.requestedMetadata),
+              attemptCount: 0,
+              lastError: Prisma.DbNull,
+              nextAttemptAt: null,
+            },
           });
         }
-        await tx.registrationTransition.createMany({
-          data: [
-            ...fresh.map(({ id }) => ({ id: randomUUID(), registrationId: id, toState: 'queued', reason: 'onboarding' })),
-            ...restart.map((row) => ({
-              id: randomUUID(),
-              registrationId: row.id,
-              fromState: row.state,
-              toState: 'queued',
-              reason: 'onboarding',
-            })),
-          ],
-        });
         const onboarding = await tx.onboarding.findUniqueOrThrow({ where: { id: onboardingId } });
         return {
           onboarding: toOnboarding(onboarding),

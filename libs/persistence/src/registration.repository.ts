@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import {
   NotFoundError,
   assertTransition,
@@ -149,18 +148,14 @@ export class RegistrationRepository {
    * Moves a registration from `change.from` to `change.to` if (and only if) it is still in
    * `from`: a compare-and-set, so two workers racing on one registration cannot both win.
    * Returns false when the row was elsewhere. Illegal transitions throw (a bug, not a race).
+   * The history row is written by a database trigger (migration 20261126120000) from `stateReason`.
    */
   async transition(tenantId: string, id: string, change: StateChange, tx: Tx = this.prisma): Promise<boolean> {
     assertTransition(change.from, change.to);
     const { count } = await tx.registration.updateMany({
       where: { id, tenantId, state: change.from },
-      data: { ...change.set, state: change.to },
+      data: { ...change.set, state: change.to, stateReason: change.reason ?? null },
     });
-    if (count === 1) {
-      await tx.registrationTransition.create({
-        data: { id: randomUUID(), registrationId: id, fromState: change.from, toState: change.to, reason: change.reason },
-      });
-    }
     return count === 1;
   }
 

@@ -4,6 +4,7 @@ import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { SECRET_STORE } from '#domain';
 import {
   ApiKeyRepository,
+  AppSigningKeyRepository,
   AppRepository,
   AuditRepository,
   DiscoveryCacheRepository,
@@ -20,6 +21,7 @@ import { setRegistrationStateSource } from '#observability';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { AppsService } from './apps/apps.service.js';
+import { ManagedKeysService } from './apps/managed-keys.service.js';
 import { HealthSystemsService } from './directory/health-systems.service.js';
 import { OnboardingService } from './onboarding/onboarding.service.js';
 import { RegistrationsService } from './registrations/registrations.service.js';
@@ -42,6 +44,7 @@ const repositories = [
   RegistrationAttemptRepository,
   OnboardingRepository,
   DiscoveryCacheRepository,
+  AppSigningKeyRepository,
 ];
 const useCases = [
   TenancyService,
@@ -52,6 +55,7 @@ const useCases = [
   RequestedMetadataBuilder,
   RegisterClientUseCase,
   RegistrationEvents,
+  ManagedKeysService,
   ReconcileRegistrationsUseCase,
   RegistrationsService,
 ];

@@ -16,3 +16,4 @@ export * from './registering/reconcile-registrations.use-case.js';
 export * from './webhooks/index.js';
 export * from './lifecycle/index.js';
 export * from './registering/registration-events.js';
+export * from './apps/managed-keys.service.js';

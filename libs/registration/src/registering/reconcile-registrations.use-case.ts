@@ -42,9 +42,7 @@ export class ReconcileRegistrationsUseCase {
       take: BATCH,
     });
     for (const onboarding of open) {
-      const completed = await this.prisma.$transaction((tx) =>
-        this.events.completeOnboardingIfSettled(tx, onboarding.tenantId, onboarding.id, RECONCILER),
-      );
+      const completed = await this.events.completeOnboardingIfSettled(onboarding.tenantId, onboarding.id, RECONCILER);
       if (completed) completedOnboardings++;
     }
     return { requeued: stalled.length, completedOnboardings };

@@ -14,6 +14,7 @@ import {
   RegistrationAttemptRepository,
   RegistrationRepository,
   type RegistrationAttempt,
+  type RegistrationContext,
 } from '#persistence';
 import { backoffDelayMs, RetryLaterError, type RegistrationJobData } from '#queue';
 import { secretNames } from '#secrets';
@@ -68,15 +69,16 @@ export class RegisterClientUseCase {
   ) {}
 
   async execute(job: RegistrationJobData, attempt: JobAttempt): Promise<RegisterOutcome> {
-    const registration = await this.registrations.findById(job.tenantId, job.registrationId);
+    const context = await this.registrations.findWithContext(job.tenantId, job.registrationId);
+    const { registration } = context;
     switch (registration.state) {
       case 'queued':
       case 'retrying':
         await this.move(registration, registration.state, 'discovering', `attempt ${attempt.number}`);
-        return this.discoverAndRegister(registration, attempt);
+        return this.discoverAndRegister(context, attempt);
       case 'discovering':
         // A previous run stopped before sending anything: carry on.
-        return this.discoverAndRegister(registration, attempt);
+        return this.discoverAndRegister(context, attempt);
       case 'registering':
         return this.recoverInterruptedRegistration(registration);
       default:
@@ -85,8 +87,10 @@ export class RegisterClientUseCase {
     }
   }
 
-  private async discoverAndRegister(registration: Registration, attempt: JobAttempt): Promise<RegisterOutcome> {
-    const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
+  private async discoverAndRegister(
+    { registration, app, healthSystem }: RegistrationContext,
+    attempt: JobAttempt,
+  ): Promise<RegisterOutcome> {
     let description: SmartServerDescription;
     try {
       description = await this.discovery.discover(healthSystem.fhirBaseUrl);
@@ -98,7 +102,7 @@ export class RegisterClientUseCase {
       const problem = permanentProblem('registration_not_supported', 'the site advertises no RFC 7591 registration endpoint');
       return this.fail(registration, 'discovering', problem, attempt);
     }
-    const metadata = await this.requestedMetadata.build(registration);
+    const metadata = await this.requestedMetadata.build(registration, app);
     const initialAccessToken = await this.readInitialAccessToken(healthSystem);
 
     const started = await this.prisma.$transaction(async (tx) => {
@@ -278,9 +282,7 @@ export class RegisterClientUseCase {
 
   /** After a registration reaches a settled state: the onboarding may be complete now. */
   private async settled(registration: Registration): Promise<void> {
-    await this.prisma.$transaction((tx) =>
-      this.events.completeOnboardingIfSettled(tx, registration.tenantId, registration.onboardingId, WORKER),
-    );
+    await this.events.completeOnboardingIfSettled(registration.tenantId, registration.onboardingId, WORKER);
   }
 
   private async move(registration: Registration, from: RegistrationState, to: RegistrationState, reason: string) {

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { SETTLED_STATES, type Actor } from '#domain';
-import { AuditRepository, RegistrationRepository, type Prisma, type RegistrationContext } from '#persistence';
+import {
+  AuditRepository,
+  PrismaService,
+  RegistrationRepository,
+  type Prisma,
+  type RegistrationContext,
+} from '#persistence';
 import { webhookSubject, type WebhookEventType } from '../webhooks/event-catalogue.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
@@ -26,6 +32,7 @@ export interface RegistrationEventInput {
 @Injectable()
 export class RegistrationEvents {
   constructor(
+    private readonly prisma: PrismaService,
     private readonly registrations: RegistrationRepository,
     private readonly audit: AuditRepository,
     private readonly outbox: WebhookOutbox,
@@ -58,14 +65,19 @@ export class RegistrationEvents {
    * onboarding complete (compare-and-set: exactly one caller wins) and tells each site's
    * administrators, with the registration at their site as the subject.
    */
-  async completeOnboardingIfSettled(tx: Tx, tenantId: string, onboardingId: string | null, actor: Actor): Promise<boolean> {
+  async completeOnboardingIfSettled(tenantId: string, onboardingId: string | null, actor: Actor): Promise<boolean> {
     if (!onboardingId) return false;
-    const onboarding = await tx.onboarding.findFirst({ where: { id: onboardingId, tenantId, completedAt: null } });
-    if (!onboarding) return false;
-    const settled = await tx.registration.count({
-      where: { onboardingId, tenantId, state: { in: [...SETTLED_STATES] } },
-    });
-    if (settled < onboarding.total) return false;
+    // Checked after the caller's commit, outside any transaction, so the last two jobs to settle
+    // cannot both miss each other's change; the compare-and-set below lets one of them win.
+    const [open] = await this.prisma.$queryRaw<Array<{ appId: string; unsettled: bigint }>>`
+      SELECT o."appId", o."total" - (SELECT count(*) FROM "Registration" r
+                                      WHERE r."onboardingId" = o."id" AND r."state" = ANY(${[...SETTLED_STATES]})) AS unsettled
+        FROM "Onboarding" o WHERE o."id" = ${onboardingId}::uuid AND o."tenantId" = ${tenantId}::uuid AND o."completedAt" IS NULL`;
+    if (!open || open.unsettled > 0n) return false;
+    return this.prisma.$transaction((tx) => this.complete(tx, tenantId, onboardingId, open.appId, actor));
+  }
+
+  private async complete(tx: Tx, tenantId: string, onboardingId: string, appId: string, actor: Actor): Promise<boolean> {
     const { count } = await tx.onboarding.updateMany({
       where: { id: onboardingId, completedAt: null },
       data: { completedAt: new Date() },
@@ -80,7 +92,7 @@ export class RegistrationEvents {
       });
     }
     await this.audit.record(
-      { actor, tenantId, appId: onboarding.appId, action: 'onboarding.completed', outcome: 'success', details: { onboardingId } },
+      { actor, tenantId, appId, action: 'onboarding.completed', outcome: 'success', details: { onboardingId } },
       tx,
     );
     return true;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import type { Registration } from '#domain';
+import type { App, Registration } from '#domain';
 import { AppRepository } from '#persistence';
 
 /**
@@ -14,8 +14,9 @@ export class RequestedMetadataBuilder {
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
-  async build(registration: Registration): Promise<Record<string, unknown>> {
-    const app = await this.apps.findById(registration.tenantId, registration.appId);
+  /** `app` may be passed when the caller already loaded it (saves a query on the hot path). */
+  async build(registration: Registration, app?: App): Promise<Record<string, unknown>> {
+    app ??= await this.apps.findById(registration.tenantId, registration.appId);
     const metadata: Record<string, unknown> = { ...registration.requestedMetadata };
     if (app.keyManagement === 'managed') metadata.jwks_uri = managedJwksUri(this.config, app.id);
     return metadata;

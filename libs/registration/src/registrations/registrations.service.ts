@@ -24,6 +24,7 @@ import {
 } from '#persistence';
 import type { SmartServerDescription } from '#smart-client';
 import { openCredential } from '../credentials/registration-credential.js';
+import { ManagedKeysService } from '../apps/managed-keys.service.js';
 
 export const registrationFilterSchema = z.strictObject({
   appId: z.uuid().optional(),
@@ -48,6 +49,8 @@ export interface ClientCredentials {
   clientSecretExpiresAt: Date | null;
   tokenEndpoint: string | null;
   fhirBaseUrl: string;
+  /** For apps whose keys the broker manages: the active private key to sign client assertions with. */
+  signingKey: { kid: string; alg: string; privateJwk: Record<string, unknown> } | null;
 }
 
 /** Tenant reads of registrations; every method is scoped by the caller's tenant. */
@@ -59,6 +62,7 @@ export class RegistrationsService {
     private readonly healthSystems: HealthSystemRepository,
     private readonly discoveryCache: DiscoveryCacheRepository,
     private readonly audit: AuditRepository,
+    private readonly managedKeys: ManagedKeysService,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
   ) {}
 
@@ -104,7 +108,12 @@ export class RegistrationsService {
     const description = (await this.discoveryCache.lastKnown(registration.healthSystemId)) as
       | SmartServerDescription
       | undefined;
-    await this.audit.record({ ...auditBase, outcome: 'success', details: { clientId: credential.clientId } });
+    const signingKey = await this.managedKeys.activePrivateKey(actor.tenantId, registration.appId);
+    await this.audit.record({
+      ...auditBase,
+      outcome: 'success',
+      details: { clientId: credential.clientId, signingKeyKid: signingKey?.kid ?? null },
+    });
     return {
       registrationId: id,
       clientId: credential.clientId,
@@ -112,6 +121,9 @@ export class RegistrationsService {
       clientSecretExpiresAt: registration.clientSecretExpiresAt,
       tokenEndpoint: description?.endpoints.token?.value ?? null,
       fhirBaseUrl: healthSystem.fhirBaseUrl,
+      signingKey: signingKey
+        ? { kid: signingKey.kid, alg: signingKey.alg, privateJwk: JSON.parse(signingKey.privateJwk.reveal()) }
+        : null,
     };
   }
 }
