@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createServer, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { BrokerConfig } from '#config';
 import { createApiApp } from '../../apps/api/src/bootstrap.js';
@@ -29,10 +30,12 @@ export const ALL_SCOPES = [
 
 /** The real API on a random port, against the test database and Redis, logging at debug into memory. */
 export async function startApi(overrides: Record<string, string> = {}): Promise<ApiHarness> {
-  const config = testConfig({ LOG_LEVEL: 'debug', ...overrides });
+  // A known port before start-up, so PUBLIC_BASE_URL (the managed keys' jwks_uri) is right.
+  const port = await freePort();
+  const config = testConfig({ LOG_LEVEL: 'debug', PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...overrides });
   const logs = new LogCapture();
   const app = await createApiApp(config, logs);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const http = () => request(app.getHttpServer());
   return {
     app,
@@ -50,6 +53,17 @@ export async function startApi(overrides: Record<string, string> = {}): Promise<
     },
     close: () => app.close(),
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Client metadata every validation test starts from. */

@@ -28,13 +28,15 @@ export async function startBroker(
   options: { inProcessWorker?: boolean } = {},
 ): Promise<BrokerHarness> {
   const sandbox = await startSandbox({ port: 0 });
-  const env = {
+  const env: Record<string, string> = {
     OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${sandbox.port}`,
     QUEUE_PREFIX: `{test-${randomBytes(4).toString('hex')}}`,
     WORKER_CONCURRENCY: '16',
     ...overrides,
   };
   const api = await startApi(env);
+  // Workers build the managed keys' jwks_uri from the API's public URL.
+  Object.assign(env, { PUBLIC_BASE_URL: api.config.api.publicBaseUrl });
   const workerLogs = new LogCapture();
   const worker =
     options.inProcessWorker === false

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { PrismaClient } from './generated/client.js';
@@ -8,9 +8,18 @@ import { PrismaClient } from './generated/client.js';
  * through `pg` (no engine binary); see README "Why this Prisma setup".
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
     super({ adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }) });
+  }
+
+  /**
+   * One query at start-up: an unreachable database fails the start instead of the first
+   * request, and Prisma loads its (lazily imported) query compiler now rather than inside a
+   * background loop.
+   */
+  async onModuleInit(): Promise<void> {
+    await this.$queryRaw`SELECT 1`;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -3,6 +3,7 @@ import { parseOrThrow, type TenantActor, type App, type Page, type PageRequest }
 import { AppRepository, AuditRepository } from '#persistence';
 import { appInputSchema } from './app-input.js';
 import { LifecycleRequests } from '../lifecycle/lifecycle-requests.service.js';
+import { ManagedKeysService } from './managed-keys.service.js';
 
 /** Tenant use cases on apps. Every method is scoped by the caller's tenant. */
 @Injectable()
@@ -11,11 +12,13 @@ export class AppsService {
     private readonly apps: AppRepository,
     private readonly audit: AuditRepository,
     private readonly lifecycle: LifecycleRequests,
+    private readonly managedKeys: ManagedKeysService,
   ) {}
 
   async create(actor: TenantActor, input: unknown): Promise<App> {
     const data = parseOrThrow(appInputSchema, input, 'app');
     const app = await this.apps.create(actor.tenantId, data);
+    await this.managedKeys.ensureActiveKey(app);
     await this.audit.record({ actor, tenantId: actor.tenantId, appId: app.id, action: 'app.created', outcome: 'success' });
     return app;
   }
@@ -31,6 +34,7 @@ export class AppsService {
   async replace(actor: TenantActor, id: string, input: unknown): Promise<App> {
     const data = parseOrThrow(appInputSchema, input, 'app');
     const app = await this.apps.replace(actor.tenantId, id, data);
+    await this.managedKeys.ensureActiveKey(app);
     await this.audit.record({
       actor,
       tenantId: actor.tenantId,
