@@ -1,5 +1,5 @@
 import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
-import { validAppBody } from './support/api-harness.js';
+import { OPERATOR, validAppBody } from './support/api-harness.js';
 import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
 
 const run = Math.random().toString(36).slice(2, 8);
@@ -81,6 +81,17 @@ describe('onboarding an app at many sandbox sites', () => {
         clients: expected,
       });
     }
+  });
+
+  it('shows the operator what discovery found at each site', async () => {
+    const open = await broker.api.http().get(`/v1/admin/health-systems/${siteIds.get(`open-0-${run}`)}`).set(OPERATOR).expect(200);
+    expect(open.body.discovery).toMatchObject({
+      registrationSupported: true,
+      registrationEndpoint: expect.stringMatching(/\/oidc\/reg$/),
+      sources: expect.arrayContaining(['smart-configuration', 'openid']),
+    });
+    const legacy = await broker.api.http().get(`/v1/admin/health-systems/${siteIds.get(`metadata-0-${run}`)}`).set(OPERATOR).expect(200);
+    expect(legacy.body.discovery.sources).toEqual(['capability-statement']);
   });
 
   it('reports failures in RFC 7591 terms', async () => {

@@ -63,6 +63,9 @@ export interface HealthSystem {
   vendor: string | null;
   /** Where the initial access token is stored, if the site needs one. Never the token. */
   initialAccessToken: SecretRef | null;
+  /** The last discovery result (smart-client's description, with the source of each field). */
+  discovery: Record<string, unknown> | null;
+  discoveredAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -14,6 +14,8 @@ export function toHealthSystem(row: HealthSystemRow): HealthSystem {
       row.initialAccessTokenSecret && row.initialAccessTokenVersion
         ? { name: row.initialAccessTokenSecret, versionId: row.initialAccessTokenVersion }
         : null,
+    discovery: row.discovery as Record<string, unknown> | null,
+    discoveredAt: row.discoveredAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -15,6 +15,8 @@ export enum RegistrationJob {
   Register = 'register',
   /** Scheduled: re-enqueues registrations whose job was lost (Redis data loss, a crash between commit and enqueue). */
   Reconcile = 'reconcile',
+  /** Discovery of one health system when the operator adds or moves it, so registrations find it cached. */
+  Discover = 'discover',
 }
 
 /** RFC 7592 lifecycle jobs (one registration each) and the scheduled sweeps that enqueue them. */
@@ -41,6 +43,11 @@ export interface RegistrationJobData {
   tenantId: string;
   registrationId: string;
   /** Lets the worker take a slot of the site's concurrency limit before loading anything. */
+  healthSystemId: string;
+}
+
+/** Health systems belong to no tenant: the operator's directory. */
+export interface DiscoverJobData {
   healthSystemId: string;
 }
 

@@ -5,6 +5,7 @@ import {
   QueueName,
   RegistrationJob,
   deduplicationId,
+  type DiscoverJobData,
   type ReconcileJobData,
   type RegistrationJobData,
 } from './names.js';
@@ -16,7 +17,7 @@ export const RECONCILE_EVERY_MS = 30_000;
 @Injectable()
 export class RegistrationJobs {
   constructor(
-    @InjectQueue(QueueName.Registration) private readonly queue: Queue<RegistrationJobData | ReconcileJobData>,
+    @InjectQueue(QueueName.Registration) private readonly queue: Queue<RegistrationJobData | ReconcileJobData | DiscoverJobData>,
   ) {}
 
   /**
@@ -31,6 +32,15 @@ export class RegistrationJobs {
         data,
         opts: { deduplication: { id: deduplicationId(RegistrationJob.Register, data.registrationId) } },
       })),
+    );
+  }
+
+  /** Discovers a health system now (deduplicated per health system). */
+  async enqueueDiscover(healthSystemId: string): Promise<void> {
+    await this.queue.add(
+      RegistrationJob.Discover,
+      { healthSystemId },
+      { deduplication: { id: deduplicationId(RegistrationJob.Discover, healthSystemId) } },
     );
   }
 

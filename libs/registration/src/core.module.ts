@@ -23,6 +23,7 @@ import { TenancyService } from './tenancy/tenancy.service.js';
 import { AppsService } from './apps/apps.service.js';
 import { ManagedKeysService } from './apps/managed-keys.service.js';
 import { HealthSystemsService } from './directory/health-systems.service.js';
+import { DiscoverHealthSystemUseCase } from './directory/discover-health-system.use-case.js';
 import { OnboardingService } from './onboarding/onboarding.service.js';
 import { RegistrationsService } from './registrations/registrations.service.js';
 import { RegisterClientUseCase } from './registering/register-client.use-case.js';
@@ -56,6 +57,7 @@ const useCases = [
   RegisterClientUseCase,
   RegistrationEvents,
   ManagedKeysService,
+  DiscoverHealthSystemUseCase,
   ReconcileRegistrationsUseCase,
   RegistrationsService,
 ];

@@ -17,3 +17,4 @@ export * from './webhooks/index.js';
 export * from './lifecycle/index.js';
 export * from './registering/registration-events.js';
 export * from './apps/managed-keys.service.js';
+export * from './directory/discover-health-system.use-case.js';

@@ -14,6 +14,23 @@ export const toTenantResponse = (tenant: Tenant) => ({
   disabledAt: tenant.disabledAt?.toISOString() ?? null,
 });
 
+/** What the operator needs to know of a site's discovery (the full description stays internal). */
+function toDiscoverySummary(healthSystem: HealthSystem) {
+  const description = healthSystem.discovery as
+    | { endpoints?: Record<string, { value: string } | undefined>; registrationSupported?: boolean; sources?: string[]; warnings?: string[]; expiresAt?: string }
+    | null;
+  if (!description || !healthSystem.discoveredAt) return null;
+  return {
+    discoveredAt: healthSystem.discoveredAt.toISOString(),
+    expiresAt: description.expiresAt ?? null,
+    registrationSupported: description.registrationSupported ?? false,
+    registrationEndpoint: description.endpoints?.registration?.value ?? null,
+    tokenEndpoint: description.endpoints?.token?.value ?? null,
+    sources: description.sources ?? [],
+    warnings: description.warnings ?? [],
+  };
+}
+
 export const toApiKeyResponse = (key: ApiKey) => ({
   id: key.id,
   name: key.name,
@@ -29,6 +46,7 @@ export const toHealthSystemResponse = (healthSystem: HealthSystem) => ({
   fhirBaseUrl: healthSystem.fhirBaseUrl,
   vendor: healthSystem.vendor,
   initialAccessTokenConfigured: healthSystem.initialAccessToken !== null,
+  discovery: toDiscoverySummary(healthSystem),
   createdAt: healthSystem.createdAt.toISOString(),
   updatedAt: healthSystem.updatedAt.toISOString(),
 });

@@ -10,20 +10,22 @@ import {
   SiteConcurrencyLimiter,
   brokerBackoffStrategy,
   RegistrationJobs,
+  type DiscoverJobData,
   type ReconcileJobData,
   type RegistrationJobData,
 } from '#queue';
-import { ReconcileRegistrationsUseCase, RegisterClientUseCase } from '#registration';
+import { DiscoverHealthSystemUseCase, ReconcileRegistrationsUseCase, RegisterClientUseCase } from '#registration';
 import { runJob, type JobHandler } from '../job-runner.js';
 import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js';
 
 @Processor(QueueName.Registration, { ...WORKER_OPTIONS, settings: { backoffStrategy: brokerBackoffStrategy } })
 export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
-  private readonly handlers: Record<RegistrationJob, JobHandler<RegistrationJobData | ReconcileJobData>>;
+  private readonly handlers: Record<RegistrationJob, JobHandler<RegistrationJobData | ReconcileJobData | DiscoverJobData>>;
 
   constructor(
     registerClient: RegisterClientUseCase,
     reconcile: ReconcileRegistrationsUseCase,
+    discover: DiscoverHealthSystemUseCase,
     private readonly jobs: RegistrationJobs,
     private readonly siteLimiter: SiteConcurrencyLimiter,
     private readonly logger: PinoLogger,
@@ -33,6 +35,7 @@ export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
     this.handlers = {
       [RegistrationJob.Register]: (job, attempt) => registerClient.execute(job.data as RegistrationJobData, attempt),
       [RegistrationJob.Reconcile]: () => reconcile.execute(),
+      [RegistrationJob.Discover]: (job, attempt) => discover.execute((job.data as DiscoverJobData).healthSystemId, attempt),
     };
   }
 
@@ -42,7 +45,7 @@ export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
     await this.jobs.scheduleReconciler();
   }
 
-  process(job: Job<RegistrationJobData | ReconcileJobData>, token?: string): Promise<unknown> {
+  process(job: Job<RegistrationJobData | ReconcileJobData | DiscoverJobData>, token?: string): Promise<unknown> {
     return runJob(QueueName.Registration, job, token, {
       handlers: this.handlers,
       logger: this.logger,

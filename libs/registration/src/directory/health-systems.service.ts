@@ -13,6 +13,7 @@ import {
 } from '#domain';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { AuditRepository, HealthSystemRepository } from '#persistence';
+import { RegistrationJobs } from '#queue';
 import { secretNames } from '#secrets';
 import { createHealthSystemSchema, updateHealthSystemSchema } from './health-system-input.js';
 
@@ -26,6 +27,7 @@ export class HealthSystemsService {
     private readonly audit: AuditRepository,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+    private readonly jobs: RegistrationJobs,
   ) {}
 
   async create(input: unknown): Promise<HealthSystem> {
@@ -35,6 +37,7 @@ export class HealthSystemsService {
     const initialAccessToken = data.initialAccessToken ? await this.storeToken(id, data.initialAccessToken) : null;
     const healthSystem = await this.healthSystems.create({ ...data, id, initialAccessToken });
     await this.audit.record({ actor: OPERATOR, healthSystemId: id, action: 'health_system.created', outcome: 'success' });
+    await this.jobs.enqueueDiscover(id);
     return healthSystem;
   }
 
@@ -58,6 +61,7 @@ export class HealthSystemsService {
       initialAccessToken = await this.storeToken(id, token);
     }
     const healthSystem = await this.healthSystems.update(id, { ...changes, initialAccessToken });
+    if (changes.fhirBaseUrl) await this.jobs.enqueueDiscover(id);
     await this.audit.record({
       actor: OPERATOR,
       healthSystemId: id,
