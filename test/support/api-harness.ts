@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createServer, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { BrokerConfig } from '#config';
+import { API_KEY_SCOPES } from '#domain';
 import { createApiApp } from '../../apps/api/src/bootstrap.js';
 import { LogCapture } from './log-capture.js';
 import { TEST_OPERATOR_TOKEN, testConfig } from './test-config.js';
@@ -18,15 +19,7 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export const ALL_SCOPES = [
-  'apps:read',
-  'apps:write',
-  'onboardings:write',
-  'registrations:read',
-  'registrations:write',
-  'credentials:read',
-  'audit:read',
-];
+export const ALL_SCOPES: string[] = [...API_KEY_SCOPES];
 
 /** The real API on a random port, against the test database and Redis, logging at debug into memory. */
 export async function startApi(overrides: Record<string, string> = {}): Promise<ApiHarness> {

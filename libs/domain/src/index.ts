@@ -5,3 +5,4 @@ export * from './client-metadata.js';
 export * from './registration-state.js';
 export * from './ports/secret-store.js';
 export * from './entities.js';
+export * from './http-url.js';

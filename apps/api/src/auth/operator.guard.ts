@@ -7,18 +7,23 @@ import { bearerToken } from './bearer-token.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Operator routes: the configured operator token, compared in constant time (over digests, so lengths leak nothing). */
+/** Compares a presented token with the operator token in constant time (over digests, so lengths leak nothing). */
+export function operatorTokenMatcher(config: BrokerConfig): (presented: string | null) => boolean {
+  const expected = digest(config.operatorToken);
+  return (presented) => presented !== null && presented !== '' && timingSafeEqual(digest(presented), expected);
+}
+
+/** Operator routes: the configured operator token as a Bearer token. */
 @Injectable()
 export class OperatorGuard implements CanActivate {
-  private readonly expected: Buffer;
+  private readonly matches: (presented: string | null) => boolean;
 
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
-    this.expected = digest(config.operatorToken);
+    this.matches = operatorTokenMatcher(config);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const token = bearerToken(context.switchToHttp().getRequest<Request>());
-    if (!token || !timingSafeEqual(digest(token), this.expected)) {
+    if (!this.matches(bearerToken(context.switchToHttp().getRequest<Request>()))) {
       throw new DomainError(ErrorCode.Unauthenticated, 'a valid operator token is required');
     }
     return true;

@@ -4,35 +4,36 @@ import { ExpressAdapter } from '@bull-board/express';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Queue } from 'bullmq';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { BrokerConfig } from '#config';
 import { QueueName } from '#queue';
+import { bearerToken } from '../auth/bearer-token.js';
+import { operatorTokenMatcher } from '../auth/operator.guard.js';
 
 const ROUTE = '/admin/queues';
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
  * The operator's guard for the dashboard, which a browser opens: the operator token as a
  * Bearer token, or as the password of HTTP Basic authentication (any user name).
  */
 function operatorOnly(config: BrokerConfig) {
-  const expected = digest(config.operatorToken);
+  const matches = operatorTokenMatcher(config);
   return (request: Request, response: Response, next: NextFunction) => {
-    const [scheme = '', value = ''] = (request.headers.authorization ?? '').split(' ');
-    const presented =
-      scheme.toLowerCase() === 'bearer'
-        ? value
-        : scheme.toLowerCase() === 'basic'
-          ? Buffer.from(value, 'base64').toString('utf8').split(':').slice(1).join(':')
-          : '';
-    if (presented && timingSafeEqual(digest(presented), expected)) return next();
+    if (matches(bearerToken(request)) || matches(basicPassword(request))) return next();
     response.setHeader('WWW-Authenticate', 'Basic realm="broker queues"');
     response
       .status(401)
       .type('application/problem+json')
       .send(JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401, code: 'unauthenticated' }));
   };
+}
+
+function basicPassword(request: Request): string | null {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(request.headers.authorization ?? '');
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 ? decoded.slice(colon + 1) : null;
 }
 
 /**

@@ -1,28 +1,9 @@
 import { z } from 'zod';
+import { httpUrlSchema } from '#domain';
 import { WEBHOOK_EVENT_TYPES } from './event-catalogue.js';
 
-/**
- * A receiver URL as the operator enters it: absolute http(s), no credentials (they would
- * end up in logs), no fragment (never sent). Whether http and the address the host resolves
- * to are acceptable is the outbound policy's call, made by the service.
- */
-export const webhookUrlSchema = z
-  .string()
-  .max(2048)
-  .transform((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
-      return z.NEVER;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      ctx.addIssue({ code: 'custom', message: 'must use https' });
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
-    if (url.hash) ctx.addIssue({ code: 'custom', message: 'must not contain a fragment' });
-    return url.toString();
-  });
+/** A receiver URL: see `httpUrlSchema`; a query is allowed (some receivers route by it). */
+export const webhookUrlSchema = httpUrlSchema({ allowQuery: true }).transform((url) => url.toString());
 
 const eventTypes = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
