@@ -18,4 +18,3 @@ export {
 } from './rate-limit/redis-write-rate-limiter.js';
 export { RateLimitedSecretStore } from './rate-limit/rate-limited-secret-store.js';
 export { createSecretStore, createWriteRateLimiter, type SecretStoreDeps } from './create-secret-store.js';
-export { SecretsModule, SECRETS_REDIS } from './secrets.module.js';

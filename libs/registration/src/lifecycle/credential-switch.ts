@@ -150,25 +150,27 @@ export class CredentialSwitch {
       },
       attempt: { outcome: 'succeeded', clientId: credential.clientId },
     });
-    if (old && old.credential.clientId !== credential.clientId) await this.retire(registration, old.credential);
+    if (old && old.credential.clientId !== credential.clientId) await this.retire(registration, old.credential, credential.clientId);
     return { clientId: credential.clientId, method: 're_registration', tested };
   }
 
-  private async retire(registration: Registration, old: RegistrationCredential): Promise<void> {
+  private async retire(registration: Registration, old: RegistrationCredential, replacedBy: string): Promise<void> {
     if (!old.management) {
-      await this.recorder.record(registration, 'registration.old_client_left_at_site', 'failure', {
+      await this.recorder.record(registration, 'registration.client_left_at_site', 'failure', {
         clientId: old.clientId,
+        replacedBy,
         why: 'the site has no RFC 7592 delete: its administrator must remove this client',
       });
       return;
     }
     try {
       const deleted = await deleteClient(this.http, { access: old.management });
-      await this.recorder.record(registration, 'registration.old_client_deleted', 'success', { clientId: old.clientId, outcome: deleted.outcome });
+      await this.recorder.record(registration, 'registration.old_client_deleted', 'success', { clientId: old.clientId, replacedBy, outcome: deleted.outcome });
     } catch (error) {
       // The switch is recorded; a failed clean-up must not undo it. The old client is reported instead.
-      await this.recorder.record(registration, 'registration.old_client_left_at_site', 'failure', {
+      await this.recorder.record(registration, 'registration.client_left_at_site', 'failure', {
         clientId: old.clientId,
+        replacedBy,
         why: `RFC 7592 DELETE failed: ${(error as Error).message}`,
       });
     }

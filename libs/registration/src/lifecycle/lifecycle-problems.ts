@@ -42,3 +42,15 @@ export const managementAccessLost = (clientId: string) =>
 export function asLastError({ retryAfterMs: _retryAfterMs, ...lastError }: RegistrationProblem): object {
   return lastError;
 }
+
+/**
+ * RFC 7592 answered 401/404/410 to a PUT. Normally the client (or its token) is gone; for a
+ * registration that already lost its management token, the client still works and the earlier
+ * diagnosis stands.
+ */
+export function goneProblem(lastError: { error: string } | null, clientId: string | null, httpStatus: number): LifecycleProblem {
+  if (lastError?.error === 'management_access_lost') return new LifecycleProblem(managementAccessLost(clientId ?? 'unknown'));
+  return new LifecycleProblem(
+    permanentProblem('client_gone', `RFC 7592 PUT answered ${httpStatus}: the client or its registration access token is gone`),
+  );
+}

@@ -7,10 +7,12 @@ import {
   RegistrationRepository,
   type Prisma,
   type RegistrationAttempt,
+  type RegistrationContext,
 } from '#persistence';
 import { backoffDelayMs, RetryLaterError } from '#queue';
 import type { RegistrationProblem } from '../registering/registration-errors.js';
 import type { JobAttempt } from '../registering/register-client.use-case.js';
+import { RegistrationEvents, type RegistrationEventType } from '../registering/registration-events.js';
 
 export type LifecycleAction = 'verify' | 'update' | 'rotate' | 'delete';
 
@@ -51,6 +53,7 @@ export class LifecycleRecorder {
     private readonly registrations: RegistrationRepository,
     private readonly attempts: RegistrationAttemptRepository,
     private readonly audit: AuditRepository,
+    private readonly events: RegistrationEvents,
   ) {}
 
   /**
@@ -115,10 +118,22 @@ export class LifecycleRecorder {
         tx,
       );
       await this.attempts.finish(tx, attempt.id, completion.attempt);
-      await this.audit.record(
-        this.event(registration, completion.audit.action, completion.audit.outcome, { attemptId: attempt.id, ...completion.audit.details }),
-        tx,
-      );
+      const details = { attemptId: attempt.id, ...completion.audit.details };
+      const announced = announcement(completion);
+      if (announced) {
+        // Changes the site's administrators hear of: audit and webhook event in this transaction.
+        await this.events.record(tx, {
+          tenantId: registration.tenantId,
+          registrationId: registration.id,
+          actor: LIFECYCLE_ACTOR,
+          type: announced.type,
+          outcome: completion.audit.outcome,
+          details,
+          webhookData: announced.data,
+        });
+      } else {
+        await this.audit.record(this.event(registration, completion.audit.action, completion.audit.outcome, details), tx);
+      }
       return moved;
     });
   }
@@ -158,15 +173,31 @@ export class LifecycleRecorder {
         );
       }
       await this.attempts.finish(tx, attempt.id, { outcome: 'failed', httpStatus: lastError.httpStatus, error: lastError });
+      const details = {
+        attemptId: attempt.id,
+        error: lastError.error,
+        httpStatus: lastError.httpStatus,
+        retryable: lastError.retryable,
+      };
       await this.audit.record(
-        this.event(registration, `registration.${action}_${retry ? 'attempt_failed' : 'failed'}`, 'failure', {
-          attemptId: attempt.id,
-          error: lastError.error,
-          httpStatus: lastError.httpStatus,
-          retryable: lastError.retryable,
-        }),
+        this.event(registration, `registration.${action}_${retry ? 'attempt_failed' : 'failed'}`, 'failure', details),
         tx,
       );
+      if (!retry) {
+        await this.events.announce(tx, {
+          tenantId: registration.tenantId,
+          registrationId: registration.id,
+          type: 'registration.failed',
+          data: {
+            error: {
+              code: lastError.error,
+              description: lastError.error_description ?? null,
+              httpStatus: lastError.httpStatus ?? null,
+              retryable: lastError.retryable,
+            },
+          },
+        });
+      }
     });
     if (retry) {
       this.logger.warn({ registrationId: registration.id, action, error: lastError.error, delayMs }, 'lifecycle step will run again');
@@ -198,5 +229,28 @@ export class LifecycleRecorder {
       outcome,
       details,
     };
+  }
+}
+
+/** The webhook event a completed lifecycle step announces, if any (verifications are not announced). */
+function announcement(
+  completion: Completion,
+): { type: RegistrationEventType; data: (context: RegistrationContext) => Record<string, unknown> } | null {
+  const details = completion.audit.details ?? {};
+  switch (completion.audit.action) {
+    case 'registration.updated':
+      return {
+        type: 'registration.updated',
+        data: () => ({ changes: Array.isArray(details.differences) ? details.differences.map(String) : [] }),
+      };
+    case 'registration.secret_rotated':
+      return {
+        type: 'registration.secret_rotated',
+        data: (context) => ({ clientSecretExpiresAt: context.registration.clientSecretExpiresAt?.toISOString() ?? null }),
+      };
+    case 'registration.deleted':
+      return { type: 'registration.deleted', data: () => ({ reason: completion.reason }) };
+    default:
+      return null;
   }
 }

@@ -4,12 +4,11 @@ import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persi
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
-import { permanentProblem } from '../registering/registration-errors.js';
 import { RequestedMetadataBuilder } from '../registering/requested-metadata.js';
 import type { JobAttempt } from '../registering/register-client.use-case.js';
 import { CredentialSwitch, type SwitchResult } from './credential-switch.js';
 import { RegistrationCredentialVault } from './credential-vault.js';
-import { LifecycleProblem, credentialMissing, problemOf } from './lifecycle-problems.js';
+import { credentialMissing, goneProblem, problemOf } from './lifecycle-problems.js';
 import { LifecycleRecorder } from './lifecycle-recorder.js';
 
 export type RotateResult = SwitchResult | 'nothing_to_rotate' | 'nothing_to_do' | 'failed';
@@ -70,11 +69,7 @@ export class RotateSecretUseCase {
       knownClientSecret: loaded.credential.clientSecret,
       onCredentialsChanged: absorber.onCredentialsChanged,
     });
-    if (result.outcome === 'gone') {
-      throw new LifecycleProblem(
-        permanentProblem('client_gone', `RFC 7592 PUT answered ${result.httpStatus}: the client or its registration access token is gone`),
-      );
-    }
+    if (result.outcome === 'gone') throw goneProblem(registration.lastError, registration.clientId, result.httpStatus);
     if (!absorber.hasPendingSecret) {
       // The site keeps secrets on PUT (plain node-oidc-provider does): only a new client brings a new secret.
       return this.credentialSwitch.reRegister(registration, 'rotate', started, await this.requestedMetadata.build(registration));

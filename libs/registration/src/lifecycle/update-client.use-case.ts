@@ -5,12 +5,11 @@ import { AppRepository, Prisma, RegistrationRepository, type RegistrationAttempt
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
-import { permanentProblem } from '../registering/registration-errors.js';
 import { managedJwksUri } from '../registering/requested-metadata.js';
 import type { JobAttempt } from '../registering/register-client.use-case.js';
 import { CredentialSwitch, type SwitchResult } from './credential-switch.js';
 import { RegistrationCredentialVault } from './credential-vault.js';
-import { LifecycleProblem, credentialMissing, problemOf } from './lifecycle-problems.js';
+import { credentialMissing, goneProblem, problemOf } from './lifecycle-problems.js';
 import { LifecycleRecorder } from './lifecycle-recorder.js';
 
 export type UpdateResult = (SwitchResult & { metadataVersion: number }) | 'up_to_date' | 'nothing_to_do' | 'failed';
@@ -82,11 +81,7 @@ export class UpdateClientUseCase {
       knownClientSecret: loaded.credential.clientSecret,
       onCredentialsChanged: absorber.onCredentialsChanged,
     });
-    if (result.outcome === 'gone') {
-      throw new LifecycleProblem(
-        permanentProblem('client_gone', `RFC 7592 PUT answered ${result.httpStatus}: the client or its registration access token is gone`),
-      );
-    }
+    if (result.outcome === 'gone') throw goneProblem(registration.lastError, registration.clientId, result.httpStatus);
     const set = {
       ...columns,
       grantedMetadata: result.granted as Prisma.InputJsonValue,

@@ -11,7 +11,7 @@ import { webhookSubject, type WebhookEventType } from '../webhooks/event-catalog
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
 type Tx = Prisma.TransactionClient;
-type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;
+export type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;
 
 export interface RegistrationEventInput {
   tenantId: string;
@@ -21,8 +21,8 @@ export interface RegistrationEventInput {
   outcome: 'success' | 'failure';
   /** Audit details (identifiers, codes; never a secret). */
   details?: Record<string, unknown>;
-  /** What the webhook event adds to its subject (see the event catalogue). */
-  webhookData?: Record<string, unknown>;
+  /** What the webhook event adds to its subject (see the event catalogue); may read the changed registration. */
+  webhookData?: Record<string, unknown> | ((context: RegistrationContext) => Record<string, unknown>);
 }
 
 /**
@@ -39,7 +39,7 @@ export class RegistrationEvents {
   ) {}
 
   async record(tx: Tx, input: RegistrationEventInput): Promise<RegistrationContext> {
-    const context = await this.registrations.findWithContext(input.tenantId, input.registrationId, tx);
+    const context = await this.announce(tx, { ...input, data: input.webhookData });
     await this.audit.record(
       {
         actor: input.actor,
@@ -53,9 +53,18 @@ export class RegistrationEvents {
       },
       tx,
     );
+    return context;
+  }
+
+  /** The webhook event alone, for callers that audit under a name of their own. */
+  async announce(
+    tx: Tx,
+    input: Pick<RegistrationEventInput, 'tenantId' | 'registrationId' | 'type'> & { data?: RegistrationEventInput['webhookData'] },
+  ): Promise<RegistrationContext> {
+    const context = await this.registrations.findWithContext(input.tenantId, input.registrationId, tx);
     await this.outbox.record(tx, {
       type: input.type,
-      data: { ...webhookSubject(context), ...input.webhookData },
+      data: { ...webhookSubject(context), ...(typeof input.data === 'function' ? input.data(context) : input.data) },
     } as Parameters<WebhookOutbox['record']>[1]);
     return context;
   }
