@@ -1,3 +1,4 @@
+import { OPERATOR } from './support/api-harness.js';
 import { SECRET_STORE, type SecretStore } from '#domain';
 import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
 import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
@@ -274,5 +275,13 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     await http().get(`/v1/registrations/${registrationOf.expiring.id}/credentials`).set(auth).expect(409);
     const history = (await detail(registrationOf.expiring.id)).history.map((h: { toState: string }) => h.toState);
     expect(history.slice(-2)).toEqual(['deleting', 'deleted']);
+
+    // Each site's administrators are told: a registration.deleted event for the site (webhook outbox).
+    const events = await broker.api.http()
+      .get(`/v1/admin/health-systems/${registrationOf.open.healthSystemId}/webhooks/events`)
+      .set(OPERATOR)
+      .expect(200);
+    const types = events.body.items.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['registration.created', 'onboarding.completed', 'registration.deleted']));
   }, 60_000);
 });
