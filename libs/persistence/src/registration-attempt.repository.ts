@@ -54,11 +54,17 @@ export class RegistrationAttemptRepository {
       data: {
         outcome: result.outcome,
         httpStatus: result.httpStatus ?? null,
-        clientId: result.clientId ?? null,
+        // A client noted earlier (noteClient) stays unless the result names one.
+        ...(result.clientId !== undefined ? { clientId: result.clientId } : {}),
         error: result.error ? asJson(result.error) : undefined,
         finishedAt: new Date(),
       },
     });
+  }
+
+  /** Names the client a pending attempt created, as soon as the server's answer arrives. */
+  async noteClient(id: string, clientId: string): Promise<void> {
+    await this.prisma.registrationAttempt.update({ where: { id }, data: { clientId } });
   }
 
   async findPending(registrationId: string, action: AttemptAction): Promise<RegistrationAttempt | null> {

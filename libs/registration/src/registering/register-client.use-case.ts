@@ -9,7 +9,7 @@ import {
 } from '#domain';
 import {
   AuditRepository,
-  HealthSystemRepository,
+  Prisma,
   PrismaService,
   RegistrationAttemptRepository,
   RegistrationRepository,
@@ -18,7 +18,13 @@ import {
 } from '#persistence';
 import { backoffDelayMs, RetryLaterError, type RegistrationJobData } from '#queue';
 import { secretNames } from '#secrets';
-import { register, type CachedSmartDiscovery, type SafeHttpClient, type SmartServerDescription } from '#smart-client';
+import {
+  register,
+  type CachedSmartDiscovery,
+  type RegistrationResult,
+  type SafeHttpClient,
+  type SmartServerDescription,
+} from '#smart-client';
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
@@ -47,7 +53,7 @@ const WORKER: SystemActor = { type: 'system', component: 'worker' };
  * Crash safety, in order: (1) the attempt row is written with the move to `registering`
  * before the POST; (2) the credential goes to the secret store first, idempotently (the
  * attempt id is the request token); (3) then one transaction moves the row to `registered`,
- * closes the attempt and records the audit event. A run that finds `registering` with a
+ * closes the attempt and records the audit and webhook events. A run that finds `registering` with a
  * pending attempt knows a previous run died after sending: the client may exist at the site,
  * so the registration becomes `orphan_suspected` instead of registering twice.
  */
@@ -59,7 +65,6 @@ export class RegisterClientUseCase {
     private readonly prisma: PrismaService,
     private readonly registrations: RegistrationRepository,
     private readonly attempts: RegistrationAttemptRepository,
-    private readonly healthSystems: HealthSystemRepository,
     private readonly events: RegistrationEvents,
     private readonly audit: AuditRepository,
     private readonly requestedMetadata: RequestedMetadataBuilder,
@@ -116,60 +121,61 @@ export class RegisterClientUseCase {
     });
     if (!started) return 'nothing_to_do'; // another run took it
 
+    let result: RegistrationResult;
     try {
-      const result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
-      const credential = await this.secrets.put(
-        secretNames.registrationClient(registration.tenantId, registration.appId, registration.healthSystemId),
-        sealCredential(credentialFromRegistration(result)),
-        {
-          requestToken: started.id,
-          tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id },
-        },
-      );
-      await this.prisma.$transaction(async (tx) => {
-        await this.registrations.transition(
-          registration.tenantId,
-          registration.id,
-          {
-            from: 'registering',
-            to: 'registered',
-            reason: result.differences.length ? 'registered; the server changed some metadata' : 'registered',
-            set: {
-              clientId: result.clientId,
-              clientIdIssuedAt: result.clientIdIssuedAt ? new Date(result.clientIdIssuedAt * 1000) : null,
-              clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
-              grantedMetadata: result.granted as object,
-              metadataDifferences: result.differences as object[],
-              credentialSecret: credential.name,
-              credentialVersion: credential.versionId,
-              managementSupported: result.management !== undefined,
-              lastError: undefined,
-              nextAttemptAt: null,
-            },
-          },
-          tx,
-        );
-        await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
-        await this.events.record(tx, {
-          tenantId: registration.tenantId,
-          registrationId: registration.id,
-          actor: WORKER,
-          type: 'registration.created',
-          outcome: 'success',
-          details: { clientId: result.clientId, attemptId: started.id, differences: result.differences.map((d) => d.field) },
-        });
-      });
-      await this.settled(registration);
-      return 'registered';
+      result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
     } catch (error) {
+      const problem = toRegistrationError(error);
       await this.prisma.$transaction((tx) =>
-        this.attempts.finish(tx, started.id, {
-          outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed',
-          error: toRegistrationError(error),
-        }),
+        this.attempts.finish(tx, started.id, { outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed', error: problem }),
       );
-      return this.fail(registration, 'registering', toRegistrationError(error), attempt);
+      return this.fail(registration, 'registering', problem, attempt);
     }
+
+    // The client exists at the site from here on. If storing it fails, the attempt stays
+    // pending and the error goes to the queue: the next run finds `registering` with this
+    // attempt open and reports the client as possibly orphaned, instead of registering twice.
+    await this.attempts.noteClient(started.id, result.clientId).catch(() => undefined);
+    const credential = await this.secrets.put(
+      secretNames.registrationClient(registration.tenantId, registration.appId, registration.healthSystemId),
+      sealCredential(credentialFromRegistration(result)),
+      { requestToken: started.id, tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id } },
+    );
+    await this.prisma.$transaction(async (tx) => {
+      await this.registrations.transition(
+        registration.tenantId,
+        registration.id,
+        {
+          from: 'registering',
+          to: 'registered',
+          reason: result.differences.length ? 'registered; the server changed some metadata' : 'registered',
+          set: {
+            clientId: result.clientId,
+            clientIdIssuedAt: result.clientIdIssuedAt ? new Date(result.clientIdIssuedAt * 1000) : null,
+            clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
+            grantedMetadata: result.granted as object,
+            metadataDifferences: result.differences as object[],
+            credentialSecret: credential.name,
+            credentialVersion: credential.versionId,
+            managementSupported: result.management !== undefined,
+            lastError: Prisma.DbNull,
+            nextAttemptAt: null,
+          },
+        },
+        tx,
+      );
+      await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
+      await this.events.record(tx, {
+        tenantId: registration.tenantId,
+        registrationId: registration.id,
+        actor: WORKER,
+        type: 'registration.created',
+        outcome: 'success',
+        details: { clientId: result.clientId, attemptId: started.id, differences: result.differences.map((d) => d.field) },
+      });
+    });
+    await this.settled(registration);
+    return 'registered';
   }
 
   private async recoverInterruptedRegistration(registration: Registration): Promise<RegisterOutcome> {
@@ -188,8 +194,9 @@ export class RegisterClientUseCase {
     const error = {
       error: 'orphan_suspected',
       error_description:
-        'the worker stopped after sending the registration request and before storing the answer; ' +
-        `a client may exist at the site (attempt ${pending.id}, started ${pending.startedAt.toISOString()}, client_name "${registration.requestedMetadata.client_name}")`,
+        'the registration request was sent but its answer was never stored (worker stopped or storage failed); ' +
+        (pending.clientId ? `client ${pending.clientId} exists at the site` : 'a client may exist at the site') +
+        ` (attempt ${pending.id}, started ${pending.startedAt.toISOString()}, client_name "${registration.requestedMetadata.client_name}")`,
       retryable: false,
       at: new Date().toISOString(),
     };
