@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   const siteIds: string[] = [];
   for (let i = 0; i < siteCount; i++) {
     const site = sandbox.addSite({ name: `bench-${i}`, profile: 'expiring-secrets', secretTtlSeconds: 3600 });
-    siteIds.push((await worker.get(HealthSystemsService).create({ name: site.name, fhirBaseUrl: site.fhirBaseUrl })).id);
+    siteIds.push(
+      (await worker.get(HealthSystemsService).create({ name: site.name, fhirBaseUrl: site.fhirBaseUrl })).id,
+    );
   }
   const tenant = await worker.get(TenancyService).createTenant({ name: 'bench' });
   const actor = { type: 'tenant_key' as const, tenantId: tenant.id, keyId: 'bench' };
@@ -76,9 +78,15 @@ async function main(): Promise<void> {
       clientMetadata: { client_name: `Bench ${a}`, grant_types: ['client_credentials'], scope: 'system/*.rs' },
     });
     const ids = siteIds.slice(0, Math.min(siteCount, registrations - a * siteCount));
-    await worker.get(OnboardingService).start(actor, app.id, `bench-${a}-${randomBytes(4).toString('hex')}`, { healthSystemIds: ids });
+    await worker
+      .get(OnboardingService)
+      .start(actor, app.id, `bench-${a}-${randomBytes(4).toString('hex')}`, { healthSystemIds: ids });
   }
-  const onboarded = await until('onboarding', () => prisma.registration.count({ where: { state: 'registered' } }), registrations);
+  const onboarded = await until(
+    'onboarding',
+    () => prisma.registration.count({ where: { state: 'registered' } }),
+    registrations,
+  );
   row('registrations onboarded', `${registrations} in ${(onboarded / 1000).toFixed(1)} s`);
 
   const sweeps = worker.get(LifecycleSweeps);
@@ -88,12 +96,18 @@ async function main(): Promise<void> {
   const verifyEnqueued = Date.now() - enqueueVerify;
   const verified = await until(
     'verify sweep',
-    () => prisma.registration.count({ where: { lastVerifiedAt: { gte: started }, state: { in: ['registered', 'failed'] } } }),
+    () =>
+      prisma.registration.count({
+        where: { lastVerifiedAt: { gte: started }, state: { in: ['registered', 'failed'] } },
+      }),
     registrations,
   );
   const verifyFailed = await prisma.registration.count({ where: { state: 'failed' } });
   row('verify sweep: enqueue', `${verifyEnqueued} ms`);
-  row('verify sweep: all verified (GET + drift + token request)', `${(verified / 1000).toFixed(2)} s (${((registrations * 1000) / verified).toFixed(0)}/s, ${verifyFailed} failed)`);
+  row(
+    'verify sweep: all verified (GET + drift + token request)',
+    `${(verified / 1000).toFixed(2)} s (${((registrations * 1000) / verified).toFixed(0)}/s, ${verifyFailed} failed)`,
+  );
 
   started = new Date();
   const enqueueRotation = Date.now();
@@ -101,13 +115,22 @@ async function main(): Promise<void> {
   const rotationEnqueued = Date.now() - enqueueRotation;
   const rotated = await until(
     'rotation sweep',
-    () => prisma.registrationAttempt.count({ where: { action: 'rotate', outcome: { in: ['succeeded', 'failed'] }, startedAt: { gte: started } } }),
+    () =>
+      prisma.registrationAttempt.count({
+        where: { action: 'rotate', outcome: { in: ['succeeded', 'failed'] }, startedAt: { gte: started } },
+      }),
     registrations,
   );
   const rotationFailed = await prisma.registrationAttempt.count({ where: { action: 'rotate', outcome: 'failed' } });
   row('rotation sweep: enqueue', `${rotationEnqueued} ms`);
-  row('rotation sweep: all rotated (PUT + stage + token + promote)', `${(rotated / 1000).toFixed(2)} s (${((registrations * 1000) / rotated).toFixed(0)}/s, ${rotationFailed} failed)`);
-  row('settings', `worker concurrency ${concurrency}, ${siteCount} sites, ${appCount} apps, secret store ${config.secrets.backend}`);
+  row(
+    'rotation sweep: all rotated (PUT + stage + token + promote)',
+    `${(rotated / 1000).toFixed(2)} s (${((registrations * 1000) / rotated).toFixed(0)}/s, ${rotationFailed} failed)`,
+  );
+  row(
+    'settings',
+    `worker concurrency ${concurrency}, ${siteCount} sites, ${appCount} apps, secret store ${config.secrets.backend}`,
+  );
 
   await worker.close();
   await sandbox.close();

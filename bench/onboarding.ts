@@ -81,7 +81,9 @@ async function main(): Promise<void> {
       );
       healthSystemIds.push(created.id);
     });
-    const tenant = await json(await fetch(`${apiUrl}/v1/admin/tenants`, { method: 'POST', headers: operator, body: '{"name":"Bench"}' }));
+    const tenant = await json(
+      await fetch(`${apiUrl}/v1/admin/tenants`, { method: 'POST', headers: operator, body: '{"name":"Bench"}' }),
+    );
     const key = await json(
       await fetch(`${apiUrl}/v1/admin/tenants/${tenant.id}/api-keys`, {
         method: 'POST',
@@ -91,7 +93,11 @@ async function main(): Promise<void> {
     );
     const tenantHeaders = { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' };
     const app = await json(
-      await fetch(`${apiUrl}/v1/apps`, { method: 'POST', headers: tenantHeaders, body: JSON.stringify({ name: 'Bench', clientMetadata: metadata }) }),
+      await fetch(`${apiUrl}/v1/apps`, {
+        method: 'POST',
+        headers: tenantHeaders,
+        body: JSON.stringify({ name: 'Bench', clientMetadata: metadata }),
+      }),
     );
 
     // The broker discovers each site when the operator adds it; a running broker onboards
@@ -100,7 +106,9 @@ async function main(): Promise<void> {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     for (;;) {
-      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM "HealthSystem" WHERE "discoveredAt" IS NOT NULL');
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM "HealthSystem" WHERE "discoveredAt" IS NOT NULL',
+      );
       if (Number(rows[0]!.n) >= sites) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -151,12 +159,24 @@ async function main(): Promise<void> {
     console.log(`\nbench:onboarding  sites=${sites}  concurrency=${concurrency}  (${new Date().toISOString()})`);
     row('directory discovery after the health systems were added', `${directorySeconds.toFixed(1)} s`);
     row('202 Accepted for the onboarding request', `${acceptedMs.toFixed(0)} ms`);
-    row('registrations reaching registered', `${progress.counts.registered}/${sites} (${JSON.stringify(progress.counts)})`);
+    row(
+      'registrations reaching registered',
+      `${progress.counts.registered}/${sites} (${JSON.stringify(progress.counts)})`,
+    );
     row('broker end-to-end registrations/s', brokerRate.toFixed(1));
-    row('time to registered p50 / p95', `${percentile(toRegistered, 50).toFixed(0)} ms / ${percentile(toRegistered, 95).toFixed(0)} ms`);
+    row(
+      'time to registered p50 / p95',
+      `${percentile(toRegistered, 50).toFixed(0)} ms / ${percentile(toRegistered, 95).toFixed(0)} ms`,
+    );
     row('worker peak RSS (VmHWM)', `${workerPeakRss.toFixed(0)} MB`);
-    row('CPU per registration: worker / sandbox / API', `${cpu.worker.toFixed(1)} / ${cpu.sandbox.toFixed(1)} / ${cpu.api.toFixed(1)} ms`);
-    row('sandbox raw registrations/s, plain client (before/after)', `${baselineBefore.toFixed(1)} / ${baselineAfter.toFixed(1)}`);
+    row(
+      'CPU per registration: worker / sandbox / API',
+      `${cpu.worker.toFixed(1)} / ${cpu.sandbox.toFixed(1)} / ${cpu.api.toFixed(1)} ms`,
+    );
+    row(
+      'sandbox raw registrations/s, plain client (before/after)',
+      `${baselineBefore.toFixed(1)} / ${baselineAfter.toFixed(1)}`,
+    );
     row('ratio broker / raw (mean of before and after)', (brokerRate / baseline).toFixed(2));
   } finally {
     for (const child of [worker, api, sandbox]) child.kill('SIGTERM');

@@ -30,7 +30,11 @@ export function cpuMs(pid: number): number {
 }
 
 /** Runs `task` over `items` with at most `concurrency` in flight. */
-export async function pool<T>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length) {
@@ -42,7 +46,11 @@ export async function pool<T>(items: T[], concurrency: number, task: (item: T, i
 }
 
 export function startProcess(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), entry], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), entry],
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stderr!.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     if (/error|fail/i.test(text) && !/Unsupported runtime/.test(text)) process.stderr.write(`[${name}] ${text}`);

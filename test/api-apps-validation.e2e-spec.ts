@@ -14,7 +14,8 @@ describe('app metadata validation (RFC 7591 / SMART)', () => {
     const created = await api.http().post('/v1/apps').set(auth).send(validAppBody()).expect(201);
     expect(created.body).toMatchObject({ metadataVersion: 1, keyManagement: 'none' });
     expect(created.body.clientMetadata.response_types).toEqual(['code']);
-    const replaced = await api.http()
+    const replaced = await api
+      .http()
       .put(`/v1/apps/${created.body.id}`)
       .set(auth)
       .send(validAppBody({ client_name: 'Growth Chart 2' }))
@@ -26,21 +27,56 @@ describe('app metadata validation (RFC 7591 / SMART)', () => {
 
   it.each([
     ['relative redirect URI', { redirect_uris: ['/cb'] }, 'clientMetadata.redirect_uris[0]', 'absolute URI'],
-    ['redirect URI with fragment', { redirect_uris: ['https://a.example/cb#x'] }, 'clientMetadata.redirect_uris[0]', 'fragment'],
-    ['http redirect URI off loopback', { redirect_uris: ['http://a.example/cb'] }, 'clientMetadata.redirect_uris[0]', 'loopback'],
+    [
+      'redirect URI with fragment',
+      { redirect_uris: ['https://a.example/cb#x'] },
+      'clientMetadata.redirect_uris[0]',
+      'fragment',
+    ],
+    [
+      'http redirect URI off loopback',
+      { redirect_uris: ['http://a.example/cb'] },
+      'clientMetadata.redirect_uris[0]',
+      'loopback',
+    ],
     ['missing redirect URIs for code', { redirect_uris: [] }, 'clientMetadata.redirect_uris', 'authorization_code'],
     ['unknown grant type', { grant_types: ['password'] }, 'clientMetadata.grant_types[0]', 'Invalid option'],
-    ['code response without code grant', { grant_types: ['client_credentials'], response_types: ['code'], redirect_uris: undefined }, 'clientMetadata.response_types', 'authorization_code'],
+    [
+      'code response without code grant',
+      { grant_types: ['client_credentials'], response_types: ['code'], redirect_uris: undefined },
+      'clientMetadata.response_types',
+      'authorization_code',
+    ],
     ['refresh_token alone', { grant_types: ['refresh_token'] }, 'clientMetadata.grant_types', 'authorization_code'],
-    ['jwks and jwks_uri together', { jwks_uri: 'https://a.example/jwks', jwks: { keys: [{ kty: 'EC' }] } }, 'clientMetadata.jwks', 'both'],
+    [
+      'jwks and jwks_uri together',
+      { jwks_uri: 'https://a.example/jwks', jwks: { keys: [{ kty: 'EC' }] } },
+      'clientMetadata.jwks',
+      'both',
+    ],
     ['private key in jwks', { jwks: { keys: [{ kty: 'EC', d: 'x' }] } }, 'clientMetadata.jwks.keys[0]', 'public key'],
-    ['unknown auth method', { token_endpoint_auth_method: 'tls_client_auth' }, 'clientMetadata.token_endpoint_auth_method', 'Invalid option'],
-    ['private_key_jwt without keys', { token_endpoint_auth_method: 'private_key_jwt' }, 'clientMetadata.jwks_uri', 'jwks'],
+    [
+      'unknown auth method',
+      { token_endpoint_auth_method: 'tls_client_auth' },
+      'clientMetadata.token_endpoint_auth_method',
+      'Invalid option',
+    ],
+    [
+      'private_key_jwt without keys',
+      { token_endpoint_auth_method: 'private_key_jwt' },
+      'clientMetadata.jwks_uri',
+      'jwks',
+    ],
     ['bad scope syntax', { scope: 'a\tb' }, 'clientMetadata.scope', 'RFC 6749'],
     ['http logo URI', { logo_uri: 'http://a.example/logo.png' }, 'clientMetadata.logo_uri', 'https'],
     ['contact that is not an email', { contacts: ['nobody'] }, 'clientMetadata.contacts[0]', 'email'],
     ['oversized client_name', { client_name: 'x'.repeat(513) }, 'clientMetadata.client_name', 'Too big'],
-    ['too many redirect URIs', { redirect_uris: Array.from({ length: 51 }, (_, i) => `https://a.example/${i}`) }, 'clientMetadata.redirect_uris', 'Too big'],
+    [
+      'too many redirect URIs',
+      { redirect_uris: Array.from({ length: 51 }, (_, i) => `https://a.example/${i}`) },
+      'clientMetadata.redirect_uris',
+      'Too big',
+    ],
     ['unknown metadata field', { client_secret: 'chosen-by-tenant' }, 'clientMetadata', 'Unrecognized key'],
   ])('rejects %s', async (_label, override, path, message) => {
     const response = await api.http().post('/v1/apps').set(auth).send(validAppBody(override)).expect(400);
@@ -51,17 +87,21 @@ describe('app metadata validation (RFC 7591 / SMART)', () => {
   });
 
   it('requires private_key_jwt and no tenant keys when the broker manages keys', async () => {
-    const response = await api.http()
+    const response = await api
+      .http()
       .post('/v1/apps')
       .set(auth)
       .send({ ...validAppBody({ jwks_uri: 'https://a.example/jwks' }), keyManagement: 'managed' })
       .expect(400);
     const paths = response.body.errors.map((error: { path: string }) => error.path);
-    expect(paths).toEqual(expect.arrayContaining(['clientMetadata.token_endpoint_auth_method', 'clientMetadata.jwks_uri']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['clientMetadata.token_endpoint_auth_method', 'clientMetadata.jwks_uri']),
+    );
   });
 
   it('accepts a managed-key client_credentials app and defaults the algorithm to ES384', async () => {
-    const response = await api.http()
+    const response = await api
+      .http()
       .post('/v1/apps')
       .set(auth)
       .send({
@@ -79,9 +119,20 @@ describe('app metadata validation (RFC 7591 / SMART)', () => {
   });
 
   it('answers malformed JSON and wrong content with problem+json', async () => {
-    const malformed = await api.http().post('/v1/apps').set(auth).set('Content-Type', 'application/json').send('{"name":').expect(400);
+    const malformed = await api
+      .http()
+      .post('/v1/apps')
+      .set(auth)
+      .set('Content-Type', 'application/json')
+      .send('{"name":')
+      .expect(400);
     expect(malformed.body.code).toBe('malformed_json');
-    const big = await api.http().post('/v1/apps').set(auth).send({ name: 'x'.repeat(300_000) }).expect(413);
+    const big = await api
+      .http()
+      .post('/v1/apps')
+      .set(auth)
+      .send({ name: 'x'.repeat(300_000) })
+      .expect(413);
     expect(big.body.code).toBe('body_too_large');
   });
 });

@@ -31,7 +31,11 @@ describe('API authentication and authorisation', () => {
       await api.http().get('/v1/apps').expect(401);
       await api.http().get('/v1/apps').set({ Authorization: 'Bearer not-a-key' }).expect(401);
       const unknown = `srb_${'0'.repeat(32)}_${'A'.repeat(43)}`;
-      await api.http().get('/v1/apps').set({ Authorization: `Bearer ${unknown}` }).expect(401);
+      await api
+        .http()
+        .get('/v1/apps')
+        .set({ Authorization: `Bearer ${unknown}` })
+        .expect(401);
     });
 
     it('answer 401 for a key whose secret part is wrong', async () => {
@@ -47,7 +51,11 @@ describe('API authentication and authorisation', () => {
     it('answer 401 once the key is revoked', async () => {
       const { tenantId, keyId, auth } = await api.tenantWithKey(['apps:read']);
       await api.http().get('/v1/apps').set(auth).expect(200);
-      const revoked = await api.http().delete(`/v1/admin/tenants/${tenantId}/api-keys/${keyId}`).set(OPERATOR).expect(200);
+      const revoked = await api
+        .http()
+        .delete(`/v1/admin/tenants/${tenantId}/api-keys/${keyId}`)
+        .set(OPERATOR)
+        .expect(200);
       expect(revoked.body.revokedAt).toEqual(expect.any(String));
       await api.http().get('/v1/apps').set(auth).expect(401);
     });
@@ -66,7 +74,8 @@ describe('API authentication and authorisation', () => {
 
     it('show the token once and never list it', async () => {
       const tenant = await api.http().post('/v1/admin/tenants').set(OPERATOR).send({ name: 'Once' }).expect(201);
-      const issued = await api.http()
+      const issued = await api
+        .http()
         .post(`/v1/admin/tenants/${tenant.body.id}/api-keys`)
         .set(OPERATOR)
         .send({ name: 'ci', scopes: ['apps:read'] })
@@ -79,7 +88,8 @@ describe('API authentication and authorisation', () => {
 
     it('reject API key requests with unknown scopes', async () => {
       const tenant = await api.http().post('/v1/admin/tenants').set(OPERATOR).send({ name: 'Scopes' }).expect(201);
-      const response = await api.http()
+      const response = await api
+        .http()
         .post(`/v1/admin/tenants/${tenant.body.id}/api-keys`)
         .set(OPERATOR)
         .send({ name: 'x', scopes: ['everything'] })

@@ -12,14 +12,16 @@ describe('health-system directory (operator)', () => {
 
   it('creates, reads, updates and deletes a health system, normalising its FHIR base URL', async () => {
     const url = unique();
-    const created = await api.http()
+    const created = await api
+      .http()
       .post('/v1/admin/health-systems')
       .set(OPERATOR)
       .send({ name: 'General Hospital', fhirBaseUrl: `${url}/`, vendor: 'epic' })
       .expect(201);
     expect(created.body).toMatchObject({ fhirBaseUrl: url, vendor: 'epic', initialAccessTokenConfigured: false });
     await api.http().get(`/v1/admin/health-systems/${created.body.id}`).set(OPERATOR).expect(200);
-    const updated = await api.http()
+    const updated = await api
+      .http()
       .patch(`/v1/admin/health-systems/${created.body.id}`)
       .set(OPERATOR)
       .send({ name: 'General Hospital East' })
@@ -28,13 +30,23 @@ describe('health-system directory (operator)', () => {
     await api.http().delete(`/v1/admin/health-systems/${created.body.id}`).set(OPERATOR).expect(204);
     await api.http().get(`/v1/admin/health-systems/${created.body.id}`).set(OPERATOR).expect(404);
     // The URL is free again after a delete.
-    await api.http().post('/v1/admin/health-systems').set(OPERATOR).send({ name: 'Again', fhirBaseUrl: url }).expect(201);
+    await api
+      .http()
+      .post('/v1/admin/health-systems')
+      .set(OPERATOR)
+      .send({ name: 'Again', fhirBaseUrl: url })
+      .expect(201);
   });
 
   it('refuses a duplicate FHIR base URL with 409', async () => {
     const url = unique();
     await api.http().post('/v1/admin/health-systems').set(OPERATOR).send({ name: 'A', fhirBaseUrl: url }).expect(201);
-    const duplicate = await api.http().post('/v1/admin/health-systems').set(OPERATOR).send({ name: 'B', fhirBaseUrl: url }).expect(409);
+    const duplicate = await api
+      .http()
+      .post('/v1/admin/health-systems')
+      .set(OPERATOR)
+      .send({ name: 'B', fhirBaseUrl: url })
+      .expect(409);
     expect(duplicate.body.code).toBe('conflict');
   });
 
@@ -45,14 +57,20 @@ describe('health-system directory (operator)', () => {
     ['a query string', 'https://ehr.example.org/fhir?x=1', 'query'],
     ['another scheme', 'ftp://ehr.example.org/fhir', 'https'],
   ])('rejects %s', async (_label, fhirBaseUrl, message) => {
-    const response = await api.http().post('/v1/admin/health-systems').set(OPERATOR).send({ name: 'X', fhirBaseUrl }).expect(400);
+    const response = await api
+      .http()
+      .post('/v1/admin/health-systems')
+      .set(OPERATOR)
+      .send({ name: 'X', fhirBaseUrl })
+      .expect(400);
     expect(response.body.errors[0]).toMatchObject({ path: 'fhirBaseUrl' });
     expect(response.body.errors[0].message).toContain(message);
   });
 
   it('keeps the initial access token write-only, in the secret store', async () => {
     const token = `iat-${Math.random().toString(36).slice(2)}-write-only`;
-    const created = await api.http()
+    const created = await api
+      .http()
       .post('/v1/admin/health-systems')
       .set(OPERATOR)
       .send({ name: 'Token Site', fhirBaseUrl: unique(), initialAccessToken: token })
@@ -63,7 +81,8 @@ describe('health-system directory (operator)', () => {
     const stored = await store.get(`health-systems/${created.body.id}/initial-access-token`);
     expect(stored?.value.reveal()).toBe(token);
 
-    const cleared = await api.http()
+    const cleared = await api
+      .http()
       .patch(`/v1/admin/health-systems/${created.body.id}`)
       .set(OPERATOR)
       .send({ initialAccessToken: null })
@@ -74,11 +93,17 @@ describe('health-system directory (operator)', () => {
 
   it('paginates the directory', async () => {
     for (let i = 0; i < 3; i++) {
-      await api.http().post('/v1/admin/health-systems').set(OPERATOR).send({ name: `P${i}`, fhirBaseUrl: unique() }).expect(201);
+      await api
+        .http()
+        .post('/v1/admin/health-systems')
+        .set(OPERATOR)
+        .send({ name: `P${i}`, fhirBaseUrl: unique() })
+        .expect(201);
     }
     const first = await api.http().get('/v1/admin/health-systems').query({ limit: 2 }).set(OPERATOR).expect(200);
     expect(first.body.items).toHaveLength(2);
-    const second = await api.http()
+    const second = await api
+      .http()
       .get('/v1/admin/health-systems')
       .query({ limit: 2, cursor: first.body.nextCursor })
       .set(OPERATOR)

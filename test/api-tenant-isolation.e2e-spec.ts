@@ -19,7 +19,9 @@ describe('tenant isolation', () => {
   });
   afterAll(() => api.close());
 
-  const routes: Array<[string, (id: string) => [method: 'get' | 'put' | 'delete' | 'post', path: string, body?: object]]> = [
+  const routes: Array<
+    [string, (id: string) => [method: 'get' | 'put' | 'delete' | 'post', path: string, body?: object]]
+  > = [
     ['GET app', (id) => ['get', `/v1/apps/${id}`]],
     ['PUT app', (id) => ['put', `/v1/apps/${id}`, validAppBody()]],
     ['DELETE app', (id) => ['delete', `/v1/apps/${id}`]],
@@ -33,12 +35,12 @@ describe('tenant isolation', () => {
     expect(JSON.stringify(response.body)).not.toContain('Growth Chart');
   });
 
-  it('lists only the caller\'s apps', async () => {
+  it("lists only the caller's apps", async () => {
     const listed = await api.http().get('/v1/apps').set(intruder.auth).expect(200);
     expect(listed.body.items).toEqual([]);
   });
 
-  it('still serves the owner after the intruder\'s attempts', async () => {
+  it("still serves the owner after the intruder's attempts", async () => {
     const response = await api.http().get(`/v1/apps/${appId}`).set(owner.auth).expect(200);
     expect(response.body.name).toBe('Growth Chart');
   });
@@ -60,14 +62,24 @@ describe('cursor pagination', () => {
     const { auth } = await api.tenantWithKey(ALL_SCOPES);
     const created: string[] = [];
     for (let i = 0; i < 7; i++) {
-      const app = await api.http().post('/v1/apps').set(auth).send({ ...validAppBody(), name: `App ${i}` }).expect(201);
+      const app = await api
+        .http()
+        .post('/v1/apps')
+        .set(auth)
+        .send({ ...validAppBody(), name: `App ${i}` })
+        .expect(201);
       created.push(app.body.id);
     }
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const response: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await api.http().get('/v1/apps').query({ limit: 3, ...(cursor ? { cursor } : {}) }).set(auth).expect(200);
+      const response: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await api
+        .http()
+        .get('/v1/apps')
+        .query({ limit: 3, ...(cursor ? { cursor } : {}) })
+        .set(auth)
+        .expect(200);
       seen.push(...response.body.items.map((item) => item.id));
       cursor = response.body.nextCursor;
       pages++;

@@ -2,7 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  listRegistrations,
+  startBroker,
+  waitForOnboarding,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 import { validAppBody } from './support/api-harness.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 import { unknownClients } from './support/sandbox-audit.js';
@@ -16,7 +22,8 @@ async function onboard(broker: BrokerHarness, sites: SiteOptions[]) {
   const siteIds = await broker.addSites(sites);
   const { auth } = await broker.api.tenantWithKey(ALL_SCOPES);
   const app = await broker.api.http().post('/v1/apps').set(auth).send(validAppBody()).expect(201);
-  const accepted = await broker.api.http()
+  const accepted = await broker.api
+    .http()
     .post(`/v1/apps/${app.body.id}/onboardings`)
     .set(auth)
     .set('Idempotency-Key', `fault-${Date.now()}`)
@@ -25,7 +32,13 @@ async function onboard(broker: BrokerHarness, sites: SiteOptions[]) {
   return { siteIds, auth, onboardingId: accepted.body.id as string };
 }
 
-async function waitForCount(broker: BrokerHarness, auth: { Authorization: string }, onboardingId: string, state: string, atLeast: number) {
+async function waitForCount(
+  broker: BrokerHarness,
+  auth: { Authorization: string },
+  onboardingId: string,
+  state: string,
+  atLeast: number,
+) {
   for (;;) {
     const progress = await broker.api.http().get(`/v1/onboardings/${onboardingId}`).set(auth).expect(200);
     if ((progress.body.counts[state] ?? 0) >= atLeast) return;
@@ -48,64 +61,79 @@ describe('fault tolerance (worker processes)', () => {
     privateRedis = undefined;
   });
 
-  it('recovers from a worker killed with SIGKILL in the middle of 200 registrations', async () => {
-    broker = await startBroker({ WORKER_CONCURRENCY: '8' }, { inProcessWorker: false });
-    const run = Date.now().toString(36);
-    // Slow sites keep registrations in flight at the moment of the kill.
-    const { siteIds, auth, onboardingId } = await onboard(broker, sites(`kill-${run}`, 200, { profile: 'slow', delayMs: 100 }));
-    const first = await startWorkerProcess(broker.env);
-    workers.push(first);
-    await waitForCount(broker, auth, onboardingId, 'registered', 50);
-    await first.kill('SIGKILL');
+  it(
+    'recovers from a worker killed with SIGKILL in the middle of 200 registrations',
+    async () => {
+      broker = await startBroker({ WORKER_CONCURRENCY: '8' }, { inProcessWorker: false });
+      const run = Date.now().toString(36);
+      // Slow sites keep registrations in flight at the moment of the kill.
+      const { siteIds, auth, onboardingId } = await onboard(
+        broker,
+        sites(`kill-${run}`, 200, { profile: 'slow', delayMs: 100 }),
+      );
+      const first = await startWorkerProcess(broker.env);
+      workers.push(first);
+      await waitForCount(broker, auth, onboardingId, 'registered', 50);
+      await first.kill('SIGKILL');
 
-    workers.push(await startWorkerProcess(broker.env));
-    const progress = await waitForOnboarding(broker.api, auth, onboardingId, 180_000);
-    expect(progress.completed).toBe(true);
+      workers.push(await startWorkerProcess(broker.env));
+      const progress = await waitForOnboarding(broker.api, auth, onboardingId, 180_000);
+      expect(progress.completed).toBe(true);
 
-    const registrations = await listRegistrations(broker.api, auth, { onboardingId });
-    expect(registrations).toHaveLength(200);
-    expect(registrations.filter((r) => !SETTLED.includes(r.state))).toEqual([]);
-    const audit = await unknownClients(broker, siteIds, registrations);
-    expect(audit.unknown).toEqual([]);
-    // Every orphan_suspected row names its interrupted attempt.
-    for (const registration of registrations.filter((r) => r.state === 'orphan_suspected')) {
-      expect(registration.lastError.error).toBe('orphan_suspected');
-      expect(registration.lastError.error_description).toMatch(/attempt [0-9a-f-]{36}/);
-    }
-    expect(audit.registeredSites + audit.orphanSuspectedSites).toBe(200);
-  }, TIMEOUT_MS);
+      const registrations = await listRegistrations(broker.api, auth, { onboardingId });
+      expect(registrations).toHaveLength(200);
+      expect(registrations.filter((r) => !SETTLED.includes(r.state))).toEqual([]);
+      const audit = await unknownClients(broker, siteIds, registrations);
+      expect(audit.unknown).toEqual([]);
+      // Every orphan_suspected row names its interrupted attempt.
+      for (const registration of registrations.filter((r) => r.state === 'orphan_suspected')) {
+        expect(registration.lastError.error).toBe('orphan_suspected');
+        expect(registration.lastError.error_description).toMatch(/attempt [0-9a-f-]{36}/);
+      }
+      expect(audit.registeredSites + audit.orphanSuspectedSites).toBe(200);
+    },
+    TIMEOUT_MS,
+  );
 
-  it('shares one queue between two worker processes without registering anything twice', async () => {
-    broker = await startBroker({ WORKER_CONCURRENCY: '8' }, { inProcessWorker: false });
-    workers.push(await startWorkerProcess(broker.env), await startWorkerProcess(broker.env));
-    const { siteIds, auth, onboardingId } = await onboard(broker, sites(`two-${Date.now().toString(36)}`, 100));
-    expect((await waitForOnboarding(broker.api, auth, onboardingId, 120_000)).completed).toBe(true);
+  it(
+    'shares one queue between two worker processes without registering anything twice',
+    async () => {
+      broker = await startBroker({ WORKER_CONCURRENCY: '8' }, { inProcessWorker: false });
+      workers.push(await startWorkerProcess(broker.env), await startWorkerProcess(broker.env));
+      const { siteIds, auth, onboardingId } = await onboard(broker, sites(`two-${Date.now().toString(36)}`, 100));
+      expect((await waitForOnboarding(broker.api, auth, onboardingId, 120_000)).completed).toBe(true);
 
-    const registrations = await listRegistrations(broker.api, auth, { onboardingId });
-    expect(registrations.every((r) => r.state === 'registered')).toBe(true);
-    expect((await unknownClients(broker, siteIds, registrations)).unknown).toEqual([]);
-    // Both processes did work.
-    for (const worker of workers) expect(worker.output()).toContain('job completed');
-  }, TIMEOUT_MS);
+      const registrations = await listRegistrations(broker.api, auth, { onboardingId });
+      expect(registrations.every((r) => r.state === 'registered')).toBe(true);
+      expect((await unknownClients(broker, siteIds, registrations)).unknown).toEqual([]);
+      // Both processes did work.
+      for (const worker of workers) expect(worker.output()).toContain('job completed');
+    },
+    TIMEOUT_MS,
+  );
 
-  it('loses nothing when Redis restarts in the middle of a run', async () => {
-    const redis = (privateRedis = await startPrivateRedis());
-    broker = await startBroker({ REDIS_URL: redis.url, WORKER_CONCURRENCY: '4' }, { inProcessWorker: false });
-    workers.push(await startWorkerProcess(broker.env));
-    const { siteIds, auth, onboardingId } = await onboard(
-      broker,
-      sites(`redis-${Date.now().toString(36)}`, 60, { profile: 'slow', delayMs: 150 }),
-    );
-    await waitForCount(broker, auth, onboardingId, 'registered', 10);
-    await redis.restart();
+  it(
+    'loses nothing when Redis restarts in the middle of a run',
+    async () => {
+      const redis = (privateRedis = await startPrivateRedis());
+      broker = await startBroker({ REDIS_URL: redis.url, WORKER_CONCURRENCY: '4' }, { inProcessWorker: false });
+      workers.push(await startWorkerProcess(broker.env));
+      const { siteIds, auth, onboardingId } = await onboard(
+        broker,
+        sites(`redis-${Date.now().toString(36)}`, 60, { profile: 'slow', delayMs: 150 }),
+      );
+      await waitForCount(broker, auth, onboardingId, 'registered', 10);
+      await redis.restart();
 
-    expect((await waitForOnboarding(broker.api, auth, onboardingId, 180_000)).completed).toBe(true);
-    const registrations = await listRegistrations(broker.api, auth, { onboardingId });
-    expect(registrations.filter((r) => !SETTLED.includes(r.state))).toEqual([]);
-    const audit = await unknownClients(broker, siteIds, registrations);
-    expect(audit.unknown).toEqual([]);
-    expect(audit.registeredSites + audit.orphanSuspectedSites).toBe(60);
-  }, TIMEOUT_MS);
+      expect((await waitForOnboarding(broker.api, auth, onboardingId, 180_000)).completed).toBe(true);
+      const registrations = await listRegistrations(broker.api, auth, { onboardingId });
+      expect(registrations.filter((r) => !SETTLED.includes(r.state))).toEqual([]);
+      const audit = await unknownClients(broker, siteIds, registrations);
+      expect(audit.unknown).toEqual([]);
+      expect(audit.registeredSites + audit.orphanSuspectedSites).toBe(60);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 /**
@@ -117,11 +145,29 @@ type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>>;
 async function startPrivateRedis() {
   const port = 46_000 + Math.floor(Math.random() * 2_000);
   const dir = mkdtempSync(join(tmpdir(), 'broker-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
   const start = async () => {
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     for (let i = 0; i < 50; i++) {
-      if (spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().includes('PONG')) return child;
+      if (
+        spawnSync('redis-cli', ['-p', String(port), 'ping'])
+          .stdout?.toString()
+          .includes('PONG')
+      )
+        return child;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error('private redis did not start');

@@ -21,7 +21,10 @@ describe('lifecycle schedulers and tenant offboarding', () => {
 
   beforeAll(async () => {
     broker = await startBroker({ ROTATION_SWEEP_INTERVAL_SECONDS: String(SWEEP_SECONDS) });
-    queue = new Queue(QueueName.Lifecycle, { connection: { url: broker.api.config.redis.url }, prefix: broker.env.QUEUE_PREFIX });
+    queue = new Queue(QueueName.Lifecycle, {
+      connection: { url: broker.api.config.redis.url },
+      prefix: broker.env.QUEUE_PREFIX,
+    });
   }, 30_000);
 
   afterAll(async () => {
@@ -81,7 +84,10 @@ describe('lifecycle schedulers and tenant offboarding', () => {
       .http()
       .post('/v1/apps')
       .set(auth)
-      .send({ name: 'Leaving', clientMetadata: { client_name: 'Leaving', grant_types: ['client_credentials'], scope: 'system/*.rs' } })
+      .send({
+        name: 'Leaving',
+        clientMetadata: { client_name: 'Leaving', grant_types: ['client_credentials'], scope: 'system/*.rs' },
+      })
       .expect(201);
     const onboarding = await broker.api
       .http()
@@ -94,7 +100,9 @@ describe('lifecycle schedulers and tenant offboarding', () => {
     const clientCount = async () => {
       let total = 0;
       for (const site of sites) {
-        const body = (await fetch(`${broker.sandbox.url}/sandbox/sites/${site.name}/clients`).then((r) => r.json())) as { clients: unknown[] };
+        const body = (await fetch(`${broker.sandbox.url}/sandbox/sites/${site.name}/clients`).then((r) =>
+          r.json(),
+        )) as { clients: unknown[] };
         total += body.clients.length;
       }
       return total;
@@ -106,9 +114,16 @@ describe('lifecycle schedulers and tenant offboarding', () => {
     let deleted: string[] = [];
     while (Date.now() < deadline) {
       // The tenant's keys no longer work: the operator's audit view shows the offboarding.
-      const audit = await broker.api.http().get('/v1/admin/audit-events').query({ limit: 200 }).set(OPERATOR).expect(200);
+      const audit = await broker.api
+        .http()
+        .get('/v1/admin/audit-events')
+        .query({ limit: 200 })
+        .set(OPERATOR)
+        .expect(200);
       deleted = audit.body.items
-        .filter((e: { tenantId: string; action: string }) => e.tenantId === tenantId && e.action === 'registration.deleted')
+        .filter(
+          (e: { tenantId: string; action: string }) => e.tenantId === tenantId && e.action === 'registration.deleted',
+        )
         .map((e: { registrationId: string }) => e.registrationId);
       if (deleted.length === 3) break;
       await sleep(250);

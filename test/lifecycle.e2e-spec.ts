@@ -1,7 +1,13 @@
 import { OPERATOR } from './support/api-harness.js';
 import { SECRET_STORE, type SecretStore } from '#domain';
 import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
-import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  listRegistrations,
+  startBroker,
+  waitForOnboarding,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 
 /**
  * Client lifecycle against sandbox sites: secret rotation before expiry, registration access
@@ -52,10 +58,17 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
   const http = () => broker.api.http();
   const detail = async (id: string) => (await http().get(`/v1/registrations/${id}`).set(auth).expect(200)).body;
   const clientsAt = async (site: SiteKey): Promise<Array<Record<string, any>>> =>
-    ((await fetch(`${broker.sandbox.url}/sandbox/sites/${SITES[site].name}/clients`).then((r) => r.json())) as { clients: Array<Record<string, any>> }).clients;
+    (
+      (await fetch(`${broker.sandbox.url}/sandbox/sites/${SITES[site].name}/clients`).then((r) => r.json())) as {
+        clients: Array<Record<string, any>>;
+      }
+    ).clients;
   /** A client credentials token request with what the broker serves the tenant now. */
-  async function tokenWithServedCredentials(registrationId: string): Promise<{ ok: boolean; status: number; expiresAt: string | null }> {
-    const credentials = (await http().get(`/v1/registrations/${registrationId}/credentials`).set(auth).expect(200)).body;
+  async function tokenWithServedCredentials(
+    registrationId: string,
+  ): Promise<{ ok: boolean; status: number; expiresAt: string | null }> {
+    const credentials = (await http().get(`/v1/registrations/${registrationId}/credentials`).set(auth).expect(200))
+      .body;
     const response = await fetch(credentials.tokenEndpoint, {
       method: 'POST',
       headers: {
@@ -136,18 +149,24 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
       secretsSeen.add((await detail(id)).clientSecretExpiresAt);
       await sleep(250);
     }
-    const rotations = (await auditOf(id)).filter(
-      (event) => event.action === 'registration.secret_rotated',
+    const rotations = (await auditOf(id)).filter((event) => event.action === 'registration.secret_rotated');
+    console.info(
+      `expiring-secrets: ${rotations.length} rotations in 45 s, ${firstTryFailures} first-try token failures, ${hardFailures} hard failures`,
     );
-    console.info(`expiring-secrets: ${rotations.length} rotations in 45 s, ${firstTryFailures} first-try token failures, ${hardFailures} hard failures`);
     expect(hardFailures).toBe(0);
     expect(rotations.length).toBeGreaterThanOrEqual(4);
     expect(secretsSeen.size).toBeGreaterThanOrEqual(4);
     const after = await detail(id);
     expect(after.state).toBe('registered');
     // Every rotation: PUT (attempt), staged secret tested and promoted, recorded in the history.
-    expect(after.attempts.filter((a: { action: string; outcome: string }) => a.action === 'rotate' && a.outcome === 'succeeded').length).toBe(rotations.length);
-    expect(after.history.filter((h: { toState: string }) => h.toState === 'rotating').length).toBeGreaterThanOrEqual(rotations.length);
+    expect(
+      after.attempts.filter(
+        (a: { action: string; outcome: string }) => a.action === 'rotate' && a.outcome === 'succeeded',
+      ).length,
+    ).toBe(rotations.length);
+    expect(after.history.filter((h: { toState: string }) => h.toState === 'rotating').length).toBeGreaterThanOrEqual(
+      rotations.length,
+    );
     expect(rotations[0].details).toMatchObject({ method: 'rfc7592_put', tested: true });
     expect(await clientsAt('expiring')).toHaveLength(1);
   }, 90_000);
@@ -213,12 +232,19 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     expect(replaced.body.metadataVersion).toBe(2);
     const registrations = await waitFor(
       () => listRegistrations(broker.api, auth, { appId }),
-      (items) => sites.every((site) => items.some((r) => r.id === registrationOf[site].id && r.metadataVersion === 2 && r.state === 'registered')),
+      (items) =>
+        sites.every((site) =>
+          items.some((r) => r.id === registrationOf[site].id && r.metadataVersion === 2 && r.state === 'registered'),
+        ),
       45_000,
     );
     for (const site of sites) {
       const registration = registrations.find((r) => r.id === registrationOf[site].id)!;
-      expect({ site, state: registration.state, metadataVersion: registration.metadataVersion }).toEqual({ site, state: 'registered', metadataVersion: 2 });
+      expect({ site, state: registration.state, metadataVersion: registration.metadataVersion }).toEqual({
+        site,
+        state: 'registered',
+        metadataVersion: 2,
+      });
       const atSite = (await clientsAt(site)).find((c) => c.client_id === registration.clientId);
       expect({ site, clientName: atSite?.client_name }).toEqual({ site, clientName: 'Lifecycle v2' });
       expect((await tokenWithServedCredentials(registration.id)).ok).toBe(true);
@@ -228,7 +254,12 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     expect(registrationOf.nomgmt.clientId).not.toBe(oldNoManagementClient);
     const audit = await auditOf(registrationOf.nomgmt.id);
     expect(audit).toEqual(
-      expect.arrayContaining([expect.objectContaining({ action: 'registration.client_left_at_site', details: expect.objectContaining({ clientId: oldNoManagementClient }) })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'registration.client_left_at_site',
+          details: expect.objectContaining({ clientId: oldNoManagementClient }),
+        }),
+      ]),
     );
     // The lost-token registration stays behind (version 1, failed) and says why.
     const lost = await detail(registrationOf.crash.id);
@@ -237,22 +268,44 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
 
   it('ends a change the site refuses in failed, with the site error, the old client still working', async () => {
     // The `narrow` site grants system/*.rs at most: a PUT asking only for Observation is refused.
-    await http().put(`/v1/apps/${appId}`).set(auth).send(backendApp('Lifecycle v3', 'system/Observation.rs')).expect(200);
-    const failed = await waitFor(() => detail(registrationOf.narrow.id), (d) => d.state === 'failed');
+    await http()
+      .put(`/v1/apps/${appId}`)
+      .set(auth)
+      .send(backendApp('Lifecycle v3', 'system/Observation.rs'))
+      .expect(200);
+    const failed = await waitFor(
+      () => detail(registrationOf.narrow.id),
+      (d) => d.state === 'failed',
+    );
     expect(failed.lastError).toMatchObject({ error: 'invalid_client_metadata', httpStatus: 400, retryable: false });
     expect(failed.metadataVersion).toBe(2);
     expect(failed.clientId).toBe(registrationOf.narrow.clientId);
     expect((await tokenWithServedCredentials(registrationOf.narrow.id)).ok).toBe(true);
-    expect(await waitFor(() => detail(registrationOf.open.id), (d) => d.metadataVersion === 3)).toMatchObject({ state: 'registered' });
+    expect(
+      await waitFor(
+        () => detail(registrationOf.open.id),
+        (d) => d.metadataVersion === 3,
+      ),
+    ).toMatchObject({ state: 'registered' });
     // Fixed by the tenant: the failed registration takes the next version.
     await http().put(`/v1/apps/${appId}`).set(auth).send(backendApp('Lifecycle v4')).expect(200);
-    expect(await waitFor(() => detail(registrationOf.narrow.id), (d) => d.metadataVersion === 4)).toMatchObject({ state: 'registered' });
+    expect(
+      await waitFor(
+        () => detail(registrationOf.narrow.id),
+        (d) => d.metadataVersion === 4,
+      ),
+    ).toMatchObject({ state: 'registered' });
   }, 60_000);
 
   it('offboards: DELETE registration and DELETE app leave no client at the sites, rows as tombstones', async () => {
     const one = await http().delete(`/v1/registrations/${registrationOf.open.id}`).set(auth).expect(202);
     expect(one.headers.location).toBe(`/v1/registrations/${registrationOf.open.id}`);
-    expect(await waitFor(() => detail(registrationOf.open.id), (d) => d.state === 'deleted')).toMatchObject({ state: 'deleted' });
+    expect(
+      await waitFor(
+        () => detail(registrationOf.open.id),
+        (d) => d.state === 'deleted',
+      ),
+    ).toMatchObject({ state: 'deleted' });
     expect(await clientsAt('open')).toEqual([]);
 
     await http().delete(`/v1/apps/${appId}`).set(auth).expect(204);
@@ -277,11 +330,14 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     expect(history.slice(-2)).toEqual(['deleting', 'deleted']);
 
     // Each site's administrators are told: a registration.deleted event for the site (webhook outbox).
-    const events = await broker.api.http()
+    const events = await broker.api
+      .http()
       .get(`/v1/admin/health-systems/${registrationOf.open.healthSystemId}/webhooks/events`)
       .set(OPERATOR)
       .expect(200);
     const types = events.body.items.map((e: { type: string }) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['registration.created', 'onboarding.completed', 'registration.deleted']));
+    expect(types).toEqual(
+      expect.arrayContaining(['registration.created', 'onboarding.completed', 'registration.deleted']),
+    );
   }, 60_000);
 });

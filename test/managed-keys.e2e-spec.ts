@@ -1,6 +1,12 @@
 import { importJWK } from 'jose';
 import { createSafeHttpClient, requestClientCredentialsToken } from '#smart-client';
-import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  listRegistrations,
+  startBroker,
+  waitForOnboarding,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 
 describe('broker-managed private_key_jwt keys', () => {
   let broker: BrokerHarness;
@@ -14,7 +20,8 @@ describe('broker-managed private_key_jwt keys', () => {
     const run = Date.now().toString(36);
     const siteIds = await broker.addSites([{ name: `keys-${run}`, profile: 'open' }]);
     const { auth } = await broker.api.tenantWithKey(ALL_SCOPES);
-    const app = await broker.api.http()
+    const app = await broker.api
+      .http()
       .post('/v1/apps')
       .set(auth)
       .send({
@@ -36,7 +43,8 @@ describe('broker-managed private_key_jwt keys', () => {
     expect(jwks.body.keys[0]).not.toHaveProperty('d');
     await importJWK(jwks.body.keys[0], 'RS384');
 
-    const accepted = await broker.api.http()
+    const accepted = await broker.api
+      .http()
       .post(`/v1/apps/${app.body.id}/onboardings`)
       .set(auth)
       .set('Idempotency-Key', `keys-${run}`)
@@ -45,12 +53,22 @@ describe('broker-managed private_key_jwt keys', () => {
     expect((await waitForOnboarding(broker.api, auth, accepted.body.id)).counts).toEqual({ registered: 1 });
     const [registration] = await listRegistrations(broker.api, auth, { onboardingId: accepted.body.id });
     const detail = await broker.api.http().get(`/v1/registrations/${registration!.id}`).set(auth).expect(200);
-    expect(detail.body.grantedMetadata.jwks_uri).toBe(`${broker.api.config.api.publicBaseUrl}/v1/public/apps/${app.body.id}/jwks.json`);
+    expect(detail.body.grantedMetadata.jwks_uri).toBe(
+      `${broker.api.config.api.publicBaseUrl}/v1/public/apps/${app.body.id}/jwks.json`,
+    );
 
-    const credentials = await broker.api.http().get(`/v1/registrations/${registration!.id}/credentials`).set(auth).expect(200);
+    const credentials = await broker.api
+      .http()
+      .get(`/v1/registrations/${registration!.id}/credentials`)
+      .set(auth)
+      .expect(200);
     expect(credentials.body.signingKey).toMatchObject({ kid: jwks.body.keys[0].kid, alg: 'RS384' });
     const token = await requestClientCredentialsToken(
-      createSafeHttpClient({ allowedHosts: broker.api.config.outbound.allowedHosts, timeoutMs: 10_000, maxResponseBytes: 1e6 }),
+      createSafeHttpClient({
+        allowedHosts: broker.api.config.outbound.allowedHosts,
+        timeoutMs: 10_000,
+        maxResponseBytes: 1e6,
+      }),
       {
         tokenEndpoint: credentials.body.tokenEndpoint,
         clientId: credentials.body.clientId,

@@ -1,13 +1,25 @@
-import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  listRegistrations,
+  startBroker,
+  waitForOnboarding,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 import { OPERATOR, validAppBody } from './support/api-harness.js';
 import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
 
 const run = Math.random().toString(36).slice(2, 8);
-const site = (name: string, options: Omit<SiteOptions, 'name'>): SiteOptions => ({ name: `${name}-${run}`, ...options });
+const site = (name: string, options: Omit<SiteOptions, 'name'>): SiteOptions => ({
+  name: `${name}-${run}`,
+  ...options,
+});
 
 /** 22 sites of mixed behaviour and what each must end as. */
 const SITES: Array<[SiteOptions, string]> = [
-  ...Array.from({ length: 5 }, (_, i) => [site(`open-${i}`, { profile: 'open' }), 'registered'] as [SiteOptions, string]),
+  ...Array.from(
+    { length: 5 },
+    (_, i) => [site(`open-${i}`, { profile: 'open' }), 'registered'] as [SiteOptions, string],
+  ),
   ...Array.from({ length: 3 }, (_, i) => [site(`iat-${i}`, { profile: 'iat' }), 'registered'] as [SiteOptions, string]),
   [site('iat-wrong', { profile: 'iat' }), 'failed'],
   [site('expiring-0', { profile: 'expiring-secrets', secretTtlSeconds: 3600 }), 'registered'],
@@ -36,16 +48,21 @@ describe('onboarding an app at many sandbox sites', () => {
     broker = await startBroker();
     siteIds = await broker.addSites(
       SITES.map(([options]) => options),
-      { initialAccessToken: (info) => (info.name.startsWith('iat-wrong') ? 'not-the-right-token' : info.initialAccessToken) },
+      {
+        initialAccessToken: (info) =>
+          info.name.startsWith('iat-wrong') ? 'not-the-right-token' : info.initialAccessToken,
+      },
     );
     ({ auth } = await broker.api.tenantWithKey(ALL_SCOPES, 'Onboarding tenant'));
-    const app = await broker.api.http()
+    const app = await broker.api
+      .http()
       .post('/v1/apps')
       .set(auth)
       .send(validAppBody({ scope: 'launch openid fhirUser patient/*.rs' }))
       .expect(201);
     appId = app.body.id;
-    const accepted = await broker.api.http()
+    const accepted = await broker.api
+      .http()
       .post(`/v1/apps/${appId}/onboardings`)
       .set(auth)
       .set('Idempotency-Key', `onboard-${run}`)
@@ -72,7 +89,9 @@ describe('onboarding an app at many sandbox sites', () => {
     const registrations = await listRegistrations(broker.api, auth, { onboardingId });
     for (const [options] of SITES) {
       const registration = registrations.find((r) => r.healthSystemId === siteIds.get(options.name));
-      const clients = (await fetch(`${broker.sandbox.url}/sandbox/sites/${options.name}/clients`).then((r) => r.json())) as {
+      const clients = (await fetch(`${broker.sandbox.url}/sandbox/sites/${options.name}/clients`).then((r) =>
+        r.json(),
+      )) as {
         clients: Array<{ client_id: string }>;
       };
       const expected = registration?.state === 'registered' ? [registration.clientId] : [];
@@ -84,13 +103,21 @@ describe('onboarding an app at many sandbox sites', () => {
   });
 
   it('shows the operator what discovery found at each site', async () => {
-    const open = await broker.api.http().get(`/v1/admin/health-systems/${siteIds.get(`open-0-${run}`)}`).set(OPERATOR).expect(200);
+    const open = await broker.api
+      .http()
+      .get(`/v1/admin/health-systems/${siteIds.get(`open-0-${run}`)}`)
+      .set(OPERATOR)
+      .expect(200);
     expect(open.body.discovery).toMatchObject({
       registrationSupported: true,
       registrationEndpoint: expect.stringMatching(/\/oidc\/reg$/),
       sources: expect.arrayContaining(['smart-configuration', 'openid']),
     });
-    const legacy = await broker.api.http().get(`/v1/admin/health-systems/${siteIds.get(`metadata-0-${run}`)}`).set(OPERATOR).expect(200);
+    const legacy = await broker.api
+      .http()
+      .get(`/v1/admin/health-systems/${siteIds.get(`metadata-0-${run}`)}`)
+      .set(OPERATOR)
+      .expect(200);
     expect(legacy.body.discovery.sources).toEqual(['capability-statement']);
   });
 
@@ -123,9 +150,17 @@ describe('onboarding an app at many sandbox sites', () => {
 
   it('retried the flaky sites after their Retry-After', async () => {
     for (const name of [`flaky-0-${run}`, `flaky-1-${run}`]) {
-      const [registration] = await listRegistrations(broker.api, auth, { onboardingId, healthSystemId: siteIds.get(name)! });
+      const [registration] = await listRegistrations(broker.api, auth, {
+        onboardingId,
+        healthSystemId: siteIds.get(name)!,
+      });
       const detail = await broker.api.http().get(`/v1/registrations/${registration!.id}`).set(auth).expect(200);
-      const attempts = detail.body.attempts as Array<{ outcome: string; httpStatus: number; startedAt: string; finishedAt: string }>;
+      const attempts = detail.body.attempts as Array<{
+        outcome: string;
+        httpStatus: number;
+        startedAt: string;
+        finishedAt: string;
+      }>;
       expect(attempts.at(-1)?.outcome).toBe('succeeded');
       const rateLimited = attempts.findIndex((a) => a.httpStatus === 429);
       if (rateLimited >= 0) {
@@ -137,26 +172,40 @@ describe('onboarding an app at many sandbox sites', () => {
   });
 
   it('answers a repeated request with the same onboarding, and a different body with 409', async () => {
-    const again = await broker.api.http()
+    const again = await broker.api
+      .http()
       .post(`/v1/apps/${appId}/onboardings`)
       .set(auth)
       .set('Idempotency-Key', `onboard-${run}`)
       .send({ healthSystemIds: [...siteIds.values()].reverse() })
       .expect(202);
     expect(again.body.id).toBe(onboardingId);
-    const conflict = await broker.api.http()
+    const conflict = await broker.api
+      .http()
       .post(`/v1/apps/${appId}/onboardings`)
       .set(auth)
       .set('Idempotency-Key', `onboard-${run}`)
       .send({ healthSystemIds: [siteIds.get(`open-0-${run}`)] })
       .expect(409);
     expect(conflict.body.code).toBe('idempotency_key_reused');
-    await broker.api.http().post(`/v1/apps/${appId}/onboardings`).set(auth).send({ allHealthSystems: true }).expect(400);
+    await broker.api
+      .http()
+      .post(`/v1/apps/${appId}/onboardings`)
+      .set(auth)
+      .send({ allHealthSystems: true })
+      .expect(400);
   });
 
   it('gives credentials only to a key with credentials:read, and audits each read', async () => {
-    const [registration] = await listRegistrations(broker.api, auth, { onboardingId, healthSystemId: siteIds.get(`open-0-${run}`)! });
-    const credentials = await broker.api.http().get(`/v1/registrations/${registration!.id}/credentials`).set(auth).expect(200);
+    const [registration] = await listRegistrations(broker.api, auth, {
+      onboardingId,
+      healthSystemId: siteIds.get(`open-0-${run}`)!,
+    });
+    const credentials = await broker.api
+      .http()
+      .get(`/v1/registrations/${registration!.id}/credentials`)
+      .set(auth)
+      .expect(200);
     expect(credentials.body).toMatchObject({ clientId: registration!.clientId, clientSecret: expect.any(String) });
     expect(credentials.body.tokenEndpoint).toMatch(/\/token$/);
 

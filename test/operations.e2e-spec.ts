@@ -27,7 +27,11 @@ describe('operations endpoints', () => {
     expect(anonymous.headers['www-authenticate']).toMatch(/^Basic/);
     await api.http().get('/admin/queues').auth('operator', 'wrong').expect(401);
     await api.http().get('/admin/queues').auth('operator', TEST_OPERATOR_TOKEN).expect(200);
-    await api.http().get('/admin/queues/api/queues').set({ Authorization: `Bearer ${TEST_OPERATOR_TOKEN}` }).expect(200);
+    await api
+      .http()
+      .get('/admin/queues/api/queues')
+      .set({ Authorization: `Bearer ${TEST_OPERATOR_TOKEN}` })
+      .expect(200);
   });
 
   it('publishes the OpenAPI document', async () => {

@@ -1,5 +1,11 @@
 import { SECRET_STORE, type SecretStore } from '#domain';
-import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  listRegistrations,
+  startBroker,
+  waitForOnboarding,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 import { validAppBody } from './support/api-harness.js';
 
 /**
@@ -30,7 +36,8 @@ describe('a registration whose answer could not be stored', () => {
     const siteIds = await broker.addSites([{ name: site, profile: 'open' }]);
     const { auth } = await broker.api.tenantWithKey(ALL_SCOPES);
     const app = await broker.api.http().post('/v1/apps').set(auth).send(validAppBody()).expect(201);
-    const accepted = await broker.api.http()
+    const accepted = await broker.api
+      .http()
       .post(`/v1/apps/${app.body.id}/onboardings`)
       .set(auth)
       .set('Idempotency-Key', site)

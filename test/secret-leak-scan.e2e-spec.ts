@@ -21,7 +21,8 @@ describe('secret leak scan', () => {
       return response;
     };
     const tenant = record(await api.http().post('/v1/admin/tenants').set(OPERATOR).send({ name: 'Scan' }).expect(201));
-    const issued = await api.http()
+    const issued = await api
+      .http()
       .post(`/v1/admin/tenants/${tenant.body.id}/api-keys`)
       .set(OPERATOR)
       .send({ name: 'scan', scopes: ['apps:read', 'apps:write'] })
@@ -31,7 +32,8 @@ describe('secret leak scan', () => {
     const initialAccessToken = `iat-scan-${Date.now()}-0123456789abcdef`;
 
     record(
-      await api.http()
+      await api
+        .http()
         .post('/v1/admin/health-systems')
         .set(OPERATOR)
         .send({ name: 'Scan Site', fhirBaseUrl: `https://scan-${Date.now()}.example.org/fhir`, initialAccessToken })
@@ -42,7 +44,13 @@ describe('secret leak scan', () => {
     record(await api.http().post('/v1/apps').set(auth).send(validAppBody()).expect(201));
     record(await api.http().get('/v1/apps').set(auth).expect(200));
     // Failures too: a wrong key, a bad body.
-    record(await api.http().get('/v1/apps').set({ Authorization: `Bearer ${apiKey}x` }).expect(401));
+    record(
+      await api
+        .http()
+        .get('/v1/apps')
+        .set({ Authorization: `Bearer ${apiKey}x` })
+        .expect(401),
+    );
     record(await api.http().post('/v1/apps').set(auth).send({ secret: apiKey }).expect(400));
 
     // The key, and its secret part alone (after `srb_<32 hex>_`; base64url may itself contain "_").

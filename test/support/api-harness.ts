@@ -15,7 +15,10 @@ export interface ApiHarness {
   logs: LogCapture;
   http: () => ReturnType<typeof request>;
   /** A new tenant and an API key with the given scopes; returns the Authorization header for it. */
-  tenantWithKey(scopes: string[], name?: string): Promise<{ tenantId: string; keyId: string; auth: { Authorization: string } }>;
+  tenantWithKey(
+    scopes: string[],
+    name?: string,
+  ): Promise<{ tenantId: string; keyId: string; auth: { Authorization: string } }>;
   close(): Promise<void>;
 }
 
@@ -25,7 +28,12 @@ export const ALL_SCOPES: string[] = [...API_KEY_SCOPES];
 export async function startApi(overrides: Record<string, string> = {}): Promise<ApiHarness> {
   // A known port before start-up, so PUBLIC_BASE_URL (the managed keys' jwks_uri) is right.
   const port = await freePort();
-  const config = testConfig({ LOG_LEVEL: 'debug', PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...overrides });
+  const config = testConfig({
+    LOG_LEVEL: 'debug',
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ...overrides,
+  });
   const logs = new LogCapture();
   const app = await createApiApp(config, logs);
   await app.listen(port, '127.0.0.1');

@@ -19,7 +19,10 @@ export interface BrokerHarness {
   workerLogs: LogCapture;
   env: Record<string, string>;
   /** Adds sandbox sites and registers each as a health system; returns their ids by site name. */
-  addSites(sites: SiteOptions[], options?: { initialAccessToken?: (site: SiteInfo) => string | undefined }): Promise<Map<string, string>>;
+  addSites(
+    sites: SiteOptions[],
+    options?: { initialAccessToken?: (site: SiteInfo) => string | undefined },
+  ): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 
@@ -53,7 +56,9 @@ export async function startBroker(
       const ids = new Map<string, string>();
       for (const site of sites) {
         const info = sandbox.addSite(site);
-        const initialAccessToken = options.initialAccessToken ? options.initialAccessToken(info) : info.initialAccessToken;
+        const initialAccessToken = options.initialAccessToken
+          ? options.initialAccessToken(info)
+          : info.initialAccessToken;
         const created = await request(api.app.getHttpServer())
           .post('/v1/admin/health-systems')
           .set(OPERATOR)

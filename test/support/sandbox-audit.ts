@@ -28,7 +28,8 @@ export async function unknownClients(
         unknown.push(`${siteName}:${client.client_id}`);
       }
     }
-    if (registration?.state === 'registered' && clients.length !== 1) unknown.push(`${siteName}: ${clients.length} clients`);
+    if (registration?.state === 'registered' && clients.length !== 1)
+      unknown.push(`${siteName}: ${clients.length} clients`);
   }
   return { unknown, orphanSuspectedSites, registeredSites };
 }

@@ -29,7 +29,13 @@ export async function handleSiteRequest(
 
   if (isGet && path === '/fhir/metadata') {
     const description = `Sandbox site ${site.name} (${site.behaviour.profile})`;
-    return sendJson(res, 200, capabilityStatement(site.urls, description, site.createdAt), DISCOVERY_CACHING, 'application/fhir+json');
+    return sendJson(
+      res,
+      200,
+      capabilityStatement(site.urls, description, site.createdAt),
+      DISCOVERY_CACHING,
+      'application/fhir+json',
+    );
   }
   if (isGet && path === '/fhir/.well-known/smart-configuration' && site.behaviour.wellKnownDiscovery) {
     return sendJson(res, 200, smartConfiguration(site.urls), DISCOVERY_CACHING);

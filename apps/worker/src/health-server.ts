@@ -28,7 +28,9 @@ export function startHealthServer(port: number, deps: HealthServerDeps): Promise
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"up"}');
     } else if (path === '/health/ready') {
       const up = await ready(deps);
-      response.writeHead(up ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: up ? 'up' : 'down' }));
+      response
+        .writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: up ? 'up' : 'down' }));
     } else if (deps.extraRoutes?.[path]) {
       const result = await deps.extraRoutes[path]();
       response.writeHead(result.status, { 'content-type': result.contentType }).end(result.body);

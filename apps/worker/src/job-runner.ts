@@ -22,7 +22,10 @@ export async function runJob<Data extends { healthSystemId?: string }>(
   const handler = deps.handlers[job.name];
   if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue ${queue}`);
 
-  const lease = deps.siteLimiter && job.data.healthSystemId ? await deps.siteLimiter.tryAcquire(job.data.healthSystemId) : undefined;
+  const lease =
+    deps.siteLimiter && job.data.healthSystemId
+      ? await deps.siteLimiter.tryAcquire(job.data.healthSystemId)
+      : undefined;
   if (lease === null) {
     // Site busy: wait without spending an attempt.
     await job.moveToDelayed(Date.now() + SITE_BUSY_DELAY_MS + Math.round(Math.random() * SITE_BUSY_DELAY_MS), token);

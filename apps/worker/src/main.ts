@@ -21,7 +21,11 @@ async function main(): Promise<void> {
     prisma: app.get(PrismaService),
     redis: app.get<Redis>(REDIS),
     extraRoutes: {
-      '/metrics': async () => ({ status: 200, contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }),
+      '/metrics': async () => ({
+        status: 200,
+        contentType: metricsRegistry.contentType,
+        body: await metricsRegistry.metrics(),
+      }),
     },
   });
   const stop = async (signal: string) => {

@@ -37,7 +37,10 @@ describe('client metadata', () => {
     [{ jwks_uri: 'https://a.example/jwks', jwks: { keys: [{ kty: 'EC' }] } }, 'jwks: jwks and jwks_uri must not both'],
     [{ jwks: { keys: [{ kty: 'EC', d: 'secret' }] } }, 'jwks.keys[0]: must be a public key'],
     [{ redirect_uris: undefined }, 'redirect_uris: required for the authorization_code grant'],
-    [{ grant_types: ['client_credentials'], response_types: ['code'] }, 'response_types: response type "code" requires'],
+    [
+      { grant_types: ['client_credentials'], response_types: ['code'] },
+      'response_types: response type "code" requires',
+    ],
     [{ client_name: 'x'.repeat(600) }, 'client_name'],
     [{ unknown_field: true }, 'Unrecognized key'],
   ])('rejects %j', (override, expected) => {

@@ -62,7 +62,11 @@ export class AuditRepository {
   }
 
   /** `tenantId` null = the operator's view of all tenants. */
-  async list(tenantId: string | null, page: PageRequest, filter: { registrationId?: string; action?: string } = {}): Promise<Page<AuditEvent>> {
+  async list(
+    tenantId: string | null,
+    page: PageRequest,
+    filter: { registrationId?: string; action?: string } = {},
+  ): Promise<Page<AuditEvent>> {
     const query = keysetQuery(page, 'at');
     const rows = await this.prisma.auditEvent.findMany({
       ...query,

@@ -32,7 +32,10 @@ export class DiscoveryCacheRepository {
 
   /** Last known description, fresh or not (for display and change detection). */
   async lastKnown(healthSystemId: string): Promise<unknown | undefined> {
-    const row = await this.prisma.healthSystem.findUnique({ where: { id: healthSystemId }, select: { discovery: true } });
+    const row = await this.prisma.healthSystem.findUnique({
+      where: { id: healthSystemId },
+      select: { discovery: true },
+    });
     return row?.discovery ?? undefined;
   }
 }

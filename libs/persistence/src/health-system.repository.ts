@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, NotFoundError, type HealthSystem, type Page, type PageRequest, type SecretRef } from '#domain';
+import {
+  DomainError,
+  ErrorCode,
+  NotFoundError,
+  type HealthSystem,
+  type Page,
+  type PageRequest,
+  type SecretRef,
+} from '#domain';
 import { Prisma, type HealthSystem as HealthSystemRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
@@ -67,7 +75,10 @@ export class HealthSystemRepository {
 
   /** The given ids that exist (not deleted), in no particular order. */
   async findExistingIds(ids: string[]): Promise<string[]> {
-    const rows = await this.prisma.healthSystem.findMany({ where: { id: { in: ids }, deletedAt: null }, select: { id: true } });
+    const rows = await this.prisma.healthSystem.findMany({
+      where: { id: { in: ids }, deletedAt: null },
+      select: { id: true },
+    });
     return rows.map((row) => row.id);
   }
 

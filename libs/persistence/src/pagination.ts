@@ -47,5 +47,8 @@ export function toPage<Row extends { id: string }, T>(
   const hasMore = rows.length > page.limit;
   const items = hasMore ? rows.slice(0, page.limit) : rows;
   const last = items.at(-1);
-  return { items: items.map(map), nextCursor: hasMore && last ? encodeCursor({ time: timeOf(last), id: last.id }) : null };
+  return {
+    items: items.map(map),
+    nextCursor: hasMore && last ? encodeCursor({ time: timeOf(last), id: last.id }) : null,
+  };
 }

@@ -163,7 +163,10 @@ export class RegistrationRepository {
    * Registrations that should have a job but show no progress: queued or in flight for
    * longer than `graceMs`, or retrying past their next attempt time by as much. All tenants.
    */
-  async findStalled(graceMs: number, limit: number): Promise<Array<Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>>> {
+  async findStalled(
+    graceMs: number,
+    limit: number,
+  ): Promise<Array<Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>>> {
     const before = new Date(Date.now() - graceMs);
     return this.prisma.registration.findMany({
       where: {
@@ -182,7 +185,11 @@ export class RegistrationRepository {
    * Registrations a lifecycle sweep or an offboarding acts on, in id order (keyset paging with
    * `afterId`). Without `tenantId` it spans every tenant: the schedulers run fleet-wide.
    */
-  async findLifecycleTargets(filter: LifecycleTargetFilter, afterId: string | undefined, limit: number): Promise<LifecycleTarget[]> {
+  async findLifecycleTargets(
+    filter: LifecycleTargetFilter,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<LifecycleTarget[]> {
     return this.prisma.registration.findMany({
       where: {
         state: { in: filter.states },

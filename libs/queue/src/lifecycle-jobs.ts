@@ -22,9 +22,7 @@ export type LifecycleSweep = keyof typeof LIFECYCLE_SCHEDULERS;
 /** Producer for the lifecycle queue. */
 @Injectable()
 export class LifecycleJobs {
-  constructor(
-    @InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData | LifecycleSweepData>,
-  ) {}
+  constructor(@InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData | LifecycleSweepData>) {}
 
   /**
    * One job per registration, in one round trip. Deduplicated per registration AND action:

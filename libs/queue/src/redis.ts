@@ -11,4 +11,3 @@ export function createRedisConnection(url: string, options: RedisOptions = {}): 
 
 /** Nest injection token of the process's shared Redis connection. */
 export const REDIS = Symbol('Redis');
-

@@ -17,7 +17,8 @@ export const RECONCILE_EVERY_MS = 30_000;
 @Injectable()
 export class RegistrationJobs {
   constructor(
-    @InjectQueue(QueueName.Registration) private readonly queue: Queue<RegistrationJobData | ReconcileJobData | DiscoverJobData>,
+    @InjectQueue(QueueName.Registration)
+    private readonly queue: Queue<RegistrationJobData | ReconcileJobData | DiscoverJobData>,
   ) {}
 
   /**

@@ -51,10 +51,7 @@ export class TenantsController {
   }
 
   @Delete(':tenantId/api-keys/:keyId')
-  async revokeKey(
-    @UuidParam('tenantId', 'tenant') tenantId: string,
-    @UuidParam('keyId', 'api key') keyId: string,
-  ) {
+  async revokeKey(@UuidParam('tenantId', 'tenant') tenantId: string, @UuidParam('keyId', 'api key') keyId: string) {
     return toApiKeyResponse(await this.tenancy.revokeApiKey(tenantId, keyId));
   }
 }

@@ -1,10 +1,4 @@
-import {
-  Injectable,
-  SetMetadata,
-  createParamDecorator,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Injectable, SetMetadata, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { DomainError, ErrorCode, type ApiKeyScope, type TenantActor } from '#domain';

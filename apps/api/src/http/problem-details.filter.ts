@@ -78,7 +78,8 @@ export function toProblem(error: unknown): ProblemDetails {
   // Nest wraps Express body-parser errors in an HttpException; the cause says what went wrong.
   const bodyError = error instanceof HttpException ? error.cause : error;
   if (isBodyParserError(bodyError)) {
-    if (bodyError.type === 'entity.parse.failed') return problem(400, 'malformed_json', 'the request body is not valid JSON');
+    if (bodyError.type === 'entity.parse.failed')
+      return problem(400, 'malformed_json', 'the request body is not valid JSON');
     if (bodyError.type === 'entity.too.large') return problem(413, 'body_too_large', 'the request body is too large');
     return problem(bodyError.status, 'bad_request', 'the request body could not be read');
   }

@@ -16,9 +16,13 @@ export const toTenantResponse = (tenant: Tenant) => ({
 
 /** What the operator needs to know of a site's discovery (the full description stays internal). */
 function toDiscoverySummary(healthSystem: HealthSystem) {
-  const description = healthSystem.discovery as
-    | { endpoints?: Record<string, { value: string } | undefined>; registrationSupported?: boolean; sources?: string[]; warnings?: string[]; expiresAt?: string }
-    | null;
+  const description = healthSystem.discovery as {
+    endpoints?: Record<string, { value: string } | undefined>;
+    registrationSupported?: boolean;
+    sources?: string[];
+    warnings?: string[];
+    expiresAt?: string;
+  } | null;
   if (!description || !healthSystem.discoveredAt) return null;
   return {
     discoveredAt: healthSystem.discoveredAt.toISOString(),
@@ -90,7 +94,11 @@ export const toRegistrationSummary = (registration: Registration) => ({
 
 export const toRegistrationDetail = (detail: RegistrationDetail) => ({
   ...toRegistrationSummary(detail.registration),
-  healthSystem: { id: detail.healthSystem.id, name: detail.healthSystem.name, fhirBaseUrl: detail.healthSystem.fhirBaseUrl },
+  healthSystem: {
+    id: detail.healthSystem.id,
+    name: detail.healthSystem.name,
+    fhirBaseUrl: detail.healthSystem.fhirBaseUrl,
+  },
   endpoints: detail.endpoints,
   managementSupported: detail.registration.managementSupported,
   requestedMetadata: detail.registration.requestedMetadata,

@@ -52,7 +52,11 @@ export class RegistrationsController {
   @Post(':id/verify')
   @RequireScopes('registrations:write')
   @HttpCode(202)
-  async verify(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string, @Res({ passthrough: true }) response: Response) {
+  async verify(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return accepted(response, await this.lifecycle.verify(actor, id));
   }
 
@@ -60,7 +64,11 @@ export class RegistrationsController {
   @Post(':id/rotate')
   @RequireScopes('registrations:write')
   @HttpCode(202)
-  async rotate(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string, @Res({ passthrough: true }) response: Response) {
+  async rotate(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return accepted(response, await this.lifecycle.rotate(actor, id));
   }
 
@@ -68,7 +76,11 @@ export class RegistrationsController {
   @Delete(':id')
   @RequireScopes('registrations:write')
   @HttpCode(202)
-  async delete(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string, @Res({ passthrough: true }) response: Response) {
+  async delete(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return accepted(response, await this.lifecycle.delete(actor, id));
   }
 }

@@ -20,7 +20,10 @@ import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js'
 
 @Processor(QueueName.Registration, { ...WORKER_OPTIONS, settings: { backoffStrategy: brokerBackoffStrategy } })
 export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
-  private readonly handlers: Record<RegistrationJob, JobHandler<RegistrationJobData | ReconcileJobData | DiscoverJobData>>;
+  private readonly handlers: Record<
+    RegistrationJob,
+    JobHandler<RegistrationJobData | ReconcileJobData | DiscoverJobData>
+  >;
 
   constructor(
     registerClient: RegisterClientUseCase,
@@ -35,7 +38,8 @@ export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
     this.handlers = {
       [RegistrationJob.Register]: (job, attempt) => registerClient.execute(job.data as RegistrationJobData, attempt),
       [RegistrationJob.Reconcile]: () => reconcile.execute(),
-      [RegistrationJob.Discover]: (job, attempt) => discover.execute((job.data as DiscoverJobData).healthSystemId, attempt),
+      [RegistrationJob.Discover]: (job, attempt) =>
+        discover.execute((job.data as DiscoverJobData).healthSystemId, attempt),
     };
   }
 

@@ -19,7 +19,13 @@ export class AppsService {
     const data = parseOrThrow(appInputSchema, input, 'app');
     const app = await this.apps.create(actor.tenantId, data);
     await this.managedKeys.ensureActiveKey(app);
-    await this.audit.record({ actor, tenantId: actor.tenantId, appId: app.id, action: 'app.created', outcome: 'success' });
+    await this.audit.record({
+      actor,
+      tenantId: actor.tenantId,
+      appId: app.id,
+      action: 'app.created',
+      outcome: 'success',
+    });
     return app;
   }
 

@@ -22,7 +22,10 @@ export class ManagedKeysService {
     const privateKey = await this.secrets.put(
       secretNames.appSigningKey(app.tenantId, app.id, generated.kid),
       generated.privateJwk,
-      { requestToken: `key-${generated.kid}`.slice(0, 64), tags: { 'broker:tenant': app.tenantId, 'broker:app': app.id } },
+      {
+        requestToken: `key-${generated.kid}`.slice(0, 64),
+        tags: { 'broker:tenant': app.tenantId, 'broker:app': app.id },
+      },
     );
     await this.keys.create({
       tenantId: app.tenantId,
@@ -42,7 +45,10 @@ export class ManagedKeysService {
   }
 
   /** The active private key, for the audited credential read of the tenant's own app. */
-  async activePrivateKey(tenantId: string, appId: string): Promise<{ kid: string; alg: string; privateJwk: SecretValue } | null> {
+  async activePrivateKey(
+    tenantId: string,
+    appId: string,
+  ): Promise<{ kid: string; alg: string; privateJwk: SecretValue } | null> {
     const key = await this.keys.active(tenantId, appId);
     if (!key) return null;
     const stored = await this.secrets.get(key.privateKey.name, { versionId: key.privateKey.versionId });

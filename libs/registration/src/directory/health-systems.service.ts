@@ -36,7 +36,12 @@ export class HealthSystemsService {
     const id = randomUUID();
     const initialAccessToken = data.initialAccessToken ? await this.storeToken(id, data.initialAccessToken) : null;
     const healthSystem = await this.healthSystems.create({ ...data, id, initialAccessToken });
-    await this.audit.record({ actor: OPERATOR, healthSystemId: id, action: 'health_system.created', outcome: 'success' });
+    await this.audit.record({
+      actor: OPERATOR,
+      healthSystemId: id,
+      action: 'health_system.created',
+      outcome: 'success',
+    });
     await this.jobs.enqueueDiscover(id);
     return healthSystem;
   }
@@ -76,7 +81,12 @@ export class HealthSystemsService {
     const healthSystem = await this.healthSystems.findById(id);
     await this.healthSystems.softDelete(id);
     if (healthSystem.initialAccessToken) await this.secrets.delete(healthSystem.initialAccessToken.name);
-    await this.audit.record({ actor: OPERATOR, healthSystemId: id, action: 'health_system.deleted', outcome: 'success' });
+    await this.audit.record({
+      actor: OPERATOR,
+      healthSystemId: id,
+      action: 'health_system.deleted',
+      outcome: 'success',
+    });
   }
 
   private storeToken(healthSystemId: string, token: string): Promise<SecretRef> {

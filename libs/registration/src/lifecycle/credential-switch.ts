@@ -96,7 +96,12 @@ export class CredentialSwitch {
     const description = await this.discovery.discover(healthSystem.fhirBaseUrl);
     const registrationEndpoint = description.endpoints.registration?.value;
     if (!registrationEndpoint) {
-      throw new LifecycleProblem(permanentProblem('registration_not_supported', 'the site advertises no RFC 7591 registration endpoint any more'));
+      throw new LifecycleProblem(
+        permanentProblem(
+          'registration_not_supported',
+          'the site advertises no RFC 7591 registration endpoint any more',
+        ),
+      );
     }
     const initialAccessToken = healthSystem.initialAccessToken
       ? (await this.secrets.get(healthSystem.initialAccessToken.name))?.value
@@ -104,14 +109,20 @@ export class CredentialSwitch {
     const result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
     const credential = credentialFromRegistration(result);
     const ref = await this.vault.stage(registration.credential!.name, credential, `${started.id}.client`);
-    return this.switchOver(registration, action, started, { credential, versionId: ref.versionId, pending: true }, {
-      testMetadata: result.granted,
-      set: {
-        grantedMetadata: result.granted as Prisma.InputJsonValue,
-        metadataDifferences: result.differences as object[],
-        ...set,
+    return this.switchOver(
+      registration,
+      action,
+      started,
+      { credential, versionId: ref.versionId, pending: true },
+      {
+        testMetadata: result.granted,
+        set: {
+          grantedMetadata: result.granted as Prisma.InputJsonValue,
+          metadataDifferences: result.differences as object[],
+          ...set,
+        },
       },
-    });
+    );
   }
 
   /**
@@ -146,11 +157,17 @@ export class CredentialSwitch {
       audit: {
         action: action === 'rotate' ? 'registration.secret_rotated' : 'registration.updated',
         outcome: 'success',
-        details: { clientId: credential.clientId, previousClientId: old?.credential.clientId, method: 're_registration', tested },
+        details: {
+          clientId: credential.clientId,
+          previousClientId: old?.credential.clientId,
+          method: 're_registration',
+          tested,
+        },
       },
       attempt: { outcome: 'succeeded', clientId: credential.clientId },
     });
-    if (old && old.credential.clientId !== credential.clientId) await this.retire(registration, old.credential, credential.clientId);
+    if (old && old.credential.clientId !== credential.clientId)
+      await this.retire(registration, old.credential, credential.clientId);
     return { clientId: credential.clientId, method: 're_registration', tested };
   }
 
@@ -165,7 +182,11 @@ export class CredentialSwitch {
     }
     try {
       const deleted = await deleteClient(this.http, { access: old.management });
-      await this.recorder.record(registration, 'registration.old_client_deleted', 'success', { clientId: old.clientId, replacedBy, outcome: deleted.outcome });
+      await this.recorder.record(registration, 'registration.old_client_deleted', 'success', {
+        clientId: old.clientId,
+        replacedBy,
+        outcome: deleted.outcome,
+      });
     } catch (error) {
       // The switch is recorded; a failed clean-up must not undo it. The old client is reported instead.
       await this.recorder.record(registration, 'registration.client_left_at_site', 'failure', {
@@ -181,14 +202,22 @@ export class CredentialSwitch {
    * finds the pending version); a refusal is permanent: the new credential is not promoted.
    * Returns false when the client cannot be tested without a user.
    */
-  private async prove(registration: Registration, credential: RegistrationCredential, metadata: Record<string, unknown>): Promise<boolean> {
+  private async prove(
+    registration: Registration,
+    credential: RegistrationCredential,
+    metadata: Record<string, unknown>,
+  ): Promise<boolean> {
     const usable = await this.usability.check(registration, credential, metadata);
     if (usable.status === 'unusable') {
       const { problem } = usable;
       throw new LifecycleProblem(
         problem.retryable
           ? problem
-          : { ...problem, error: 'new_credential_rejected', error_description: `the site refused a token request with the new credential (${problem.error})` },
+          : {
+              ...problem,
+              error: 'new_credential_rejected',
+              error_description: `the site refused a token request with the new credential (${problem.error})`,
+            },
       );
     }
     return usable.status === 'usable';

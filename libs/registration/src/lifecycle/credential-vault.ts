@@ -48,7 +48,9 @@ export class RegistrationCredentialVault {
   /** The version the row serves to the tenant (readCredentials). */
   async served(registration: Registration): Promise<LoadedCredential | null> {
     if (!registration.credential) return null;
-    const stored = await this.secrets.get(registration.credential.name, { versionId: registration.credential.versionId });
+    const stored = await this.secrets.get(registration.credential.name, {
+      versionId: registration.credential.versionId,
+    });
     return stored && { credential: openCredential(stored.value), versionId: stored.versionId, pending: false };
   }
 
@@ -67,7 +69,8 @@ export class RegistrationCredentialVault {
     ]);
     if (pending) {
       const credential = openCredential(pending.value);
-      if (credential.clientId === registration.clientId) return { credential, versionId: pending.versionId, pending: true };
+      if (credential.clientId === registration.clientId)
+        return { credential, versionId: pending.versionId, pending: true };
     }
     return current ? { credential: openCredential(current.value), versionId: current.versionId, pending: false } : null;
   }
@@ -78,7 +81,9 @@ export class RegistrationCredentialVault {
     const pending = await this.secrets.get(registration.credential.name, { stage: 'AWSPENDING' });
     if (!pending) return null;
     const credential = openCredential(pending.value);
-    return credential.clientId === registration.clientId ? null : { credential, versionId: pending.versionId, pending: true };
+    return credential.clientId === registration.clientId
+      ? null
+      : { credential, versionId: pending.versionId, pending: true };
   }
 
   /** Stages a brand-new credential (a re-registration's client) as AWSPENDING. */
@@ -136,7 +141,10 @@ export class RegistrationCredentialVault {
         const delay = SAVE_RETRY_DELAYS_MS[attempt];
         if (delay === undefined) throw error;
         // Same request token: if the failed write did land, the retry is a no-op.
-        this.logger.warn({ secret: name, attempt: attempt + 1, err: error }, 'storing a credential failed; trying again');
+        this.logger.warn(
+          { secret: name, attempt: attempt + 1, err: error },
+          'storing a credential failed; trying again',
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
@@ -168,7 +176,10 @@ export class CredentialAbsorber {
   readonly onCredentialsChanged = async (change: CredentialsChange): Promise<void> => {
     const next: RegistrationCredential = {
       ...this.credential,
-      ...(change.clientSecret && { clientSecret: change.clientSecret, clientSecretExpiresAt: change.clientSecretExpiresAt }),
+      ...(change.clientSecret && {
+        clientSecret: change.clientSecret,
+        clientSecretExpiresAt: change.clientSecretExpiresAt,
+      }),
       ...(this.credential.management && {
         management: {
           registrationClientUri: change.registrationClientUri ?? this.credential.management.registrationClientUri,

@@ -16,10 +16,17 @@ import { LifecycleRecorder } from './lifecycle-recorder.js';
  */
 export type SiteOutcome = 'deleted' | 'already_gone' | 'not_supported' | 'access_lost';
 
-export type DeleteResult = { state: 'deleted'; clients: Array<{ clientId: string; atSite: SiteOutcome }> } | 'nothing_to_do' | 'failed';
+export type DeleteResult =
+  { state: 'deleted'; clients: Array<{ clientId: string; atSite: SiteOutcome }> } | 'nothing_to_do' | 'failed';
 
 /** Offboarding starts from any state in which no job is working on the registration. */
-const DELETABLE_STATES: readonly RegistrationState[] = ['registered', 'failed', 'orphan_suspected', 'queued', 'retrying'];
+const DELETABLE_STATES: readonly RegistrationState[] = [
+  'registered',
+  'failed',
+  'orphan_suspected',
+  'queued',
+  'retrying',
+];
 /** A job is working on it: wait for that job to settle rather than race it. */
 const BUSY_STATES: readonly RegistrationState[] = ['discovering', 'registering', 'verifying', 'updating', 'rotating'];
 const BUSY_RETRY_MS = 2_000;
@@ -41,7 +48,8 @@ export class DeleteClientUseCase {
 
   async execute(job: LifecycleJobData, attempt: JobAttempt): Promise<DeleteResult> {
     const registration = await this.registrations.findById(job.tenantId, job.registrationId);
-    if (BUSY_STATES.includes(registration.state)) throw new RetryLaterError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
+    if (BUSY_STATES.includes(registration.state))
+      throw new RetryLaterError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
     const started = await this.recorder.start(registration, 'delete', job.reason, DELETABLE_STATES);
     if (!started) return 'nothing_to_do';
     try {
@@ -53,9 +61,10 @@ export class DeleteClientUseCase {
   }
 
   private async offboard(registration: Registration, started: RegistrationAttempt): Promise<DeleteResult> {
-    const credentials = [await this.vault.pendingReplacement(registration), await this.vault.latest(registration)].filter(
-      (loaded): loaded is LoadedCredential => loaded !== null,
-    );
+    const credentials = [
+      await this.vault.pendingReplacement(registration),
+      await this.vault.latest(registration),
+    ].filter((loaded): loaded is LoadedCredential => loaded !== null);
     const accessLost = registration.lastError?.error === 'management_access_lost';
     const clients: Array<{ clientId: string; atSite: SiteOutcome }> = [];
     for (const { credential } of credentials) {

@@ -15,7 +15,10 @@ export interface DriftEntry {
  * Field-by-field difference between the metadata the broker holds as granted and what the site
  * returns now. Sets (scope, redirect_uris, grant_types...) compare as sets, as at registration.
  */
-export function detectDrift(held: Readonly<Record<string, unknown>>, current: Readonly<Record<string, unknown>>): DriftEntry[] {
+export function detectDrift(
+  held: Readonly<Record<string, unknown>>,
+  current: Readonly<Record<string, unknown>>,
+): DriftEntry[] {
   return diffMetadata(held, current).map(({ field, requested, granted, kind }) => ({
     field,
     expected: requested,
@@ -25,4 +28,9 @@ export function detectDrift(held: Readonly<Record<string, unknown>>, current: Re
 }
 
 /** Drift entry for a client the site no longer has. */
-export const CLIENT_GONE_DRIFT: DriftEntry = { field: 'client_id', expected: 'registered', actual: null, kind: 'removed' };
+export const CLIENT_GONE_DRIFT: DriftEntry = {
+  field: 'client_id',
+  expected: 'registered',
+  actual: null,
+  kind: 'removed',
+};

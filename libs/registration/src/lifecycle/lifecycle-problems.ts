@@ -17,13 +17,21 @@ export function problemOf(error: unknown, clientId?: string | null): Registratio
     // (the token still works: the next run asks the site for another secret).
     return error.lostRegistrationAccessToken
       ? managementAccessLost(clientId ?? 'unknown')
-      : { ...permanentProblem('credential_save_failed', 'could not store a new client secret; the site will be asked for another'), retryable: true };
+      : {
+          ...permanentProblem(
+            'credential_save_failed',
+            'could not store a new client secret; the site will be asked for another',
+          ),
+          retryable: true,
+        };
   }
   return toRegistrationError(error);
 }
 
 export const credentialMissing = () =>
-  new LifecycleProblem(permanentProblem('credential_missing', 'the registration credential is missing from the secret store'));
+  new LifecycleProblem(
+    permanentProblem('credential_missing', 'the registration credential is missing from the secret store'),
+  );
 
 /**
  * The site rotated the registration access token (Keycloak-style, one use each) and the broker
@@ -48,9 +56,17 @@ export function asLastError({ retryAfterMs: _retryAfterMs, ...lastError }: Regis
  * registration that already lost its management token, the client still works and the earlier
  * diagnosis stands.
  */
-export function goneProblem(lastError: { error: string } | null, clientId: string | null, httpStatus: number): LifecycleProblem {
-  if (lastError?.error === 'management_access_lost') return new LifecycleProblem(managementAccessLost(clientId ?? 'unknown'));
+export function goneProblem(
+  lastError: { error: string } | null,
+  clientId: string | null,
+  httpStatus: number,
+): LifecycleProblem {
+  if (lastError?.error === 'management_access_lost')
+    return new LifecycleProblem(managementAccessLost(clientId ?? 'unknown'));
   return new LifecycleProblem(
-    permanentProblem('client_gone', `RFC 7592 PUT answered ${httpStatus}: the client or its registration access token is gone`),
+    permanentProblem(
+      'client_gone',
+      `RFC 7592 PUT answered ${httpStatus}: the client or its registration access token is gone`,
+    ),
   );
 }

@@ -81,7 +81,9 @@ export class LifecycleRecorder {
         { from: registration.state, to: ACTIVE_STATE[action], reason },
         tx,
       );
-      return moved ? this.attempts.start(tx, { tenantId: registration.tenantId, registrationId: registration.id, action }) : null;
+      return moved
+        ? this.attempts.start(tx, { tenantId: registration.tenantId, registrationId: registration.id, action })
+        : null;
     });
   }
 
@@ -94,7 +96,11 @@ export class LifecycleRecorder {
     const pending = await this.attempts.findPending(registration.id, action);
     return this.prisma.$transaction(async (tx) => {
       if (pending) {
-        const error = { error: 'interrupted', error_description: 'the worker stopped before recording the answer', retryable: true };
+        const error = {
+          error: 'interrupted',
+          error_description: 'the worker stopped before recording the answer',
+          retryable: true,
+        };
         await this.attempts.finish(tx, pending.id, { outcome: 'unknown', error });
         await this.audit.record(
           this.event(registration, `registration.${action}_interrupted`, 'failure', {
@@ -109,7 +115,12 @@ export class LifecycleRecorder {
     });
   }
 
-  async complete(registration: Registration, action: LifecycleAction, attempt: RegistrationAttempt, completion: Completion): Promise<boolean> {
+  async complete(
+    registration: Registration,
+    action: LifecycleAction,
+    attempt: RegistrationAttempt,
+    completion: Completion,
+  ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const moved = await this.registrations.transition(
         registration.tenantId,
@@ -132,7 +143,10 @@ export class LifecycleRecorder {
           webhookData: announced.data,
         });
       } else {
-        await this.audit.record(this.event(registration, completion.audit.action, completion.audit.outcome, details), tx);
+        await this.audit.record(
+          this.event(registration, completion.audit.action, completion.audit.outcome, details),
+          tx,
+        );
       }
       return moved;
     });
@@ -157,7 +171,11 @@ export class LifecycleRecorder {
     const delayMs = retry ? backoffDelayMs(job.number, retryAfterMs) : 0;
     const nextAttemptAt = retry ? new Date(Date.now() + delayMs) : null;
     const active = ACTIVE_STATE[action];
-    const to: RegistrationState = !retry ? 'failed' : action === 'delete' ? 'deleting' : await this.origin(registration, active);
+    const to: RegistrationState = !retry
+      ? 'failed'
+      : action === 'delete'
+        ? 'deleting'
+        : await this.origin(registration, active);
     await this.prisma.$transaction(async (tx) => {
       if (to === active) {
         await tx.registration.updateMany({
@@ -172,7 +190,11 @@ export class LifecycleRecorder {
           tx,
         );
       }
-      await this.attempts.finish(tx, attempt.id, { outcome: 'failed', httpStatus: lastError.httpStatus, error: lastError });
+      await this.attempts.finish(tx, attempt.id, {
+        outcome: 'failed',
+        httpStatus: lastError.httpStatus,
+        error: lastError,
+      });
       const details = {
         attemptId: attempt.id,
         error: lastError.error,
@@ -200,14 +222,22 @@ export class LifecycleRecorder {
       }
     });
     if (retry) {
-      this.logger.warn({ registrationId: registration.id, action, error: lastError.error, delayMs }, 'lifecycle step will run again');
+      this.logger.warn(
+        { registrationId: registration.id, action, error: lastError.error, delayMs },
+        'lifecycle step will run again',
+      );
       throw new RetryLaterError(delayMs, `${action}: ${lastError.error}`);
     }
     return 'failed';
   }
 
   /** Records an audit event outside a state change (e.g. an old client left at a site). */
-  record(registration: Registration, action: string, outcome: 'success' | 'failure', details: Record<string, unknown>): Promise<void> {
+  record(
+    registration: Registration,
+    action: string,
+    outcome: 'success' | 'failure',
+    details: Record<string, unknown>,
+  ): Promise<void> {
     return this.audit.record(this.event(registration, action, outcome, details));
   }
 
@@ -218,7 +248,12 @@ export class LifecycleRecorder {
     return entered?.fromState === 'failed' ? 'failed' : 'registered';
   }
 
-  private event(registration: Registration, action: string, outcome: 'success' | 'failure', details: Record<string, unknown>) {
+  private event(
+    registration: Registration,
+    action: string,
+    outcome: 'success' | 'failure',
+    details: Record<string, unknown>,
+  ) {
     return {
       actor: LIFECYCLE_ACTOR,
       tenantId: registration.tenantId,
@@ -246,7 +281,9 @@ function announcement(
     case 'registration.secret_rotated':
       return {
         type: 'registration.secret_rotated',
-        data: (context) => ({ clientSecretExpiresAt: context.registration.clientSecretExpiresAt?.toISOString() ?? null }),
+        data: (context) => ({
+          clientSecretExpiresAt: context.registration.clientSecretExpiresAt?.toISOString() ?? null,
+        }),
       };
     case 'registration.deleted':
       return { type: 'registration.deleted', data: () => ({ reason: completion.reason }) };

@@ -49,7 +49,12 @@ export class LifecycleRequests {
   appReplaced(app: App): Promise<{ enqueued: number }> {
     return this.sweeps.enqueueAll(
       LifecycleJob.Update,
-      { tenantId: app.tenantId, appId: app.id, states: [...STARTABLE_STATES, ACTIVE_STATE.update], withCredential: true },
+      {
+        tenantId: app.tenantId,
+        appId: app.id,
+        states: [...STARTABLE_STATES, ACTIVE_STATE.update],
+        withCredential: true,
+      },
       `app metadata version ${app.metadataVersion}`,
     );
   }
@@ -66,7 +71,10 @@ export class LifecycleRequests {
     const registration = await this.registrations.findById(actor.tenantId, id);
     const busyWithIt = registration.state === ACTIVE_STATE[action];
     if (!registration.credential || (!STARTABLE_STATES.includes(registration.state) && !busyWithIt)) {
-      throw new DomainError(ErrorCode.Conflict, `registration ${id} has no client to ${action} (state ${registration.state})`);
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `registration ${id} has no client to ${action} (state ${registration.state})`,
+      );
     }
     await this.enqueue(actor, registration, action);
     return registration;
@@ -74,7 +82,12 @@ export class LifecycleRequests {
 
   private async enqueue(actor: TenantActor, registration: Registration, action: RegistrationAction): Promise<void> {
     await this.jobs.enqueue(action, [
-      { tenantId: registration.tenantId, registrationId: registration.id, healthSystemId: registration.healthSystemId, reason: `requested by key ${actor.keyId}` },
+      {
+        tenantId: registration.tenantId,
+        registrationId: registration.id,
+        healthSystemId: registration.healthSystemId,
+        reason: `requested by key ${actor.keyId}`,
+      },
     ]);
     await this.audit.record({
       actor,

@@ -22,7 +22,11 @@ export class LifecycleSweeps {
 
   /** Every registration with a client at its site. */
   verifyAll(): Promise<{ enqueued: number }> {
-    return this.enqueueAll(LifecycleJob.Verify, { states: [...STARTABLE_STATES], withCredential: true }, 'scheduled verification');
+    return this.enqueueAll(
+      LifecycleJob.Verify,
+      { states: [...STARTABLE_STATES], withCredential: true },
+      'scheduled verification',
+    );
   }
 
   /** Secrets that expire within the rotation window (or already have). */
@@ -36,7 +40,11 @@ export class LifecycleSweeps {
   }
 
   /** One action for every registration matching `filter` (offboarding, app updates, sweeps). */
-  async enqueueAll(action: RegistrationAction, filter: LifecycleTargetFilter, reason: string): Promise<{ enqueued: number }> {
+  async enqueueAll(
+    action: RegistrationAction,
+    filter: LifecycleTargetFilter,
+    reason: string,
+  ): Promise<{ enqueued: number }> {
     let enqueued = 0;
     let afterId: string | undefined;
     for (;;) {
@@ -44,7 +52,12 @@ export class LifecycleSweeps {
       if (!targets.length) return { enqueued };
       await this.jobs.enqueue(
         action,
-        targets.map((target) => ({ tenantId: target.tenantId, registrationId: target.id, healthSystemId: target.healthSystemId, reason })),
+        targets.map((target) => ({
+          tenantId: target.tenantId,
+          registrationId: target.id,
+          healthSystemId: target.healthSystemId,
+          reason,
+        })),
       );
       enqueued += targets.length;
       afterId = targets.at(-1)!.id;

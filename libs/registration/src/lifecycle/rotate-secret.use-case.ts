@@ -49,17 +49,24 @@ export class RotateSecretUseCase {
   private async rotate(registration: Registration, started: RegistrationAttempt): Promise<RotateResult> {
     const held = registration.grantedMetadata ?? {};
     const replacement = await this.vault.pendingReplacement(registration);
-    if (replacement) return this.credentialSwitch.switchOver(registration, 'rotate', started, replacement, { testMetadata: held });
+    if (replacement)
+      return this.credentialSwitch.switchOver(registration, 'rotate', started, replacement, { testMetadata: held });
     const loaded = await this.vault.latest(registration);
     if (!loaded) throw credentialMissing();
     // Promoted but not recorded (a crash between the two): finish recording the switch.
     if (loaded.credential.clientId !== registration.clientId) {
       return this.credentialSwitch.switchOver(registration, 'rotate', started, loaded, { testMetadata: held });
     }
-    if (loaded.pending) return this.credentialSwitch.promoteSecret(registration, 'rotate', started, loaded, { testMetadata: held });
+    if (loaded.pending)
+      return this.credentialSwitch.promoteSecret(registration, 'rotate', started, loaded, { testMetadata: held });
     if (!loaded.credential.clientSecret) return this.skip(registration, started);
     if (!loaded.credential.management) {
-      return this.credentialSwitch.reRegister(registration, 'rotate', started, await this.requestedMetadata.build(registration));
+      return this.credentialSwitch.reRegister(
+        registration,
+        'rotate',
+        started,
+        await this.requestedMetadata.build(registration),
+      );
     }
 
     const absorber = this.vault.absorber(registration, loaded, started.id);
@@ -72,7 +79,12 @@ export class RotateSecretUseCase {
     if (result.outcome === 'gone') throw goneProblem(registration.lastError, registration.clientId, result.httpStatus);
     if (!absorber.hasPendingSecret) {
       // The site keeps secrets on PUT (plain node-oidc-provider does): only a new client brings a new secret.
-      return this.credentialSwitch.reRegister(registration, 'rotate', started, await this.requestedMetadata.build(registration));
+      return this.credentialSwitch.reRegister(
+        registration,
+        'rotate',
+        started,
+        await this.requestedMetadata.build(registration),
+      );
     }
     return this.credentialSwitch.promoteSecret(
       registration,
@@ -89,7 +101,11 @@ export class RotateSecretUseCase {
       to: 'registered',
       reason: 'no client secret to rotate',
       set: { lastError: Prisma.DbNull, nextAttemptAt: null },
-      audit: { action: 'registration.secret_rotation_skipped', outcome: 'success', details: { why: 'the client has no secret' } },
+      audit: {
+        action: 'registration.secret_rotation_skipped',
+        outcome: 'success',
+        details: { why: 'the client has no secret' },
+      },
       attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
     });
     return 'nothing_to_rotate';

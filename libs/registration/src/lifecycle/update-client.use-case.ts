@@ -91,7 +91,10 @@ export class UpdateClientUseCase {
     // Sites that renew the secret on every PUT (sandbox `expiring-secrets`) hand out a new one here.
     if (absorber.hasPendingSecret) {
       const pending = { credential: absorber.credential, versionId: absorber.latestVersion.versionId };
-      const switched = await this.credentialSwitch.promoteSecret(registration, 'update', started, pending, { testMetadata: result.granted, set });
+      const switched = await this.credentialSwitch.promoteSecret(registration, 'update', started, pending, {
+        testMetadata: result.granted,
+        set,
+      });
       return { ...switched, metadataVersion: app.metadataVersion };
     }
     await this.recorder.complete(registration, 'update', started, {
@@ -101,7 +104,11 @@ export class UpdateClientUseCase {
       audit: {
         action: 'registration.updated',
         outcome: 'success',
-        details: { clientId: result.clientId, metadataVersion: app.metadataVersion, differences: result.differences.map((d) => d.field) },
+        details: {
+          clientId: result.clientId,
+          metadataVersion: app.metadataVersion,
+          differences: result.differences.map((d) => d.field),
+        },
       },
       attempt: { outcome: 'succeeded', clientId: result.clientId },
     });
@@ -121,7 +128,10 @@ export class UpdateClientUseCase {
  * members the broker asked for before and the app dropped. Members the server added on its own
  * (defaults) are left as they are.
  */
-export function changesTowards(previous: Readonly<Record<string, unknown>>, desired: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function changesTowards(
+  previous: Readonly<Record<string, unknown>>,
+  desired: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const changes: Record<string, unknown> = { ...desired };
   for (const field of Object.keys(previous)) if (!(field in desired)) changes[field] = null;
   return changes;

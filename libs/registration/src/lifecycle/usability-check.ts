@@ -7,9 +7,7 @@ import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { toRegistrationError, type RegistrationProblem } from '../registering/registration-errors.js';
 
 export type Usability =
-  | { status: 'usable' }
-  | { status: 'unusable'; problem: RegistrationProblem }
-  | { status: 'not_tested'; why: string };
+  { status: 'usable' } | { status: 'unusable'; problem: RegistrationProblem } | { status: 'not_tested'; why: string };
 
 /**
  * Proves a credential works with a real RFC 6749 §4.4 client credentials token request: the
@@ -33,7 +31,10 @@ export class UsabilityCheck {
     if (!grantTypes.includes('client_credentials')) {
       return { status: 'not_tested', why: 'no client_credentials grant: a token request would need a user' };
     }
-    const method = typeof metadata.token_endpoint_auth_method === 'string' ? metadata.token_endpoint_auth_method : 'client_secret_basic';
+    const method =
+      typeof metadata.token_endpoint_auth_method === 'string'
+        ? metadata.token_endpoint_auth_method
+        : 'client_secret_basic';
     if ((method !== 'client_secret_basic' && method !== 'client_secret_post') || !credential.clientSecret) {
       // private_key_jwt with the tenant's own keys: the broker holds no private key to sign with.
       return { status: 'not_tested', why: `${method}: the broker holds no key or secret to authenticate with` };

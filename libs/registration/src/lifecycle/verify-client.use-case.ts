@@ -9,7 +9,13 @@ import type { JobAttempt } from '../registering/register-client.use-case.js';
 import { CredentialSaveError, RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { CLIENT_GONE_DRIFT, detectDrift, type DriftEntry } from './drift.js';
 import { LifecycleRecorder, STARTABLE_STATES } from './lifecycle-recorder.js';
-import { LifecycleProblem, asLastError, credentialMissing, managementAccessLost, problemOf } from './lifecycle-problems.js';
+import {
+  LifecycleProblem,
+  asLastError,
+  credentialMissing,
+  managementAccessLost,
+  problemOf,
+} from './lifecycle-problems.js';
 import { UsabilityCheck, type Usability } from './usability-check.js';
 
 export interface VerifyResult {
@@ -97,7 +103,11 @@ export class VerifyClientUseCase {
     const state = unusable ? 'failed' : 'registered';
     await this.recorder.complete(registration, 'verify', started, {
       to: state,
-      reason: unusable ? `verify: credentials rejected (${unusable.error})` : entries.length ? 'verified; drift found' : 'verified',
+      reason: unusable
+        ? `verify: credentials rejected (${unusable.error})`
+        : entries.length
+          ? 'verified; drift found'
+          : 'verified',
       set: {
         drift: entries as object[],
         lastVerifiedAt: new Date(),
@@ -107,7 +117,12 @@ export class VerifyClientUseCase {
       audit: {
         action: unusable ? 'registration.verify_failed' : 'registration.verified',
         outcome: unusable ? 'failure' : 'success',
-        details: { method, driftFields: entries.map((entry) => entry.field), usable: usable.status, ...(usable.status === 'not_tested' && { notTestedBecause: usable.why }) },
+        details: {
+          method,
+          driftFields: entries.map((entry) => entry.field),
+          usable: usable.status,
+          ...(usable.status === 'not_tested' && { notTestedBecause: usable.why }),
+        },
       },
       attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
     });
@@ -129,14 +144,29 @@ export class VerifyClientUseCase {
     if (usable.status === 'usable') return this.lostManagement(registration, started, loaded, 'usable', httpStatus);
     const problem =
       usable.status === 'unusable'
-        ? permanentProblem('client_deleted_at_site', `the site no longer knows client ${loaded.credential.clientId} (RFC 7592 GET answered ${httpStatus}, token request refused)`)
-        : permanentProblem('client_gone_or_access_lost', `RFC 7592 GET answered ${httpStatus}; the client may be deleted or the registration access token revoked (${usable.why})`);
+        ? permanentProblem(
+            'client_deleted_at_site',
+            `the site no longer knows client ${loaded.credential.clientId} (RFC 7592 GET answered ${httpStatus}, token request refused)`,
+          )
+        : permanentProblem(
+            'client_gone_or_access_lost',
+            `RFC 7592 GET answered ${httpStatus}; the client may be deleted or the registration access token revoked (${usable.why})`,
+          );
     await this.recorder.complete(registration, 'verify', started, {
       to: 'failed',
       reason: `verify: ${problem.error}`,
       // No expiry any more: the rotation sweep must not keep trying a client that is gone.
-      set: { drift: [CLIENT_GONE_DRIFT] as object[], lastVerifiedAt: new Date(), lastError: asLastError(problem), clientSecretExpiresAt: null },
-      audit: { action: 'registration.verify_failed', outcome: 'failure', details: { error: problem.error, httpStatus } },
+      set: {
+        drift: [CLIENT_GONE_DRIFT] as object[],
+        lastVerifiedAt: new Date(),
+        lastError: asLastError(problem),
+        clientSecretExpiresAt: null,
+      },
+      audit: {
+        action: 'registration.verify_failed',
+        outcome: 'failure',
+        details: { error: problem.error, httpStatus },
+      },
       attempt: { outcome: 'failed', httpStatus, error: problem },
     });
     return { state: 'failed', method: 'rfc7592', driftFields: ['client_id'], usable: usable.status };
@@ -154,7 +184,11 @@ export class VerifyClientUseCase {
       to: 'failed',
       reason: 'verify: management access lost',
       set: { lastVerifiedAt: new Date(), lastError: asLastError(problem) },
-      audit: { action: 'registration.management_access_lost', outcome: 'failure', details: { clientId: loaded.credential.clientId, httpStatus } },
+      audit: {
+        action: 'registration.management_access_lost',
+        outcome: 'failure',
+        details: { clientId: loaded.credential.clientId, httpStatus },
+      },
       attempt: { outcome: 'failed', httpStatus, error: problem },
     });
     return { state: 'failed', method: 'rfc7592', driftFields: [], usable };

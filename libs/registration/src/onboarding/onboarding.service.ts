@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import {
-  ValidationError,
-  parseOrThrow,
-  type RegistrationState,
-  type TenantActor,
-  SETTLED_STATES,
-} from '#domain';
+import { ValidationError, parseOrThrow, type RegistrationState, type TenantActor, SETTLED_STATES } from '#domain';
 import {
   AppRepository,
   AuditRepository,

@@ -18,12 +18,17 @@ export const SMART_DISCOVERY = Symbol('SmartDiscovery');
 export const outboundProviders: Provider[] = [
   {
     provide: SAFE_HTTP,
-    useFactory: (config: BrokerConfig) => createSafeHttpClient(safeHttpOptionsFromConfig(config.outbound, recordOutboundCall)),
+    useFactory: (config: BrokerConfig) =>
+      createSafeHttpClient(safeHttpOptionsFromConfig(config.outbound, recordOutboundCall)),
     inject: [BROKER_CONFIG],
   },
   {
     provide: SMART_DISCOVERY,
-    useFactory: (config: BrokerConfig, http: ReturnType<typeof createSafeHttpClient>, cache: DiscoveryCacheRepository) =>
+    useFactory: (
+      config: BrokerConfig,
+      http: ReturnType<typeof createSafeHttpClient>,
+      cache: DiscoveryCacheRepository,
+    ) =>
       withDiscoveryCache(createSmartDiscovery({ http, defaultTtlSeconds: config.discovery.ttlSeconds }), {
         get: async (url) => (await cache.get(url)) as SmartServerDescription | undefined,
         set: (url, description, ttlSeconds) => cache.set(url, description, ttlSeconds),

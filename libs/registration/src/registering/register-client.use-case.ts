@@ -104,7 +104,10 @@ export class RegisterClientUseCase {
     }
     const registrationEndpoint = description.endpoints.registration?.value;
     if (!registrationEndpoint) {
-      const problem = permanentProblem('registration_not_supported', 'the site advertises no RFC 7591 registration endpoint');
+      const problem = permanentProblem(
+        'registration_not_supported',
+        'the site advertises no RFC 7591 registration endpoint',
+      );
       return this.fail(registration, 'discovering', problem, attempt);
     }
     const metadata = await this.requestedMetadata.build(registration, app);
@@ -117,7 +120,13 @@ export class RegisterClientUseCase {
         { from: 'discovering', to: 'registering', set: { attemptCount: { increment: 1 } } },
         tx,
       );
-      return moved ? this.attempts.start(tx, { tenantId: registration.tenantId, registrationId: registration.id, action: 'register' }) : null;
+      return moved
+        ? this.attempts.start(tx, {
+            tenantId: registration.tenantId,
+            registrationId: registration.id,
+            action: 'register',
+          })
+        : null;
     });
     if (!started) return 'nothing_to_do'; // another run took it
 
@@ -127,7 +136,10 @@ export class RegisterClientUseCase {
     } catch (error) {
       const problem = toRegistrationError(error);
       await this.prisma.$transaction((tx) =>
-        this.attempts.finish(tx, started.id, { outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed', error: problem }),
+        this.attempts.finish(tx, started.id, {
+          outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed',
+          error: problem,
+        }),
       );
       return this.fail(registration, 'registering', problem, attempt);
     }
@@ -139,7 +151,10 @@ export class RegisterClientUseCase {
     const credential = await this.secrets.put(
       secretNames.registrationClient(registration.tenantId, registration.appId, registration.healthSystemId),
       sealCredential(credentialFromRegistration(result)),
-      { requestToken: started.id, tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id } },
+      {
+        requestToken: started.id,
+        tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id },
+      },
     );
     await this.prisma.$transaction(async (tx) => {
       await this.registrations.transition(
@@ -164,14 +179,22 @@ export class RegisterClientUseCase {
         },
         tx,
       );
-      await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
+      await this.attempts.finish(tx, started.id, {
+        outcome: 'succeeded',
+        httpStatus: result.httpStatus,
+        clientId: result.clientId,
+      });
       await this.events.record(tx, {
         tenantId: registration.tenantId,
         registrationId: registration.id,
         actor: WORKER,
         type: 'registration.created',
         outcome: 'success',
-        details: { clientId: result.clientId, attemptId: started.id, differences: result.differences.map((d) => d.field) },
+        details: {
+          clientId: result.clientId,
+          attemptId: started.id,
+          differences: result.differences.map((d) => d.field),
+        },
       });
     });
     await this.settled(registration);
@@ -204,7 +227,12 @@ export class RegisterClientUseCase {
       await this.registrations.transition(
         registration.tenantId,
         registration.id,
-        { from: 'registering', to: 'orphan_suspected', reason: `attempt ${pending.id} interrupted`, set: { lastError: error } },
+        {
+          from: 'registering',
+          to: 'orphan_suspected',
+          reason: `attempt ${pending.id} interrupted`,
+          set: { lastError: error },
+        },
         tx,
       );
       await this.attempts.finish(tx, pending.id, { outcome: 'orphan_suspected', error });
@@ -219,7 +247,10 @@ export class RegisterClientUseCase {
       });
     });
     await this.settled(registration);
-    this.logger.warn({ registrationId: registration.id, attemptId: pending.id }, 'registration possibly orphaned at the site');
+    this.logger.warn(
+      { registrationId: registration.id, attemptId: pending.id },
+      'registration possibly orphaned at the site',
+    );
   }
 
   /**

@@ -32,7 +32,12 @@ export function toRegistrationError(error: unknown, at = new Date()): Registrati
     return { ...base, error: error.code, error_description: error.message, retryable: error.retryable };
   }
   // Database or Redis trouble, a bug: worth another try, details are in the worker log.
-  return { ...base, error: 'internal_error', error_description: 'unexpected error; see the worker log', retryable: true };
+  return {
+    ...base,
+    error: 'internal_error',
+    error_description: 'unexpected error; see the worker log',
+    retryable: true,
+  };
 }
 
 /** True when the server may have created a client although we got no usable answer. */

@@ -59,7 +59,9 @@ export class RegistrationEvents {
   /** The webhook event alone, for callers that audit under a name of their own. */
   async announce(
     tx: Tx,
-    input: Pick<RegistrationEventInput, 'tenantId' | 'registrationId' | 'type'> & { data?: RegistrationEventInput['webhookData'] },
+    input: Pick<RegistrationEventInput, 'tenantId' | 'registrationId' | 'type'> & {
+      data?: RegistrationEventInput['webhookData'];
+    },
   ): Promise<RegistrationContext> {
     const context = await this.registrations.findWithContext(input.tenantId, input.registrationId, tx);
     await this.outbox.record(tx, {
@@ -86,7 +88,13 @@ export class RegistrationEvents {
     return this.prisma.$transaction((tx) => this.complete(tx, tenantId, onboardingId, open.appId, actor));
   }
 
-  private async complete(tx: Tx, tenantId: string, onboardingId: string, appId: string, actor: Actor): Promise<boolean> {
+  private async complete(
+    tx: Tx,
+    tenantId: string,
+    onboardingId: string,
+    appId: string,
+    actor: Actor,
+  ): Promise<boolean> {
     const { count } = await tx.onboarding.updateMany({
       where: { id: onboardingId, completedAt: null },
       data: { completedAt: new Date() },

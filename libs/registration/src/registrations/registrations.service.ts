@@ -106,8 +106,7 @@ export class RegistrationsService {
     const credential = openCredential(stored.value);
     const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
     const description = (await this.discoveryCache.lastKnown(registration.healthSystemId)) as
-      | SmartServerDescription
-      | undefined;
+      SmartServerDescription | undefined;
     const signingKey = await this.managedKeys.activePrivateKey(actor.tenantId, registration.appId);
     await this.audit.record({
       ...auditBase,
