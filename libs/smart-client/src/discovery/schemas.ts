@@ -13,6 +13,16 @@ const MAX_LIST = 5000;
 const text = z.string().min(1).max(MAX_URL);
 const list = z.array(z.string().max(512)).max(MAX_LIST);
 
+/** The "…_supported" lists SMART configuration, OIDC discovery and RFC 8414 share. */
+const supportedLists = {
+  token_endpoint_auth_methods_supported: list.optional(),
+  token_endpoint_auth_signing_alg_values_supported: list.optional(),
+  grant_types_supported: list.optional(),
+  scopes_supported: list.optional(),
+  response_types_supported: list.optional(),
+  code_challenge_methods_supported: list.optional(),
+};
+
 /** SMART App Launch 2.x "Conformance": `{fhirBase}/.well-known/smart-configuration`. */
 export const smartConfigurationSchema = z.looseObject({
   issuer: text.optional(),
@@ -23,12 +33,7 @@ export const smartConfigurationSchema = z.looseObject({
   management_endpoint: text.optional(),
   introspection_endpoint: text.optional(),
   revocation_endpoint: text.optional(),
-  token_endpoint_auth_methods_supported: list.optional(),
-  token_endpoint_auth_signing_alg_values_supported: list.optional(),
-  grant_types_supported: list.optional(),
-  scopes_supported: list.optional(),
-  response_types_supported: list.optional(),
-  code_challenge_methods_supported: list.optional(),
+  ...supportedLists,
   capabilities: list, // REQUIRED
 });
 export type SmartConfiguration = z.output<typeof smartConfigurationSchema>;
@@ -42,12 +47,7 @@ export const authorizationServerMetadataSchema = z.looseObject({
   registration_endpoint: text.optional(),
   introspection_endpoint: text.optional(),
   revocation_endpoint: text.optional(),
-  token_endpoint_auth_methods_supported: list.optional(),
-  token_endpoint_auth_signing_alg_values_supported: list.optional(),
-  grant_types_supported: list.optional(),
-  scopes_supported: list.optional(),
-  response_types_supported: list.optional(),
-  code_challenge_methods_supported: list.optional(),
+  ...supportedLists,
 });
 export type AuthorizationServerMetadata = z.output<typeof authorizationServerMetadataSchema>;
 
