@@ -1,10 +1,11 @@
 /**
- * `npm run bench:onboarding -- --sites 1000 [--concurrency 32]`
+ * `npm run bench:onboarding -- --sites 1000 [--concurrency 32] [--workers 1]`
  *
  * One app onboarded to N sandbox sites by the real API and worker processes, compared in
  * the same run with the sandbox's raw registration throughput (a plain client POSTing the
  * same metadata at the same concurrency), measured before and after the broker run so the
- * machine's noise shows. Prints figures; asserts nothing.
+ * machine's noise shows. `--workers N` splits the same total concurrency over N worker
+ * processes (the fleet shape), so the ratio stays comparable. Prints figures; asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -12,6 +13,7 @@ import { argument, cpuMs, json, peakRssMb, percentile, pool, row, startProcess, 
 
 const sites = argument('sites', 1000);
 const concurrency = argument('concurrency', 32);
+const workerCount = argument('workers', 1);
 const databaseUrl = process.env.DATABASE_URL!;
 const sandboxPort = 47_000 + Math.floor(Math.random() * 1000);
 const apiPort = sandboxPort + 1000;
@@ -25,8 +27,7 @@ const env = {
   OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${sandboxPort}`,
   LOG_LEVEL: 'warn',
   PORT: String(apiPort),
-  WORKER_HEALTH_PORT: String(apiPort + 1),
-  WORKER_CONCURRENCY: String(concurrency),
+  WORKER_CONCURRENCY: String(Math.ceil(concurrency / workerCount)),
   SANDBOX_PORT: String(sandboxPort),
   SANDBOX_SITES: String(sites),
 };
@@ -61,12 +62,17 @@ async function plainRegistrationsPerSecond(): Promise<number> {
 async function main(): Promise<void> {
   const sandbox = startProcess('sandbox', 'dist/apps/sandbox/src/main.js', env);
   const api = startProcess('api', 'dist/apps/api/src/main.js', env);
-  const worker = startProcess('worker', 'dist/apps/worker/src/main.js', env);
+  const workers = Array.from({ length: workerCount }, (_, i) =>
+    startProcess(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', {
+      ...env,
+      WORKER_HEALTH_PORT: String(apiPort + 1 + i),
+    }),
+  );
   try {
     await Promise.all([
       waitFor(`${sandboxUrl}/sandbox/sites`),
       waitFor(`${apiUrl}/health/ready`),
-      waitFor(`http://127.0.0.1:${apiPort + 1}/health/ready`),
+      ...workers.map((_, i) => waitFor(`http://127.0.0.1:${apiPort + 1 + i}/health/ready`)),
     ]);
 
     // Directory, tenant and app, through the API.
@@ -120,7 +126,8 @@ async function main(): Promise<void> {
     });
     const baselineBefore = await plainRegistrationsPerSecond();
 
-    const cpuBefore = { worker: cpuMs(worker.pid!), sandbox: cpuMs(sandbox.pid!), api: cpuMs(api.pid!) };
+    const workersCpu = () => workers.reduce((sum, worker) => sum + cpuMs(worker.pid!), 0);
+    const cpuBefore = { workers: workersCpu(), sandbox: cpuMs(sandbox.pid!), api: cpuMs(api.pid!) };
     const postedAt = performance.now();
     const accepted = await fetch(`${apiUrl}/v1/apps/${app.id}/onboardings`, {
       method: 'POST',
@@ -135,10 +142,10 @@ async function main(): Promise<void> {
       progress = await json(await fetch(`${apiUrl}/v1/onboardings/${onboarding.id}`, { headers: tenantHeaders }));
     } while (!progress.completed);
     const brokerSeconds = (performance.now() - postedAt) / 1000;
-    const workerPeakRss = peakRssMb(worker.pid!);
+    const workerPeakRss = Math.max(...workers.map((worker) => peakRssMb(worker.pid!)));
     const cpuPerRegistration = (pid: number, before: number) => (cpuMs(pid) - before) / sites;
     const cpu = {
-      worker: cpuPerRegistration(worker.pid!, cpuBefore.worker),
+      workers: (workersCpu() - cpuBefore.workers) / sites,
       sandbox: cpuPerRegistration(sandbox.pid!, cpuBefore.sandbox),
       api: cpuPerRegistration(api.pid!, cpuBefore.api),
     };
@@ -156,7 +163,9 @@ async function main(): Promise<void> {
     const brokerRate = progress.counts.registered / brokerSeconds;
     const baseline = (baselineBefore + baselineAfter) / 2;
 
-    console.log(`\nbench:onboarding  sites=${sites}  concurrency=${concurrency}  (${new Date().toISOString()})`);
+    console.log(
+      `\nbench:onboarding  sites=${sites}  concurrency=${concurrency}  workers=${workerCount}  (${new Date().toISOString()})`,
+    );
     row('directory discovery after the health systems were added', `${directorySeconds.toFixed(1)} s`);
     row('202 Accepted for the onboarding request', `${acceptedMs.toFixed(0)} ms`);
     row(
@@ -168,10 +177,10 @@ async function main(): Promise<void> {
       'time to registered p50 / p95',
       `${percentile(toRegistered, 50).toFixed(0)} ms / ${percentile(toRegistered, 95).toFixed(0)} ms`,
     );
-    row('worker peak RSS (VmHWM)', `${workerPeakRss.toFixed(0)} MB`);
+    row(`worker peak RSS (VmHWM, highest of ${workerCount})`, `${workerPeakRss.toFixed(0)} MB`);
     row(
-      'CPU per registration: worker / sandbox / API',
-      `${cpu.worker.toFixed(1)} / ${cpu.sandbox.toFixed(1)} / ${cpu.api.toFixed(1)} ms`,
+      'CPU per registration: workers / sandbox / API',
+      `${cpu.workers.toFixed(1)} / ${cpu.sandbox.toFixed(1)} / ${cpu.api.toFixed(1)} ms`,
     );
     row(
       'sandbox raw registrations/s, plain client (before/after)',
@@ -179,7 +188,7 @@ async function main(): Promise<void> {
     );
     row('ratio broker / raw (mean of before and after)', (brokerRate / baseline).toFixed(2));
   } finally {
-    for (const child of [worker, api, sandbox]) child.kill('SIGTERM');
+    for (const child of [...workers, api, sandbox]) child.kill('SIGTERM');
   }
 }
 
