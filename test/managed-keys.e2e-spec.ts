@@ -1,5 +1,6 @@
 import { importJWK } from 'jose';
 import { createSafeHttpClient, requestClientCredentialsToken } from '#smart-client';
+import { validAppBody } from './support/api-harness.js';
 import {
   ALL_SCOPES,
   listRegistrations,
@@ -12,7 +13,10 @@ describe('broker-managed private_key_jwt keys', () => {
   let broker: BrokerHarness;
 
   beforeAll(async () => {
-    broker = await startBroker();
+    // Short rotation phases for the test: published 62 s before signing (node-oidc-provider, the
+    // sandbox's server, caches a client's JWKS for at least 60 s whatever Cache-Control says), and
+    // the old key kept 2 s after.
+    broker = await startBroker({ SIGNING_KEY_PUBLISH_SECONDS: '62', SIGNING_KEY_RETENTION_SECONDS: '2' });
   });
   afterAll(() => broker?.close());
 
@@ -83,5 +87,58 @@ describe('broker-managed private_key_jwt keys', () => {
     );
     expect(token.accessToken.reveal()).toEqual(expect.any(String));
     expect(broker.api.logs.text).not.toContain(credentials.body.signingKey.privateJwk.d);
+
+    // Verification proves the managed key works with a real token request ("usable").
+    await broker.api.http().post(`/v1/registrations/${registration!.id}/verify`).set(auth).expect(202);
+    let verified: Array<{ action: string; details: { usable?: string } }> = [];
+    for (let i = 0; i < 100 && !verified.length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const audit = await broker.api.http().get('/v1/audit-events').set(auth).expect(200);
+      verified = audit.body.items.filter((e: { action: string }) => e.action === 'registration.verified');
+    }
+    expect(verified[0]?.details.usable).toBe('usable');
+
+    // Rotation: the new key is published first, signs after the publish delay, and the old one
+    // leaves the set after the retention time. The site gives tokens throughout.
+    const oldKid = credentials.body.signingKey.kid;
+    const rotation = await broker.api.http().post(`/v1/apps/${app.body.id}/rotate-keys`).set(auth).expect(202);
+    const kids = async () =>
+      (await broker.api.http().get(`/v1/public/apps/${app.body.id}/jwks.json`).expect(200)).body.keys.map(
+        (key: { kid: string }) => key.kid,
+      );
+    expect(await kids()).toEqual([oldKid, rotation.body.kid]);
+    const signingKid = async () =>
+      (await broker.api.http().get(`/v1/registrations/${registration!.id}/credentials`).set(auth).expect(200)).body
+        .signingKey;
+    expect((await signingKid()).kid).toBe(oldKid);
+
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(rotation.body.activatedAt) - Date.now() + 200));
+    const next = await signingKid();
+    expect(next.kid).toBe(rotation.body.kid);
+    const renewed = await requestClientCredentialsToken(
+      createSafeHttpClient({
+        allowedHosts: broker.api.config.outbound.allowedHosts,
+        timeoutMs: 10_000,
+        maxResponseBytes: 1e6,
+      }),
+      {
+        tokenEndpoint: credentials.body.tokenEndpoint,
+        clientId: credentials.body.clientId,
+        auth: { method: 'private_key_jwt', alg: 'RS384', kid: next.kid, privateJwk: next.privateJwk },
+        scope: 'system/*.rs',
+      },
+    );
+    expect(renewed.accessToken.reveal()).toEqual(expect.any(String));
+    expect(await kids()).toEqual([oldKid, rotation.body.kid]);
+
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    expect(await kids()).toEqual([rotation.body.kid]);
+  }, 120_000);
+
+  it('refuses a key rotation for an app whose keys the tenant manages', async () => {
+    const { auth } = await broker.api.tenantWithKey(ALL_SCOPES);
+    const app = await broker.api.http().post('/v1/apps').set(auth).send(validAppBody()).expect(201);
+    const refused = await broker.api.http().post(`/v1/apps/${app.body.id}/rotate-keys`).set(auth).expect(409);
+    expect(refused.body.code).toBe('conflict');
   });
 });

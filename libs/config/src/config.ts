@@ -64,6 +64,17 @@ const envSchema = z
     VERIFY_INTERVAL_SECONDS: positiveInt(24 * 3600),
     /** How often each health system's discovery documents are fetched again (default 6 hours). */
     DISCOVERY_REFRESH_INTERVAL_SECONDS: positiveInt(6 * 3600),
+    /** Broker-managed signing keys are replaced this often (default 90 days), by the rotation sweep. */
+    SIGNING_KEY_ROTATION_DAYS: positiveInt(90),
+    /**
+     * A new signing key is published this long before it signs, so sites that cache the JWKS know
+     * it first (default 10 minutes). Keep it above every site's JWKS cache time: the broker serves
+     * the set with max-age = half of this (at most 300 s), but node-oidc-provider, for one, keeps a
+     * client's JWKS at least 60 s whatever Cache-Control says.
+     */
+    SIGNING_KEY_PUBLISH_SECONDS: positiveInt(600),
+    /** An old signing key stays published this long after its successor signs (assertions live ≤ 5 min; default 15 minutes). */
+    SIGNING_KEY_RETENTION_SECONDS: positiveInt(900),
     /**
      * Delays between webhook delivery attempts, in ms (docs/webhooks.md). The default follows the
      * Standard Webhooks guidance: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times (about 2.8 days).
@@ -114,6 +125,7 @@ export interface BrokerConfig {
     verifyIntervalSeconds: number;
     discoveryRefreshIntervalSeconds: number;
   };
+  signingKeys: { rotationDays: number; publishSeconds: number; retentionSeconds: number };
   webhooks: { retryScheduleMs: number[] };
 }
 
@@ -160,6 +172,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rotationSweepIntervalSeconds: env.ROTATION_SWEEP_INTERVAL_SECONDS,
       verifyIntervalSeconds: env.VERIFY_INTERVAL_SECONDS,
       discoveryRefreshIntervalSeconds: env.DISCOVERY_REFRESH_INTERVAL_SECONDS,
+    },
+    signingKeys: {
+      rotationDays: env.SIGNING_KEY_ROTATION_DAYS,
+      publishSeconds: env.SIGNING_KEY_PUBLISH_SECONDS,
+      retentionSeconds: env.SIGNING_KEY_RETENTION_SECONDS,
     },
     webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS },
   };

@@ -5,79 +5,112 @@ import type { AppSigningKey as AppSigningKeyRow, Prisma } from './generated/clie
 import { PrismaService } from './prisma.service.js';
 import { asJson } from './json.js';
 
-/** pending: published, not yet used; active: signs; retiring: published until no token can carry it; retired. */
-export type SigningKeyStatus = 'pending' | 'active' | 'retiring' | 'retired';
-
 export interface AppSigningKey {
   id: string;
+  tenantId: string;
   appId: string;
   kid: string;
   alg: string;
   publicJwk: Record<string, unknown>;
   privateKey: SecretRef;
-  status: SigningKeyStatus;
   createdAt: Date;
+  /** Signs from this time on (until a newer key takes over). */
+  activatedAt: Date;
+  /** Published until this time; null while current. */
+  retireAfter: Date | null;
 }
 
 const toKey = (row: AppSigningKeyRow): AppSigningKey => ({
   id: row.id,
+  tenantId: row.tenantId,
   appId: row.appId,
   kid: row.kid,
   alg: row.alg,
   publicJwk: row.publicJwk as Record<string, unknown>,
   privateKey: { name: row.privateKeySecret, versionId: row.privateKeyVersion },
-  status: row.status as SigningKeyStatus,
   createdAt: row.createdAt,
+  activatedAt: row.activatedAt,
+  retireAfter: row.retireAfter,
 });
 
-/** Public halves of broker-managed signing keys; private halves live in the secret store. */
+/**
+ * Public halves of broker-managed signing keys; private halves live in the secret store.
+ * A key's phase is read from its times (see the schema): no job flips it.
+ */
 @Injectable()
 export class AppSigningKeyRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create(
-    input: {
-      tenantId: string;
-      appId: string;
-      kid: string;
-      alg: string;
-      publicJwk: object;
-      privateKey: SecretRef;
-      status: SigningKeyStatus;
-    },
-    tx: Prisma.TransactionClient = this.prisma,
-  ): Promise<AppSigningKey> {
-    const row = await tx.appSigningKey.create({
-      data: {
-        id: randomUUID(),
-        tenantId: input.tenantId,
-        appId: input.appId,
-        kid: input.kid,
-        alg: input.alg,
-        publicJwk: asJson(input.publicJwk),
-        privateKeySecret: input.privateKey.name,
-        privateKeyVersion: input.privateKey.versionId,
-        status: input.status,
-        activatedAt: input.status === 'active' ? new Date() : null,
-      },
+  /**
+   * Adds a key that signs from `activatedAt`, and schedules every older key of the app to
+   * leave the JWKS at `retireOthersAfter` (one transaction: there is always a signing key).
+   */
+  async add(input: {
+    tenantId: string;
+    appId: string;
+    kid: string;
+    alg: string;
+    publicJwk: object;
+    privateKey: SecretRef;
+    activatedAt: Date;
+    retireOthersAfter: Date;
+  }): Promise<AppSigningKey> {
+    return this.prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+      await tx.appSigningKey.updateMany({
+        where: { appId: input.appId, OR: [{ retireAfter: null }, { retireAfter: { gt: input.retireOthersAfter } }] },
+        data: { retireAfter: input.retireOthersAfter },
+      });
+      const row = await tx.appSigningKey.create({
+        data: {
+          id: randomUUID(),
+          tenantId: input.tenantId,
+          appId: input.appId,
+          kid: input.kid,
+          alg: input.alg,
+          publicJwk: asJson(input.publicJwk),
+          privateKeySecret: input.privateKey.name,
+          privateKeyVersion: input.privateKey.versionId,
+          activatedAt: input.activatedAt,
+        },
+      });
+      return toKey(row);
     });
-    return toKey(row);
   }
 
-  /** Keys a verifier may meet (everything but retired), for the public JWKS. Not tenant-scoped: the JWKS is public. */
-  async published(appId: string): Promise<AppSigningKey[]> {
+  /** Keys a verifier may meet now, for the public JWKS. Not tenant-scoped: the JWKS is public. */
+  async published(appId: string, now = new Date()): Promise<AppSigningKey[]> {
     const rows = await this.prisma.appSigningKey.findMany({
-      where: { appId, status: { in: ['pending', 'active', 'retiring'] } },
-      orderBy: { createdAt: 'asc' },
+      where: { appId, OR: [{ retireAfter: null }, { retireAfter: { gt: now } }] },
+      orderBy: { activatedAt: 'asc' },
     });
     return rows.map(toKey);
   }
 
-  async active(tenantId: string, appId: string): Promise<AppSigningKey | null> {
+  /** The key that signs now: the most recently activated one. */
+  async active(tenantId: string, appId: string, now = new Date()): Promise<AppSigningKey | null> {
     const row = await this.prisma.appSigningKey.findFirst({
-      where: { tenantId, appId, status: 'active' },
+      where: { tenantId, appId, activatedAt: { lte: now } },
+      orderBy: { activatedAt: 'desc' },
+    });
+    return row ? toKey(row) : null;
+  }
+
+  /** The newest key of the app, active or not yet. */
+  async newest(tenantId: string, appId: string): Promise<AppSigningKey | null> {
+    const row = await this.prisma.appSigningKey.findFirst({
+      where: { tenantId, appId },
       orderBy: { createdAt: 'desc' },
     });
     return row ? toKey(row) : null;
+  }
+
+  /** Apps whose newest key was created before `before`: due for rotation. All tenants. */
+  async appsWithKeysOlderThan(before: Date): Promise<Array<{ tenantId: string; appId: string }>> {
+    return this.prisma.$queryRaw<Array<{ tenantId: string; appId: string }>>`
+      SELECT k."tenantId", k."appId"
+        FROM "AppSigningKey" k JOIN "App" a ON a."id" = k."appId"
+       WHERE a."deletedAt" IS NULL AND a."keyManagement" = 'managed'
+       GROUP BY k."tenantId", k."appId"
+      HAVING max(k."createdAt") < ${before}`;
   }
 }

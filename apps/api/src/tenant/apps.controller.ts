@@ -41,6 +41,15 @@ export class AppsController {
     return toAppResponse(await this.apps.replace(actor, id, body));
   }
 
+  /** Starts a signing key rotation (managed keys only): the new key is published now and signs later. */
+  @Post(':appId/rotate-keys')
+  @RequireScopes('apps:write')
+  @HttpCode(202)
+  async rotateKeys(@CurrentTenant() actor: TenantActor, @UuidParam('appId', 'app') id: string) {
+    const key = await this.apps.rotateKeys(actor, id);
+    return { kid: key.kid, alg: key.alg, activatedAt: key.activatedAt.toISOString() };
+  }
+
   @Delete(':appId')
   @RequireScopes('apps:write')
   @HttpCode(204)

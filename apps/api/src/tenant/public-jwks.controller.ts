@@ -1,5 +1,7 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { ManagedKeysService } from '#registration';
 import { UuidParam } from '../http/uuid-param.js';
 
@@ -10,11 +12,22 @@ import { UuidParam } from '../http/uuid-param.js';
 @ApiTags('public')
 @Controller('v1/public/apps')
 export class PublicJwksController {
-  constructor(private readonly managedKeys: ManagedKeysService) {}
+  /**
+   * Sites may cache the set for at most half the publish delay of a rotated key, so every site
+   * has seen a new key before it signs anything (5 minutes at most).
+   */
+  private readonly cacheControl: string;
+
+  constructor(
+    private readonly managedKeys: ManagedKeysService,
+    @Inject(BROKER_CONFIG) config: BrokerConfig,
+  ) {
+    this.cacheControl = `public, max-age=${Math.min(300, Math.floor(config.signingKeys.publishSeconds / 2))}`;
+  }
 
   @Get(':appId/jwks.json')
-  @Header('Cache-Control', 'public, max-age=300')
-  jwks(@UuidParam('appId', 'app') appId: string) {
+  jwks(@UuidParam('appId', 'app') appId: string, @Res({ passthrough: true }) response: Response) {
+    response.setHeader('Cache-Control', this.cacheControl);
     return this.managedKeys.jwks(appId);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { parseOrThrow, type TenantActor, type App, type Page, type PageRequest } from '#domain';
-import { AppRepository, AuditRepository } from '#persistence';
+import { DomainError, ErrorCode, parseOrThrow, type TenantActor, type App, type Page, type PageRequest } from '#domain';
+import { AppRepository, AuditRepository, type AppSigningKey } from '#persistence';
 import { appInputSchema } from './app-input.js';
 import { LifecycleRequests } from '../lifecycle/lifecycle-requests.service.js';
 import { ManagedKeysService } from './managed-keys.service.js';
@@ -53,6 +53,15 @@ export class AppsService {
     // metadataVersion against the app's (GET /v1/registrations?appId=...).
     await this.lifecycle.appReplaced(app);
     return app;
+  }
+
+  /** Starts a rotation of a managed app's signing key (published now, signing after the publish delay). */
+  async rotateKeys(actor: TenantActor, id: string): Promise<AppSigningKey> {
+    const app = await this.apps.findById(actor.tenantId, id);
+    if (app.keyManagement !== 'managed') {
+      throw new DomainError(ErrorCode.Conflict, `app ${id} does not use broker-managed keys`);
+    }
+    return this.managedKeys.rotate(actor, app);
   }
 
   async delete(actor: TenantActor, id: string): Promise<void> {

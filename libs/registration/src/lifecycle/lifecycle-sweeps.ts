@@ -3,6 +3,7 @@ import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { RegistrationRepository, type LifecycleTargetFilter } from '#persistence';
 import { LifecycleJob, LifecycleJobs, type RegistrationAction } from '#queue';
 import { STARTABLE_STATES } from './lifecycle-recorder.js';
+import { ManagedKeysService } from '../apps/managed-keys.service.js';
 
 /** Rows read and jobs enqueued per round trip. */
 const BATCH = 500;
@@ -17,6 +18,7 @@ export class LifecycleSweeps {
   constructor(
     private readonly registrations: RegistrationRepository,
     private readonly jobs: LifecycleJobs,
+    private readonly managedKeys: ManagedKeysService,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
@@ -29,14 +31,19 @@ export class LifecycleSweeps {
     );
   }
 
-  /** Secrets that expire within the rotation window (or already have). */
-  rotateExpiring(now = new Date()): Promise<{ enqueued: number }> {
+  /**
+   * Secrets that expire within the rotation window (or already have), and broker-managed
+   * signing keys older than their rotation period (rotated here: no site is called for them).
+   */
+  async rotateExpiring(now = new Date()): Promise<{ enqueued: number; signingKeysRotated: number }> {
     const secretExpiringBefore = new Date(now.getTime() + this.config.lifecycle.rotationWindowSeconds * 1000);
-    return this.enqueueAll(
+    const { enqueued } = await this.enqueueAll(
       LifecycleJob.Rotate,
       { states: [...STARTABLE_STATES], withCredential: true, secretExpiringBefore },
       'secret expires within the rotation window',
     );
+    const { rotated } = await this.managedKeys.rotateDue(now);
+    return { enqueued, signingKeysRotated: rotated };
   }
 
   /** One action for every registration matching `filter` (offboarding, app updates, sweeps). */

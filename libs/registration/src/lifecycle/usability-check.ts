@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Registration } from '#domain';
 import { HealthSystemRepository } from '#persistence';
-import { requestClientCredentialsToken, type CachedSmartDiscovery, type SafeHttpClient } from '#smart-client';
+import {
+  requestClientCredentialsToken,
+  type AssertionAlgorithm,
+  type CachedSmartDiscovery,
+  type ClientAuthentication,
+  type SafeHttpClient,
+} from '#smart-client';
+import { ManagedKeysService } from '../apps/managed-keys.service.js';
 import type { RegistrationCredential } from '../credentials/registration-credential.js';
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { toRegistrationError, type RegistrationProblem } from '../registering/registration-errors.js';
@@ -11,13 +18,14 @@ export type Usability =
 
 /**
  * Proves a credential works with a real RFC 6749 §4.4 client credentials token request: the
- * only proof a server gives without a user. Clients without that grant, or authenticating with
- * keys the broker does not hold, are reported `not_tested` (and say why).
+ * only proof a server gives without a user. Secrets and broker-managed keys are tested; clients
+ * without that grant, or signing with the tenant's own keys, are reported `not_tested` (and say why).
  */
 @Injectable()
 export class UsabilityCheck {
   constructor(
     private readonly healthSystems: HealthSystemRepository,
+    private readonly managedKeys: ManagedKeysService,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
   ) {}
@@ -35,7 +43,8 @@ export class UsabilityCheck {
       typeof metadata.token_endpoint_auth_method === 'string'
         ? metadata.token_endpoint_auth_method
         : 'client_secret_basic';
-    if ((method !== 'client_secret_basic' && method !== 'client_secret_post') || !credential.clientSecret) {
+    const auth = await this.authentication(registration, method, credential);
+    if (!auth) {
       // private_key_jwt with the tenant's own keys: the broker holds no private key to sign with.
       return { status: 'not_tested', why: `${method}: the broker holds no key or secret to authenticate with` };
     }
@@ -47,13 +56,32 @@ export class UsabilityCheck {
       await requestClientCredentialsToken(this.http, {
         tokenEndpoint,
         clientId: credential.clientId,
-        auth: { method, secret: credential.clientSecret },
+        auth,
         scope: systemScopes(metadata.scope),
       });
       return { status: 'usable' };
     } catch (error) {
       return { status: 'unusable', problem: toRegistrationError(error) };
     }
+  }
+
+  private async authentication(
+    registration: Registration,
+    method: string,
+    credential: RegistrationCredential,
+  ): Promise<ClientAuthentication | null> {
+    if ((method === 'client_secret_basic' || method === 'client_secret_post') && credential.clientSecret) {
+      return { method, secret: credential.clientSecret };
+    }
+    if (method !== 'private_key_jwt') return null;
+    const key = await this.managedKeys.activePrivateKey(registration.tenantId, registration.appId);
+    if (!key) return null;
+    return {
+      method,
+      alg: key.alg as AssertionAlgorithm,
+      kid: key.kid,
+      privateJwk: JSON.parse(key.privateJwk.reveal()),
+    };
   }
 }
 
