@@ -399,10 +399,7 @@ describe('webhook delivery', () => {
     const endpoint = await createEndpoint(site.id, { url: receiver.url });
     const [eventId] = await record([created(site)]);
 
-    const state = await eventually(async () => {
-      const response = await http().get(endpointPath(site.id, endpoint.id)).set(OPERATOR).expect(200);
-      return response.body.enabled === false ? response.body : undefined;
-    }, 'the endpoint to be disabled');
+    const state = await disabledEndpoint(site.id, endpoint.id, 'the endpoint to be disabled');
     expect(state.disabledReason).toContain('410');
     expect(state.disabledAt).not.toBeNull();
     expect(receiver.received).toHaveLength(1);
@@ -423,10 +420,7 @@ describe('webhook delivery', () => {
     const endpoint = await createEndpoint(site.id, { url: receiver.url });
     const [eventId] = await record([created(site)]);
 
-    const state = await eventually(async () => {
-      const response = await http().get(endpointPath(site.id, endpoint.id)).set(OPERATOR).expect(200);
-      return response.body.enabled === false ? response.body : undefined;
-    }, 'the endpoint to be disabled after the last retry');
+    const state = await disabledEndpoint(site.id, endpoint.id, 'the endpoint to be disabled after the last retry');
     expect(state.disabledReason).toContain(`failed ${RETRIES + 1} attempts`);
     expect(state.disabledReason).toContain('HTTP 500');
     expect(receiver.received).toHaveLength(RETRIES + 1);
@@ -520,10 +514,7 @@ describe('webhook destinations (SSRF)', () => {
     dns.set('rebind.example.test', '127.0.0.1');
     const [eventId] = await record([created(site)]);
 
-    const state = await eventually(async () => {
-      const response = await http().get(endpointPath(site.id, endpoint.id)).set(OPERATOR).expect(200);
-      return response.body.enabled === false ? response.body : undefined;
-    }, 'the endpoint to be disabled');
+    const state = await disabledEndpoint(site.id, endpoint.id, 'the endpoint to be disabled');
     expect(state.disabledReason).toContain('refused by the outbound policy (loopback address)');
     expect(await deliveries(site.id, endpoint.id)).toEqual([
       expect.objectContaining({ eventId, outcome: 'failed', httpStatus: null }),
@@ -554,3 +545,11 @@ describe('webhook dispatcher', () => {
     expect(pending).toBe(0);
   });
 });
+
+/** Waits until the endpoint is disabled and returns it (the operator's view). */
+function disabledEndpoint(siteId: string, endpointId: string, what: string) {
+  return eventually(async () => {
+    const response = await http().get(endpointPath(siteId, endpointId)).set(OPERATOR).expect(200);
+    return response.body.enabled === false ? response.body : undefined;
+  }, what);
+}

@@ -11,6 +11,7 @@ import {
 import { Prisma, type HealthSystem as HealthSystemRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
+import { secretRefOf } from './json.js';
 
 export function toHealthSystem(row: HealthSystemRow): HealthSystem {
   return {
@@ -18,10 +19,7 @@ export function toHealthSystem(row: HealthSystemRow): HealthSystem {
     name: row.name,
     fhirBaseUrl: row.fhirBaseUrl,
     vendor: row.vendor,
-    initialAccessToken:
-      row.initialAccessTokenSecret && row.initialAccessTokenVersion
-        ? { name: row.initialAccessTokenSecret, versionId: row.initialAccessTokenVersion }
-        : null,
+    initialAccessToken: secretRefOf(row.initialAccessTokenSecret, row.initialAccessTokenVersion),
     discovery: row.discovery as Record<string, unknown> | null,
     discoveredAt: row.discoveredAt,
     createdAt: row.createdAt,

@@ -15,7 +15,7 @@ import {
 import type { Prisma, Registration as RegistrationRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
-import { asJson } from './json.js';
+import { asJson, secretRefOf } from './json.js';
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
 import { toTenant } from './tenant.repository.js';
@@ -35,10 +35,7 @@ export function toRegistration(row: RegistrationRow): Registration {
     clientId: row.clientId,
     clientIdIssuedAt: row.clientIdIssuedAt,
     clientSecretExpiresAt: row.clientSecretExpiresAt,
-    credential:
-      row.credentialSecret && row.credentialVersion
-        ? { name: row.credentialSecret, versionId: row.credentialVersion }
-        : null,
+    credential: secretRefOf(row.credentialSecret, row.credentialVersion),
     managementSupported: row.managementSupported,
     attemptCount: row.attemptCount,
     nextAttemptAt: row.nextAttemptAt,
