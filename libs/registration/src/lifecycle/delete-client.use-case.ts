@@ -27,9 +27,6 @@ const DELETABLE_STATES: readonly RegistrationState[] = [
   'queued',
   'retrying',
 ];
-/** A job is working on it: wait for that job to settle rather than race it. */
-const BUSY_STATES: readonly RegistrationState[] = ['discovering', 'registering', 'verifying', 'updating', 'rotating'];
-const BUSY_RETRY_MS = 2_000;
 
 /**
  * Offboards one registration: RFC 7592 DELETE of its client (and of a replacement client a
@@ -48,8 +45,6 @@ export class DeleteClientUseCase {
 
   async execute(job: LifecycleJobData, attempt: JobAttempt): Promise<DeleteResult> {
     const registration = await this.registrations.findById(job.tenantId, job.registrationId);
-    if (BUSY_STATES.includes(registration.state))
-      throw new RetryLaterError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
     const started = await this.recorder.start(registration, 'delete', job.reason, DELETABLE_STATES);
     if (!started) return 'nothing_to_do';
     try {

@@ -27,6 +27,19 @@ export const ACTIVE_STATE = {
 /** States a lifecycle action may start from: a client exists and no job is working on it. */
 export const STARTABLE_STATES: readonly RegistrationState[] = ['registered', 'failed'];
 
+/** States in which a job (first registration or another lifecycle action) is working on the registration. */
+const IN_FLIGHT_STATES: readonly RegistrationState[] = [
+  'queued',
+  'retrying',
+  'discovering',
+  'registering',
+  'verifying',
+  'updating',
+  'rotating',
+  'deleting',
+];
+const BUSY_RETRY_MS = 2_000;
+
 export const LIFECYCLE_ACTOR: SystemActor = { type: 'system', component: 'lifecycle' };
 
 export interface Completion {
@@ -58,18 +71,23 @@ export class LifecycleRecorder {
 
   /**
    * Starts or resumes `action`: resumes when the registration is already in the action's state
-   * (a previous run stopped), begins from one of `startable`, and returns null otherwise (a
-   * stale or duplicate job) or when another run moved the registration first.
+   * (a previous run stopped), begins from one of `startable`, waits (a `RetryLaterError`) while
+   * another job works on the registration, so an app change or an offboarding arriving during a
+   * rotation is carried out after it instead of dropped, and returns null otherwise (a stale or
+   * duplicate job) or when another run moved the registration first.
    */
-  start(
+  async start(
     registration: Registration,
     action: LifecycleAction,
     reason: string,
     startable: readonly RegistrationState[] = STARTABLE_STATES,
   ): Promise<RegistrationAttempt | null> {
     if (registration.state === ACTIVE_STATE[action]) return this.resume(registration, action);
-    if (!startable.includes(registration.state)) return Promise.resolve(null);
-    return this.begin(registration, action, reason);
+    if (startable.includes(registration.state)) return this.begin(registration, action, reason);
+    if (IN_FLIGHT_STATES.includes(registration.state)) {
+      throw new RetryLaterError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
+    }
+    return null;
   }
 
   /** Null when another run moved the registration first (compare-and-set). */
