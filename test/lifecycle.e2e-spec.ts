@@ -1,5 +1,9 @@
 import { OPERATOR } from './support/api-harness.js';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { SECRET_STORE, type SecretStore } from '#domain';
+import { PrismaService } from '#persistence';
+import { LifecycleJob, QueueName } from '#queue';
 import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
 import {
   ALL_SCOPES,
@@ -223,6 +227,39 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     );
     expect(verified.drift).toHaveLength(2);
   });
+
+  it('holds an action that arrives while another job works on the registration, without spending its attempts', async () => {
+    const { id } = registrationOf.open;
+    const prisma = broker.worker!.get(PrismaService);
+    const lifecycleQueue = broker.worker!.get<Queue>(getQueueToken(QueueName.Lifecycle));
+    // The rotation is accepted, then another job (a long verification) takes the registration
+    // before a worker picks the rotation up: the queue is paused so the order is certain.
+    await lifecycleQueue.pause();
+    try {
+      await http().post(`/v1/registrations/${id}/rotate`).set(auth).expect(202);
+      await prisma.registration.update({ where: { id }, data: { state: 'verifying', stateReason: 'test: held' } });
+    } finally {
+      await lifecycleQueue.resume();
+    }
+    const held = await waitFor(
+      async () =>
+        (await lifecycleQueue.getJobs(['delayed', 'waiting', 'active'])).filter((j) => j.data.registrationId === id),
+      (jobs) => jobs.length === 1 && jobs[0].name === LifecycleJob.Rotate && jobs[0].timestamp < Date.now() - 5_000,
+      15_000,
+    );
+    expect(held.map((job) => ({ name: job.name, attemptsMade: job.attemptsMade }))).toEqual([
+      { name: LifecycleJob.Rotate, attemptsMade: 0 },
+    ]);
+    expect((await detail(id)).state).toBe('verifying');
+
+    await prisma.registration.update({ where: { id }, data: { state: 'registered', stateReason: 'test: released' } });
+    const rotated = await waitFor(
+      () => detail(id),
+      (d) => d.state === 'registered' && d.history.at(-1).reason !== 'test: released',
+    );
+    expect(rotated.history.slice(-2).map((t: Record<string, string>) => t.toState)).toEqual(['rotating', 'registered']);
+    registrationOf.open = rotated;
+  }, 45_000);
 
   it('takes an app change to every site, re-registering where there is no RFC 7592', async () => {
     // `crash` lost its management token: it cannot be updated and is checked last.

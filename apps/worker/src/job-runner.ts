@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { PinoLogger } from 'nestjs-pino';
 import { jobDuration } from '#observability';
-import { RetryLaterError, type SiteConcurrencyLimiter } from '#queue';
+import { MAX_BUSY_WAIT_MS, RetryLaterError, WaitForRegistrationError, type SiteConcurrencyLimiter } from '#queue';
 
 /** How long a job waits before trying again for a slot of a busy site. */
 const SITE_BUSY_DELAY_MS = 250;
@@ -42,6 +42,13 @@ export async function runJob<Data extends { healthSystemId?: string }>(
         deps.logger.info({ result }, 'job completed');
         return result;
       } catch (error) {
+        if (error instanceof WaitForRegistrationError && Date.now() - job.timestamp < MAX_BUSY_WAIT_MS) {
+          // Another job works on the registration: come back later without spending an attempt.
+          stopTimer({ outcome: 'waiting' });
+          deps.logger.info({ reason: error.message }, 'job waits for its registration');
+          await job.moveToDelayed(Date.now() + error.delayMs, token);
+          throw new DelayedError();
+        }
         const retry = error instanceof RetryLaterError;
         stopTimer({ outcome: retry ? 'retry' : 'failed' });
         deps.logger.warn({ err: error }, retry ? 'job will run again' : 'job failed');

@@ -47,3 +47,20 @@ export class RetryLaterError extends Error {
     this.name = 'RetryLaterError';
   }
 }
+
+/**
+ * Thrown by a processor whose job cannot start yet because another job is working on the same
+ * registration (e.g. an app update arriving during a rotation). The job runner delays it
+ * WITHOUT spending an attempt, so a long neighbour never exhausts its retries; a job still
+ * waiting `MAX_BUSY_WAIT_MS` after it was added is retried like any other (a registration stuck
+ * for that long needs an operator, and the job's attempts then run out and show it).
+ */
+export class WaitForRegistrationError extends RetryLaterError {
+  constructor(delayMs: number, reason: string) {
+    super(delayMs, reason);
+    this.name = 'WaitForRegistrationError';
+  }
+}
+
+/** How long a job may wait for its registration without spending attempts. */
+export const MAX_BUSY_WAIT_MS = 15 * 60_000;

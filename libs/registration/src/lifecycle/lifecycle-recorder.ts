@@ -9,7 +9,7 @@ import {
   type RegistrationAttempt,
   type RegistrationContext,
 } from '#persistence';
-import { backoffDelayMs, RetryLaterError } from '#queue';
+import { backoffDelayMs, RetryLaterError, WaitForRegistrationError } from '#queue';
 import type { RegistrationProblem } from '../registering/registration-errors.js';
 import type { JobAttempt } from '../registering/register-client.use-case.js';
 import { RegistrationEvents, type RegistrationEventType } from '../registering/registration-events.js';
@@ -71,10 +71,11 @@ export class LifecycleRecorder {
 
   /**
    * Starts or resumes `action`: resumes when the registration is already in the action's state
-   * (a previous run stopped), begins from one of `startable`, waits (a `RetryLaterError`) while
-   * another job works on the registration, so an app change or an offboarding arriving during a
-   * rotation is carried out after it instead of dropped, and returns null otherwise (a stale or
-   * duplicate job) or when another run moved the registration first.
+   * (a previous run stopped), begins from one of `startable`, and returns null from any other
+   * settled state (a stale or duplicate job). While another job works on the registration, or
+   * moves it first between our read and our compare-and-set, it waits (a
+   * `WaitForRegistrationError`): an app change or an offboarding arriving during a rotation is
+   * carried out after it, never dropped. The caller re-reads and re-decides on the next run.
    */
   async start(
     registration: Registration,
@@ -83,9 +84,16 @@ export class LifecycleRecorder {
     startable: readonly RegistrationState[] = STARTABLE_STATES,
   ): Promise<RegistrationAttempt | null> {
     if (registration.state === ACTIVE_STATE[action]) return this.resume(registration, action);
-    if (startable.includes(registration.state)) return this.begin(registration, action, reason);
+    if (startable.includes(registration.state)) {
+      const started = await this.begin(registration, action, reason);
+      if (started) return started;
+      throw new WaitForRegistrationError(
+        BUSY_RETRY_MS,
+        `another job moved the registration from ${registration.state}`,
+      );
+    }
     if (IN_FLIGHT_STATES.includes(registration.state)) {
-      throw new RetryLaterError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
+      throw new WaitForRegistrationError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
     }
     return null;
   }
