@@ -67,24 +67,22 @@ describe('broker-managed private_key_jwt keys', () => {
       .set(auth)
       .expect(200);
     expect(credentials.body.signingKey).toMatchObject({ kid: jwks.body.keys[0].kid, alg: 'RS384' });
-    const token = await requestClientCredentialsToken(
-      createSafeHttpClient({
-        allowedHosts: broker.api.config.outbound.allowedHosts,
-        timeoutMs: 10_000,
-        maxResponseBytes: 1e6,
-      }),
-      {
-        tokenEndpoint: credentials.body.tokenEndpoint,
-        clientId: credentials.body.clientId,
-        auth: {
-          method: 'private_key_jwt',
-          alg: 'RS384',
-          kid: credentials.body.signingKey.kid,
-          privateJwk: credentials.body.signingKey.privateJwk,
+    /** A client_credentials token request signed with a key the credential endpoint handed out. */
+    const tokenSignedWith = (signingKey: { kid: string; privateJwk: Record<string, unknown> }) =>
+      requestClientCredentialsToken(
+        createSafeHttpClient({
+          allowedHosts: broker.api.config.outbound.allowedHosts,
+          timeoutMs: 10_000,
+          maxResponseBytes: 1e6,
+        }),
+        {
+          tokenEndpoint: credentials.body.tokenEndpoint,
+          clientId: credentials.body.clientId,
+          auth: { method: 'private_key_jwt', alg: 'RS384', kid: signingKey.kid, privateJwk: signingKey.privateJwk },
+          scope: 'system/*.rs',
         },
-        scope: 'system/*.rs',
-      },
-    );
+      );
+    const token = await tokenSignedWith(credentials.body.signingKey);
     expect(token.accessToken.reveal()).toEqual(expect.any(String));
     expect(broker.api.logs.text).not.toContain(credentials.body.signingKey.privateJwk.d);
 
@@ -115,19 +113,7 @@ describe('broker-managed private_key_jwt keys', () => {
     await new Promise((resolve) => setTimeout(resolve, Date.parse(rotation.body.activatedAt) - Date.now() + 200));
     const next = await signingKid();
     expect(next.kid).toBe(rotation.body.kid);
-    const renewed = await requestClientCredentialsToken(
-      createSafeHttpClient({
-        allowedHosts: broker.api.config.outbound.allowedHosts,
-        timeoutMs: 10_000,
-        maxResponseBytes: 1e6,
-      }),
-      {
-        tokenEndpoint: credentials.body.tokenEndpoint,
-        clientId: credentials.body.clientId,
-        auth: { method: 'private_key_jwt', alg: 'RS384', kid: next.kid, privateJwk: next.privateJwk },
-        scope: 'system/*.rs',
-      },
-    );
+    const renewed = await tokenSignedWith(next);
     expect(renewed.accessToken.reveal()).toEqual(expect.any(String));
     expect(await kids()).toEqual([oldKid, rotation.body.kid]);
 

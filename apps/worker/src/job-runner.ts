@@ -45,7 +45,8 @@ export async function runJob<Data extends { healthSystemId?: string }>(
         if (error instanceof WaitForRegistrationError && Date.now() - job.timestamp < MAX_BUSY_WAIT_MS) {
           // Another job works on the registration: come back later without spending an attempt.
           stopTimer({ outcome: 'waiting' });
-          deps.logger.info({ reason: error.message }, 'job waits for its registration');
+          // Debug: a job may wait this way every 2 s for minutes.
+          deps.logger.debug({ reason: error.message }, 'job waits for its registration');
           await job.moveToDelayed(Date.now() + error.delayMs, token);
           throw new DelayedError();
         }
