@@ -1,7 +1,3 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ALL_SCOPES,
   listRegistrations,
@@ -12,6 +8,7 @@ import {
 import { validAppBody } from './support/api-harness.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 import { unknownClients } from './support/sandbox-audit.js';
+import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
 import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
 
 const TIMEOUT_MS = 240_000;
@@ -50,13 +47,14 @@ const sites = (prefix: string, count: number, options: Omit<SiteOptions, 'name'>
   Array.from({ length: count }, (_, i) => ({ name: `${prefix}-${i}`, ...options }) as SiteOptions);
 
 describe('fault tolerance (worker processes)', () => {
-  let broker: BrokerHarness;
+  let broker: BrokerHarness | undefined;
   let privateRedis: PrivateRedis | undefined;
   const workers: WorkerProcess[] = [];
 
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.kill('SIGKILL')));
     await broker?.close();
+    broker = undefined;
     await privateRedis?.stop();
     privateRedis = undefined;
   });
@@ -135,57 +133,3 @@ describe('fault tolerance (worker processes)', () => {
     TIMEOUT_MS,
   );
 });
-
-/**
- * A Redis of this test's own (the machine's shared one must not be restarted), with an
- * append-only file as BullMQ deployments should have, so a restart keeps the queues.
- */
-type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>>;
-
-async function startPrivateRedis() {
-  const port = 46_000 + Math.floor(Math.random() * 2_000);
-  const dir = mkdtempSync(join(tmpdir(), 'broker-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--appendonly',
-    'yes',
-    '--save',
-    '',
-    '--maxmemory-policy',
-    'noeviction',
-  ];
-  const start = async () => {
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
-    for (let i = 0; i < 50; i++) {
-      if (
-        spawnSync('redis-cli', ['-p', String(port), 'ping'])
-          .stdout?.toString()
-          .includes('PONG')
-      )
-        return child;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('private redis did not start');
-  };
-  let child = await start();
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    spawnSync('redis-cli', ['-p', String(port), 'shutdown']);
-    await exited;
-  };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop,
-    async restart() {
-      await stop();
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      child = await start();
-    },
-  };
-}
