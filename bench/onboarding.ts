@@ -1,6 +1,8 @@
 /**
  * `npm run bench:onboarding -- --sites 1000 [--concurrency 32] [--workers 1]`
  *
+ * Profiling: BENCH_PROFILE=worker-1 (or api, sandbox) writes a V8 CPU profile of that process to /tmp/prof.
+ *
  * One app onboarded to N sandbox sites by the real API and worker processes, compared in
  * the same run with the sandbox's raw registration throughput (a plain client POSTing the
  * same metadata at the same concurrency), measured before and after the broker run so the
@@ -9,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { argument, cpuMs, json, peakRssMb, percentile, pool, row, startProcess, waitFor } from './support.js';
 
 const sites = argument('sites', 1000);
@@ -63,10 +66,12 @@ async function main(): Promise<void> {
   const sandbox = startProcess('sandbox', 'dist/apps/sandbox/src/main.js', env);
   const api = startProcess('api', 'dist/apps/api/src/main.js', env);
   const workers = Array.from({ length: workerCount }, (_, i) =>
-    startProcess(`worker-${i + 1}`, 'dist/apps/worker/src/main.js', {
-      ...env,
-      WORKER_HEALTH_PORT: String(apiPort + 1 + i),
-    }),
+    startProcess(
+      `worker-${i + 1}`,
+      'dist/apps/worker/src/main.js',
+      { ...env, WORKER_HEALTH_PORT: String(apiPort + 1 + i) },
+      WORKER_NODE_FLAGS,
+    ),
   );
   try {
     await Promise.all([

@@ -45,10 +45,15 @@ export async function pool<T>(
   await Promise.all(lanes);
 }
 
-export function startProcess(name: string, entry: string, env: Record<string, string>): ChildProcess {
+export function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  nodeFlags: readonly string[] = [],
+): ChildProcess {
   const child = spawn(
     process.execPath,
-    [...(process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), entry],
+    [...nodeFlags, ...(process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), entry],
     { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stderr!.on('data', (chunk: Buffer) => {

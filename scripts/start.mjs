@@ -56,8 +56,8 @@ async function waitForReady(url, seconds) {
 }
 
 const children = [];
-function run(name, script, env) {
-  const child = spawn(process.execPath, ['--enable-source-maps', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(name, script, env, nodeFlags = []) {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeFlags, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (stream, out) =>
     stream.on('data', (chunk) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) out.write(`[${name}] ${line}\n`);
@@ -94,7 +94,9 @@ await migrate(env.DATABASE_URL);
 
 run('sandbox', 'dist/apps/sandbox/src/main.js', env);
 run('api', 'dist/apps/api/src/main.js', env);
-run('worker', 'dist/apps/worker/src/main.js', env);
+// Imported after the build: the worker's flags are defined once, in apps/worker/src/node-flags.ts.
+const { WORKER_NODE_FLAGS } = await import('../dist/apps/worker/src/node-flags.js');
+run('worker', 'dist/apps/worker/src/main.js', env, WORKER_NODE_FLAGS);
 
 const apiUrl = `http://localhost:${env.PORT ?? 3000}`;
 if (!(await waitForReady(`${apiUrl}/health/ready`, 60))) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { WORKER_NODE_FLAGS } from '../../apps/worker/src/node-flags.js';
 import { TEST_LOCAL_SECRETS_KEY, TEST_OPERATOR_TOKEN } from './test-config.js';
 
 const WORKER_ENTRY = 'dist/apps/worker/src/main.js';
@@ -23,7 +24,7 @@ let nextHealthPort = 41_000 + Math.floor(Math.random() * 5_000);
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
   if (!existsSync(WORKER_ENTRY)) throw new Error(`${WORKER_ENTRY} is missing: run npm run build first`);
   const healthPort = nextHealthPort++;
-  const child = spawn(process.execPath, [WORKER_ENTRY], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_ENTRY], {
     env: {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_test',
