@@ -12,7 +12,18 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
-import { argument, cpuMs, json, peakRssMb, percentile, pool, row, startProcess, waitFor } from './support.js';
+import {
+  argument,
+  cpuMs,
+  cpuMsOfCommand,
+  json,
+  peakRssMb,
+  percentile,
+  pool,
+  row,
+  startProcess,
+  waitFor,
+} from './support.js';
 
 const sites = argument('sites', 1000);
 const concurrency = argument('concurrency', 32);
@@ -132,7 +143,13 @@ async function main(): Promise<void> {
     const baselineBefore = await plainRegistrationsPerSecond();
 
     const workersCpu = () => workers.reduce((sum, worker) => sum + cpuMs(worker.pid!), 0);
-    const cpuBefore = { workers: workersCpu(), sandbox: cpuMs(sandbox.pid!), api: cpuMs(api.pid!) };
+    const cpuBefore = {
+      workers: workersCpu(),
+      sandbox: cpuMs(sandbox.pid!),
+      api: cpuMs(api.pid!),
+      postgres: cpuMsOfCommand('postgres'),
+      redis: cpuMsOfCommand('redis-server'),
+    };
     const postedAt = performance.now();
     const accepted = await fetch(`${apiUrl}/v1/apps/${app.id}/onboardings`, {
       method: 'POST',
@@ -153,6 +170,8 @@ async function main(): Promise<void> {
       workers: (workersCpu() - cpuBefore.workers) / sites,
       sandbox: cpuPerRegistration(sandbox.pid!, cpuBefore.sandbox),
       api: cpuPerRegistration(api.pid!, cpuBefore.api),
+      postgres: (cpuMsOfCommand('postgres') - cpuBefore.postgres) / sites,
+      redis: (cpuMsOfCommand('redis-server') - cpuBefore.redis) / sites,
     };
 
     const baselineAfter = await plainRegistrationsPerSecond();
@@ -186,6 +205,10 @@ async function main(): Promise<void> {
     row(
       'CPU per registration: workers / sandbox / API',
       `${cpu.workers.toFixed(1)} / ${cpu.sandbox.toFixed(1)} / ${cpu.api.toFixed(1)} ms`,
+    );
+    row(
+      'CPU per registration: PostgreSQL / Redis (all processes)',
+      `${cpu.postgres.toFixed(1)} / ${cpu.redis.toFixed(1)} ms`,
     );
     row(
       'sandbox raw registrations/s, plain client (before/after)',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Small helpers shared by the benchmark scripts. They print; they assert nothing. */
 
@@ -20,6 +20,24 @@ export function percentile(values: number[], p: number): number {
 export function peakRssMb(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/**
+ * CPU time (user + system) used so far by every process running `command` (e.g. all PostgreSQL
+ * backends), in ms. Processes that exited in between are missed, so a difference undercounts.
+ */
+export function cpuMsOfCommand(command: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command) total += cpuMs(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return total;
 }
 
 /** CPU time (user + system) a process has used so far, in ms. */

@@ -92,6 +92,17 @@ export interface Transition {
 
 type Tx = Prisma.TransactionClient;
 
+const WITH_CONTEXT = { app: true, tenant: true, healthSystem: true } as const;
+
+function toContext(row: Prisma.RegistrationGetPayload<{ include: typeof WITH_CONTEXT }>): RegistrationContext {
+  return {
+    registration: toRegistration(row),
+    app: toApp(row.app),
+    tenant: toTenant(row.tenant),
+    healthSystem: toHealthSystem(row.healthSystem),
+  };
+}
+
 @Injectable()
 export class RegistrationRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -104,17 +115,23 @@ export class RegistrationRepository {
 
   /** One query, inside `tx` so it sees the change being recorded. */
   async findWithContext(tenantId: string, id: string, tx: Tx = this.prisma): Promise<RegistrationContext> {
-    const row = await tx.registration.findFirst({
-      where: { id, tenantId },
-      include: { app: true, tenant: true, healthSystem: true },
-    });
+    const row = await tx.registration.findFirst({ where: { id, tenantId }, include: WITH_CONTEXT });
     if (!row) throw new NotFoundError('registration', id);
-    return {
-      registration: toRegistration(row),
-      app: toApp(row.app),
-      tenant: toTenant(row.tenant),
-      healthSystem: toHealthSystem(row.healthSystem),
-    };
+    return toContext(row);
+  }
+
+  /** Every registration of an onboarding with its context, in one query (one event per site). */
+  async findContextsOfOnboarding(
+    tenantId: string,
+    onboardingId: string,
+    tx: Tx = this.prisma,
+  ): Promise<RegistrationContext[]> {
+    const rows = await tx.registration.findMany({
+      where: { onboardingId, tenantId },
+      include: WITH_CONTEXT,
+      orderBy: { id: 'asc' },
+    });
+    return rows.map(toContext);
   }
 
   async list(tenantId: string, filter: RegistrationFilter, page: PageRequest): Promise<Page<Registration>> {

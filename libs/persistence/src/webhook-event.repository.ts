@@ -50,7 +50,15 @@ export class WebhookEventRepository {
 
   /** Written with the caller's transaction client: the event commits or rolls back with the change it reports. */
   async insert(tx: Tx, event: WebhookEventInput): Promise<void> {
-    await tx.webhookEvent.create({ data: { ...event, targetEndpointId: event.targetEndpointId ?? null } });
+    await this.insertMany(tx, [event]);
+  }
+
+  /** One statement for many events (an onboarding's completion has one per site). */
+  async insertMany(tx: Tx, events: WebhookEventInput[]): Promise<void> {
+    if (!events.length) return;
+    await tx.webhookEvent.createMany({
+      data: events.map((event) => ({ ...event, targetEndpointId: event.targetEndpointId ?? null })),
+    });
   }
 
   async findById(healthSystemId: string, id: string): Promise<WebhookEventRecord> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SETTLED_STATES, type Actor } from '#domain';
+import { REGISTRATION_STATES, SETTLED_STATES, type Actor } from '#domain';
 import {
   AuditRepository,
   PrismaService,
@@ -11,6 +11,9 @@ import { webhookSubject, type WebhookEventType } from '../webhooks/event-catalog
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
 type Tx = Prisma.TransactionClient;
+
+/** States in which a job may still be working on the registration. */
+const UNSETTLED_STATES = REGISTRATION_STATES.filter((state) => !SETTLED_STATES.includes(state));
 export type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;
 
 export interface RegistrationEventInput {
@@ -80,11 +83,16 @@ export class RegistrationEvents {
     if (!onboardingId) return false;
     // Checked after the caller's commit, outside any transaction, so the last two jobs to settle
     // cannot both miss each other's change; the compare-and-set below lets one of them win.
-    const [open] = await this.prisma.$queryRaw<Array<{ appId: string; unsettled: bigint }>>`
-      SELECT o."appId", o."total" - (SELECT count(*) FROM "Registration" r
-                                      WHERE r."onboardingId" = o."id" AND r."state" = ANY(${[...SETTLED_STATES]})) AS unsettled
-        FROM "Onboarding" o WHERE o."id" = ${onboardingId}::uuid AND o."tenantId" = ${tenantId}::uuid AND o."completedAt" IS NULL`;
-    if (!open || open.unsettled > 0n) return false;
+    // "No registration still at work" rather than "settled = total": the index on
+    // (onboardingId, state) answers it by probing the unsettled states only, so its cost does
+    // not grow with the size of the onboarding (counting settled rows made every job of an
+    // n-site onboarding read n index entries).
+    const [open] = await this.prisma.$queryRaw<Array<{ appId: string }>>`
+      SELECT o."appId" FROM "Onboarding" o
+       WHERE o."id" = ${onboardingId}::uuid AND o."tenantId" = ${tenantId}::uuid AND o."completedAt" IS NULL
+         AND NOT EXISTS (SELECT 1 FROM "Registration" r
+                          WHERE r."onboardingId" = o."id" AND r."state" = ANY(${UNSETTLED_STATES}))`;
+    if (!open) return false;
     return this.prisma.$transaction((tx) => this.complete(tx, tenantId, onboardingId, open.appId, actor));
   }
 
@@ -100,14 +108,17 @@ export class RegistrationEvents {
       data: { completedAt: new Date() },
     });
     if (count !== 1) return false;
-    const registrationIds = await tx.registration.findMany({ where: { onboardingId, tenantId }, select: { id: true } });
-    for (const { id } of registrationIds) {
-      const context = await this.registrations.findWithContext(tenantId, id, tx);
-      await this.outbox.record(tx, {
-        type: 'onboarding.completed',
+    // Set-based: one query and one insert whatever the number of sites. A query and an insert per
+    // site took longer than Prisma's 5 s transaction timeout for 1,000 sites under load, and the
+    // rollback left such onboardings unannounced.
+    const contexts = await this.registrations.findContextsOfOnboarding(tenantId, onboardingId, tx);
+    await this.outbox.recordMany(
+      tx,
+      contexts.map((context) => ({
+        type: 'onboarding.completed' as const,
         data: { ...webhookSubject(context), onboarding: { id: onboardingId } },
-      });
-    }
+      })),
+    );
     await this.audit.record(
       { actor, tenantId, appId, action: 'onboarding.completed', outcome: 'success', details: { onboardingId } },
       tx,

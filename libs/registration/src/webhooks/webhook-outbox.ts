@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { parseOrThrow } from '#domain';
-import { WebhookEventRepository, type Prisma } from '#persistence';
+import { WebhookEventRepository, type Prisma, type WebhookEventInput as WebhookEventRow } from '#persistence';
 import { PING_EVENT_TYPE, webhookEventInputSchema, type WebhookEventInput } from './event-catalogue.js';
 
 /**
@@ -18,12 +18,26 @@ export class WebhookOutbox {
     event: WebhookEventInput,
     occurredAt: Date = new Date(),
   ): Promise<{ id: string }> {
-    const { type, data } = parseOrThrow(webhookEventInputSchema, event, 'webhook event');
-    return this.insert(tx, { type, healthSystemId: data.healthSystem.id, data, occurredAt });
+    const [recorded] = await this.recordMany(tx, [event], occurredAt);
+    return recorded!;
+  }
+
+  /** Several events of one change, in one statement. */
+  async recordMany(
+    tx: Prisma.TransactionClient,
+    events: WebhookEventInput[],
+    occurredAt: Date = new Date(),
+  ): Promise<Array<{ id: string }>> {
+    const rows = events.map((event) => {
+      const { type, data } = parseOrThrow(webhookEventInputSchema, event, 'webhook event');
+      return this.toRow({ type, healthSystemId: data.healthSystem.id, data, occurredAt });
+    });
+    await this.events.insertMany(tx, rows);
+    return rows.map(({ id }) => ({ id }));
   }
 
   /** A test event for one endpoint (the operator's "ping"). */
-  recordPing(
+  async recordPing(
     tx: Prisma.TransactionClient,
     healthSystem: { id: string; name: string; fhirBaseUrl: string },
     endpointId: string,
@@ -32,30 +46,34 @@ export class WebhookOutbox {
       healthSystem: { id: healthSystem.id, name: healthSystem.name, fhirBaseUrl: healthSystem.fhirBaseUrl },
       endpoint: { id: endpointId },
     };
-    return this.insert(tx, {
+    const row = this.toRow({
       type: PING_EVENT_TYPE,
       healthSystemId: healthSystem.id,
       data,
       occurredAt: new Date(),
       targetEndpointId: endpointId,
     });
+    await this.events.insert(tx, row);
+    return { id: row.id };
   }
 
   /** The body is serialised once here, so every attempt and replay signs and sends the same bytes. */
-  private async insert(
-    tx: Prisma.TransactionClient,
-    event: { type: string; healthSystemId: string; data: unknown; occurredAt: Date; targetEndpointId?: string },
-  ): Promise<{ id: string }> {
+  private toRow(event: {
+    type: string;
+    healthSystemId: string;
+    data: unknown;
+    occurredAt: Date;
+    targetEndpointId?: string;
+  }): WebhookEventRow {
     const id = randomUUID();
     const body = JSON.stringify({ id, type: event.type, timestamp: event.occurredAt.toISOString(), data: event.data });
-    await this.events.insert(tx, {
+    return {
       id,
       healthSystemId: event.healthSystemId,
       type: event.type,
       body,
       createdAt: event.occurredAt,
       targetEndpointId: event.targetEndpointId,
-    });
-    return { id };
+    };
   }
 }
