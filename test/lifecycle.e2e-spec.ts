@@ -2,7 +2,8 @@ import { OPERATOR } from './support/api-harness.js';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { SECRET_STORE, type SecretStore } from '#domain';
-import { PrismaService } from '#persistence';
+import { PrismaService, RegistrationAttemptRepository } from '#persistence';
+import { ReconcileRegistrationsUseCase } from '#registration';
 import { LifecycleJob, QueueName } from '#queue';
 import type { SiteOptions } from '../apps/sandbox/src/sandbox.js';
 import {
@@ -259,6 +260,37 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     );
     expect(rotated.history.slice(-2).map((t: Record<string, string>) => t.toState)).toEqual(['rotating', 'registered']);
     registrationOf.open = rotated;
+  }, 45_000);
+
+  it('resumes a rotation whose job was lost with Redis data, through the reconciler', async () => {
+    const { id } = registrationOf.open;
+    const prisma = broker.worker!.get(PrismaService);
+    const { tenantId } = await prisma.registration.findUniqueOrThrow({ where: { id } });
+    // What a worker leaves when it dies mid-rotation and Redis loses the job: the row in
+    // `rotating` with the attempt it opened, and nothing in the queue.
+    const lost = await broker.worker!.get(RegistrationAttemptRepository).start(prisma, {
+      tenantId,
+      registrationId: id,
+      action: 'rotate',
+    });
+    await prisma.$executeRaw`UPDATE "Registration"
+        SET "state" = 'rotating', "stateReason" = 'test: job lost', "updatedAt" = now() - interval '5 minutes'
+      WHERE "id" = ${id}::uuid`;
+    const reconcile = broker.worker!.get(ReconcileRegistrationsUseCase);
+
+    expect((await reconcile.execute()).resumedLifecycle).toBe(1);
+    const resumed = await waitFor(
+      () => detail(id),
+      (d) => d.state === 'registered' && d.history.at(-1).reason !== 'test: job lost',
+    );
+    expect(resumed.history.slice(-2).map((t: Record<string, string>) => t.toState)).toEqual(['rotating', 'registered']);
+    const rotations = resumed.attempts.filter((a: Record<string, string>) => a.action === 'rotate');
+    expect(rotations.find((a: Record<string, string>) => a.id === lost.id).outcome).toBe('unknown');
+    expect(rotations.at(-1).outcome).toBe('succeeded');
+    expect((await tokenWithServedCredentials(id)).ok).toBe(true);
+    // Nothing is stuck any more: the next run enqueues nothing.
+    expect((await reconcile.execute()).resumedLifecycle).toBe(0);
+    registrationOf.open = resumed;
   }, 45_000);
 
   it('takes an app change to every site, re-registering where there is no RFC 7592', async () => {

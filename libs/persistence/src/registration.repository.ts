@@ -196,6 +196,29 @@ export class RegistrationRepository {
   }
 
   /**
+   * Registrations held in one of `states` (a lifecycle action's own state) with no progress for
+   * longer than `graceMs` and no retry due later: the job working on them is presumed lost.
+   */
+  async findStalledIn(
+    states: readonly RegistrationState[],
+    graceMs: number,
+    limit: number,
+  ): Promise<Array<LifecycleTarget & Pick<Registration, 'state'>>> {
+    const before = new Date(Date.now() - graceMs);
+    const rows = await this.prisma.registration.findMany({
+      where: {
+        state: { in: [...states] },
+        updatedAt: { lt: before },
+        OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lt: before } }],
+      },
+      select: { id: true, tenantId: true, healthSystemId: true, state: true },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+    return rows.map((row) => ({ ...row, state: row.state as RegistrationState }));
+  }
+
+  /**
    * Registrations a lifecycle sweep or an offboarding acts on, in id order (keyset paging with
    * `afterId`). Without `tenantId` it spans every tenant: the schedulers run fleet-wide.
    */
