@@ -219,4 +219,32 @@ describe('onboarding an app at many sandbox sites', () => {
     expect(broker.workerLogs.text).not.toContain(credentials.body.clientSecret);
     expect(broker.api.logs.text).not.toContain(credentials.body.clientSecret);
   });
+
+  it('stays completed when a later onboarding restarts one of its failed registrations', async () => {
+    // The counts show completion as the last registration settles; the worker's announcement
+    // (`completedAt`) follows right after that job's commit.
+    let before: Record<string, any>;
+    for (let waited = 0; ; waited += 100) {
+      before = (await broker.api.http().get(`/v1/onboardings/${onboardingId}`).set(auth).expect(200)).body;
+      if (before.completedAt || waited > 10_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(before).toMatchObject({ completed: true, completedAt: expect.any(String) });
+
+    const retry = await broker.api
+      .http()
+      .post(`/v1/apps/${appId}/onboardings`)
+      .set(auth)
+      .set('Idempotency-Key', `retry-iat-wrong-${run}`)
+      .send({ healthSystemIds: [siteIds.get(`iat-wrong-${run}`)] })
+      .expect(202);
+    expect(retry.body.total).toBe(1); // the failed registration, restarted under the new onboarding
+
+    const after = (await broker.api.http().get(`/v1/onboardings/${onboardingId}`).set(auth).expect(200)).body;
+    expect(after.counts.failed).toBe(before.counts.failed - 1);
+    expect(after).toMatchObject({ completed: true, completedAt: before.completedAt });
+    // The site still refuses the token: the new onboarding ends with that registration failed again.
+    const retried = await waitForOnboarding(broker.api, auth, retry.body.id, 60_000);
+    expect(retried).toMatchObject({ completed: true, counts: { failed: 1 } });
+  }, 90_000);
 });

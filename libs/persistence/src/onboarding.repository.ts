@@ -12,6 +12,8 @@ export interface Onboarding {
   appId: string;
   total: number;
   createdAt: Date;
+  /** When the worker announced it complete (`onboarding.completed`); null before. */
+  completedAt: Date | null;
 }
 
 export interface NewOnboarding {
@@ -41,6 +43,7 @@ const toOnboarding = (row: OnboardingRow): Onboarding => ({
   appId: row.appId,
   total: row.total,
   createdAt: row.createdAt,
+  completedAt: row.completedAt,
 });
 
 @Injectable()

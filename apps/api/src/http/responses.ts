@@ -72,6 +72,7 @@ export const toOnboardingResponse = (onboarding: OnboardingProgress | Onboarding
   total: onboarding.total,
   ...('counts' in onboarding ? { counts: onboarding.counts, completed: onboarding.completed } : {}),
   createdAt: onboarding.createdAt.toISOString(),
+  completedAt: onboarding.completedAt?.toISOString() ?? null,
   links: { self: `/v1/onboardings/${onboarding.id}`, registrations: `/v1/registrations?onboardingId=${onboarding.id}` },
 });
 

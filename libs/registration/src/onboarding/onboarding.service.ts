@@ -73,7 +73,10 @@ export class OnboardingService {
     const onboarding = await this.onboardings.findById(tenantId, id);
     const counts = await this.registrations.countByState(tenantId, id);
     const settled = SETTLED_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
-    return { ...onboarding, counts, completed: settled === onboarding.total };
+    // `completedAt` once the worker announced it; until then the counts, which show completion
+    // the moment the last registration settles. Counts alone are not enough afterwards: a later
+    // onboarding that restarts one of this onboarding's failed registrations takes it over.
+    return { ...onboarding, counts, completed: onboarding.completedAt !== null || settled === onboarding.total };
   }
 
   private async assertHealthSystemsExist(ids: string[]): Promise<void> {
