@@ -31,6 +31,12 @@ const envSchema = z
       .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
       .default('postgresql://postgres@127.0.0.1:5432/broker'),
     DATABASE_POOL_SIZE: positiveInt(10),
+    // Named (server-side prepared) statements spare PostgreSQL parsing and planning each query
+    // again; turn off behind a pooler in transaction mode that cannot keep them (PgBouncer < 1.21).
+    DATABASE_PREPARED_STATEMENTS: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('true')
+      .transform((value) => value === 'true'),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
@@ -106,7 +112,7 @@ export interface BrokerConfig {
   logLevel: Env['LOG_LEVEL'];
   api: { port: number; publicBaseUrl: string };
   worker: { healthPort: number; concurrency: number; siteConcurrency: number };
-  database: { url: string; poolSize: number };
+  database: { url: string; poolSize: number; preparedStatements: boolean };
   redis: { url: string; queuePrefix: string };
   operatorToken: string;
   secrets: {
@@ -151,7 +157,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       concurrency: env.WORKER_CONCURRENCY,
       siteConcurrency: env.SITE_CONCURRENCY,
     },
-    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+    },
     redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
     operatorToken: env.OPERATOR_TOKEN,
     secrets: {

@@ -1,23 +1,52 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { PrismaClient } from './generated/client.js';
 
+export interface DatabaseOptions {
+  url: string;
+  poolSize?: number;
+  /** Server-side prepared statements, named after their SQL (see `DATABASE_PREPARED_STATEMENTS`). */
+  preparedStatements?: boolean;
+}
+
 /**
- * The one database client of a process. Prisma's Rust-free client talks to PostgreSQL
- * through `pg` (no engine binary); see README "Why this Prisma setup".
+ * Statements with more parameters than this stay unnamed: their SQL varies with the length of a
+ * list, and naming each variant would fill every connection with statements used once.
+ */
+const MAX_NAMED_STATEMENT_PARAMETERS = 32;
+
+/**
+ * A statement's name is a digest of its SQL: the same SQL always gets the same name, so each
+ * connection parses and plans it once, and two different statements never share a name.
+ * `undefined` (unnamed) for statements with long parameter lists.
+ */
+export function statementName(query: { sql: string; args: unknown[] }): string | undefined {
+  if (query.args.length > MAX_NAMED_STATEMENT_PARAMETERS) return undefined;
+  return `p${createHash('sha1').update(query.sql).digest('base64url')}`;
+}
+
+function adapterFor({ url, poolSize, preparedStatements = true }: DatabaseOptions): PrismaPg {
+  return new PrismaPg(
+    { connectionString: url, ...(poolSize ? { max: poolSize } : {}) },
+    // The adapter sends a query unnamed when the generator returns undefined (its type says string).
+    preparedStatements ? { statementNameGenerator: (query) => statementName(query) as string } : {},
+  );
+}
+
+/**
+ * The one database client of a process. Prisma 7's Rust-free client talks to PostgreSQL
+ * through `pg` (no engine binary) and caches the plan of each query shape, so a repeated
+ * query costs no compilation; see README "Why this Prisma setup".
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }) });
+    super({ adapter: adapterFor(config.database) });
   }
 
-  /**
-   * One query at start-up: an unreachable database fails the start instead of the first
-   * request, and Prisma loads its (lazily imported) query compiler now rather than inside a
-   * background loop.
-   */
+  /** One query at start-up: an unreachable database fails the start instead of the first request. */
   async onModuleInit(): Promise<void> {
     await this.$queryRaw`SELECT 1`;
   }
@@ -29,5 +58,5 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
 
 /** Creates a client outside Nest (scripts, tests). */
 export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  return new PrismaClient({ adapter: adapterFor({ url: databaseUrl }) });
 }
