@@ -93,7 +93,7 @@ export class CredentialSwitch {
     set?: Prisma.RegistrationUncheckedUpdateManyInput,
   ): Promise<SwitchResult> {
     const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
-    const description = await this.discovery.discover(healthSystem.fhirBaseUrl);
+    const description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
     const registrationEndpoint = description.endpoints.registration?.value;
     if (!registrationEndpoint) {
       throw new LifecycleProblem(

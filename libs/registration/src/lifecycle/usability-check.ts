@@ -50,7 +50,7 @@ export class UsabilityCheck {
     }
     const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
     try {
-      const description = await this.discovery.discover(healthSystem.fhirBaseUrl);
+      const description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
       const tokenEndpoint = description.endpoints.token?.value;
       if (!tokenEndpoint) return { status: 'not_tested', why: 'the site advertises no token endpoint' };
       await requestClientCredentialsToken(this.http, {

@@ -98,7 +98,8 @@ export class RegisterClientUseCase {
   ): Promise<RegisterOutcome> {
     let description: SmartServerDescription;
     try {
-      description = await this.discovery.discover(healthSystem.fhirBaseUrl);
+      // The health system row is the discovery cache: the copy loaded with it spares a lookup.
+      description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
     } catch (error) {
       return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
     }

@@ -52,16 +52,18 @@ export class LocalSecretStore implements SecretStore {
     return this.#run('put', name, () =>
       this.#prisma.$transaction(async (tx) => {
         await lockSecret(tx, name);
-        const replay = await tx.secretVersion.findUnique({
-          where: { secretName_requestToken: { secretName: name, requestToken: options.requestToken } },
-        });
+        const versions = await loadVersions(tx, name);
+        const replay = versions.find((version) => version.requestToken === options.requestToken);
         if (replay) {
           // Secrets Manager semantics of ClientRequestToken: same value = no-op, other value = error.
-          if (!this.#decrypt(name, replay).equals(value)) throw new SecretRequestTokenReusedError(name);
+          const stored = await tx.secretVersion.findUniqueOrThrow({
+            where: { secretName_versionId: { secretName: name, versionId: replay.versionId } },
+          });
+          if (!this.#decrypt(name, stored).equals(value)) throw new SecretRequestTokenReusedError(name);
           return { name, versionId: replay.versionId };
         }
         const versionId = randomUUID();
-        const before = await loadLabels(tx, name);
+        const before = labelsOf(versions);
         const after = moveStage(new Map([...before, [versionId, []]]), versionId, stage);
         await updateLabels(tx, name, before, after, versionId);
         await tx.secretVersion.create({
@@ -99,7 +101,7 @@ export class LocalSecretStore implements SecretStore {
     await this.#run('promote', name, () =>
       this.#prisma.$transaction(async (tx) => {
         await lockSecret(tx, name);
-        const before = await loadLabels(tx, name);
+        const before = labelsOf(await loadVersions(tx, name));
         if (!before.has(versionId)) throw new NotFoundError('secret version', `${name}@${versionId}`);
         await updateLabels(tx, name, before, moveStage(before, versionId, 'AWSCURRENT'));
       }, TRANSACTION_OPTIONS),
@@ -143,12 +145,16 @@ async function lockSecret(tx: Prisma.TransactionClient, name: string): Promise<v
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}::int4, hashtext(${name}))`;
 }
 
-async function loadLabels(tx: Prisma.TransactionClient, name: string): Promise<StageLabels> {
-  const rows = await tx.secretVersion.findMany({
+/** Every version of a secret without its value: labels, and request tokens to spot a replay. */
+async function loadVersions(tx: Prisma.TransactionClient, name: string) {
+  return tx.secretVersion.findMany({
     where: { secretName: name },
-    select: { versionId: true, stages: true },
+    select: { versionId: true, stages: true, requestToken: true },
   });
-  return new Map(rows.map((row) => [row.versionId, row.stages as SecretStage[]]));
+}
+
+function labelsOf(versions: Array<{ versionId: string; stages: string[] }>): StageLabels {
+  return new Map(versions.map((version) => [version.versionId, version.stages as SecretStage[]]));
 }
 
 /** Writes the labels that changed, except for `skip` (a version not inserted yet). */

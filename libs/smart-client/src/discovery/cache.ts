@@ -35,6 +35,11 @@ export class InMemoryDiscoveryCache implements DiscoveryCache {
 }
 
 export interface CachedSmartDiscovery extends SmartDiscovery {
+  /**
+   * `known`: the description the caller already read with the health system (the cache's own
+   * row, say); served while it is fresh and for this URL, which spares a cache lookup.
+   */
+  discover(fhirBaseUrl: string, known?: unknown): Promise<SmartServerDescription>;
   /** Discovers again and replaces the cached description (after a registration failed oddly, say). */
   refresh(fhirBaseUrl: string): Promise<SmartServerDescription>;
 }
@@ -68,10 +73,14 @@ export function withDiscoveryCache(
     return run;
   }
 
-  async function discover(fhirBaseUrl: string): Promise<SmartServerDescription> {
+  const isFresh = (description: SmartServerDescription) => Date.parse(description.expiresAt) > now();
+
+  async function discover(fhirBaseUrl: string, known?: unknown): Promise<SmartServerDescription> {
     const key = normalizeFhirBaseUrl(fhirBaseUrl);
+    const held = known as SmartServerDescription | null | undefined;
+    if (held?.fhirBaseUrl === key && isFresh(held)) return held;
     const cached = await cache.get(key);
-    if (cached && Date.parse(cached.expiresAt) > now()) return cached;
+    if (cached && isFresh(cached)) return cached;
     return refresh(key);
   }
 

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSafeHttpClient } from '../http/safe-http.js';
@@ -151,6 +152,29 @@ describe('withDiscoveryCache', () => {
     now += 61_000;
     await cached.discover(`${origin}/fhir`);
     expect(smartHits()).toBe(2);
+  });
+
+  it('serves a description the caller holds while it is fresh and for the same site, else looks again', async () => {
+    routes['/fhir/.well-known/smart-configuration'] = json(smartConfiguration, { 'cache-control': 'max-age=60' });
+    routes['/other/.well-known/smart-configuration'] = json(smartConfiguration, { 'cache-control': 'max-age=60' });
+    let now = Date.now();
+    const store = new InMemoryDiscoveryCache(() => now);
+    const lookups = jest.spyOn(store, 'get');
+    const cached = withDiscoveryCache(discovery(), store, () => now);
+    const held = await cached.discover(`${origin}/fhir`);
+    const smartHits = () => hits.filter((hit) => hit.endsWith('smart-configuration')).length;
+    lookups.mockClear();
+
+    expect(await cached.discover(`${origin}/fhir/`, held)).toBe(held);
+    expect(lookups).not.toHaveBeenCalled();
+    // Another site's description is not served for this one.
+    const other = await cached.discover(`${origin}/other`, held);
+    expect(other.fhirBaseUrl).toBe(`${origin}/other`);
+    // Expired: the held copy is ignored and the site is asked again.
+    now += 61_000;
+    const fresh = await cached.discover(`${origin}/fhir`, held);
+    expect(fresh).not.toBe(held);
+    expect(smartHits()).toBe(3);
   });
 
   it('does not keep a no-store description', async () => {
