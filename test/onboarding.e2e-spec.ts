@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { RegistrationJobs } from '#queue';
 import {
   ALL_SCOPES,
   listRegistrations,
@@ -195,6 +197,39 @@ describe('onboarding an app at many sandbox sites', () => {
       .send({ allHealthSystems: true })
       .expect(400);
   });
+
+  it('answers 202 when Redis refuses the jobs, loses nothing, and a replay enqueues them', async () => {
+    const app = await broker.api
+      .http()
+      .post('/v1/apps')
+      .set(auth)
+      .send({ ...validAppBody(), name: 'Enqueued later' })
+      .expect(201);
+    const targets = [siteIds.get(`open-1-${run}`)!, siteIds.get(`open-2-${run}`)!];
+    const request = () =>
+      broker.api
+        .http()
+        .post(`/v1/apps/${app.body.id}/onboardings`)
+        .set(auth)
+        .set('Idempotency-Key', `enqueue-later-${run}`)
+        .send({ healthSystemIds: targets });
+    const jobs = broker.api.app.get(RegistrationJobs, { strict: false });
+    const refused = jest.spyOn(jobs, 'enqueueRegister').mockRejectedValueOnce(new Error('Redis is unavailable'));
+
+    const accepted = await request().expect(202);
+    expect(accepted.body.total).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(refused).toHaveBeenCalledTimes(1);
+    expect(broker.api.logs.text).toContain('the reconciler will enqueue its registrations');
+    // Committed and waiting for a job: nothing ran, nothing was lost.
+    const waiting = await listRegistrations(broker.api, auth, { onboardingId: accepted.body.id });
+    expect(waiting.map((registration) => registration.state)).toEqual(['queued', 'queued']);
+
+    refused.mockRestore();
+    expect((await request().expect(202)).body.id).toBe(accepted.body.id);
+    const done = await waitForOnboarding(broker.api, auth, accepted.body.id, 30_000);
+    expect(done).toMatchObject({ completed: true, counts: { registered: 2 } });
+  }, 45_000);
 
   it('gives credentials only to a key with credentials:read, and audits each read', async () => {
     const [registration] = await listRegistrations(broker.api, auth, {

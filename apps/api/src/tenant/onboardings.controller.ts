@@ -21,8 +21,8 @@ export class OnboardingsController {
   ) {}
 
   /**
-   * Accepted at once: registrations are created and their jobs enqueued; follow progress at
-   * the Location. The same Idempotency-Key and body answer the same onboarding.
+   * Accepted at once: registrations are committed and their jobs enqueued behind the answer;
+   * follow progress at the Location. The same Idempotency-Key and body answer the same onboarding.
    */
   @Post('apps/:appId/onboardings')
   @HttpCode(202)
