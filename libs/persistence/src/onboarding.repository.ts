@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode, NotFoundError, type ClientMetadata, type Page, type PageRequest } from '#domain';
+import {
+  DomainError,
+  ErrorCode,
+  NotFoundError,
+  type ClientMetadata,
+  type Page,
+  type PageRequest,
+  type RegistrationState,
+} from '#domain';
 import { Prisma, type Onboarding as OnboardingRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
@@ -35,7 +43,7 @@ export interface OnboardingCreated {
 }
 
 /** Registrations in these states are (re)started by a new onboarding; others are left as they are. */
-const RESTARTABLE_STATES = ['failed', 'deleted'];
+const RESTARTABLE_STATES: RegistrationState[] = ['failed', 'deleted'];
 
 const toOnboarding = (row: OnboardingRow): Onboarding => ({
   id: row.id,
@@ -62,10 +70,10 @@ export class OnboardingRepository {
     try {
       return await this.prisma.$transaction(async (tx) => {
         const onboardingId = randomUUID();
-        const current = await tx.registration.findMany({
-          where: { appId: input.appId, healthSystemId: { in: input.healthSystemIds } },
-          select: { id: true, healthSystemId: true, state: true },
-        });
+        // One array parameter for the ids (see HealthSystemRepository.findExistingIds).
+        const current = await tx.$queryRaw<Array<{ id: string; healthSystemId: string; state: RegistrationState }>>`
+          SELECT "id"::text AS "id", "healthSystemId"::text AS "healthSystemId", "state" FROM "Registration"
+           WHERE "appId" = ${input.appId}::uuid AND "healthSystemId" = ANY(${input.healthSystemIds}::uuid[])`;
         const taken = new Set(current.map((row) => row.healthSystemId));
         const restart = current.filter((row) => RESTARTABLE_STATES.includes(row.state));
         const fresh = input.healthSystemIds

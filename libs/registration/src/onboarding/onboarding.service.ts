@@ -59,10 +59,6 @@ export class OnboardingService implements OnApplicationShutdown {
       requestedMetadata: app.clientMetadata,
       metadataVersion: app.metadataVersion,
     });
-    this.enqueueBehindTheAnswer(
-      result.onboarding.id,
-      result.queued.map((queued) => ({ tenantId: actor.tenantId, ...queued })),
-    );
     if (result.created) {
       await this.audit.record({
         actor,
@@ -73,6 +69,10 @@ export class OnboardingService implements OnApplicationShutdown {
         details: { onboardingId: result.onboarding.id, registrations: result.onboarding.total },
       });
     }
+    this.enqueueBehindTheAnswer(
+      result.onboarding.id,
+      result.queued.map((queued) => ({ tenantId: actor.tenantId, ...queued })),
+    );
     return { onboarding: result.onboarding, created: result.created };
   }
 
@@ -99,14 +99,18 @@ export class OnboardingService implements OnApplicationShutdown {
    */
   private enqueueBehindTheAnswer(onboardingId: string, jobs: Parameters<RegistrationJobs['enqueueRegister']>[0]): void {
     if (!jobs.length) return;
-    const enqueue = this.jobs.enqueueRegister(jobs).then(
-      () => undefined,
-      (error: unknown) =>
-        this.logger.error(
-          { onboardingId, jobs: jobs.length, err: error },
-          'enqueueing the onboarding failed; the reconciler will enqueue its registrations',
-        ),
-    );
+    // Started on the next turn of the event loop: serialising 1,000 jobs takes tens of ms of
+    // this thread, which would otherwise run before the answer is written.
+    const enqueue = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.jobs.enqueueRegister(jobs))
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.logger.error(
+            { onboardingId, jobs: jobs.length, err: error },
+            'enqueueing the onboarding failed; the reconciler will enqueue its registrations',
+          ),
+      );
     this.enqueueing.add(enqueue);
     void enqueue.finally(() => this.enqueueing.delete(enqueue));
   }
