@@ -34,6 +34,21 @@ const GRANTED = JSON.stringify({
   token_endpoint_auth_method: 'client_secret_basic',
 });
 
+/** A registration with the records a job reads with it (app, tenant, health system). */
+const CONTEXT = `SELECT r.*, a."clientMetadata", t."name" AS "tenantName", h."fhirBaseUrl", h."discovery"
+                   FROM "Registration" r JOIN "App" a ON a."id" = r."appId" JOIN "Tenant" t ON t."id" = r."tenantId"
+                   JOIN "HealthSystem" h ON h."id" = r."healthSystemId"`;
+
+/** The check a job makes after settling: is the onboarding complete now? */
+async function checkCompletion(db: pg.Pool, onboardingId: string): Promise<void> {
+  await db.query({
+    name: 'completion',
+    text: `SELECT 1 FROM "Onboarding" o WHERE o."id" = $1 AND o."completedAt" IS NULL
+              AND NOT EXISTS (SELECT 1 FROM "Registration" r WHERE r."onboardingId" = o."id" AND r."state" = ANY($2))`,
+    values: [onboardingId, UNSETTLED],
+  });
+}
+
 interface Fixture {
   tenantId: string;
   appId: string;
@@ -95,10 +110,7 @@ async function onePerRegistration(db: pg.Pool, fixture: Fixture, id: string): Pr
   const { tenantId, onboardingId } = fixture;
   await db.query({
     name: 'context',
-    text: `SELECT r.*, a."clientMetadata", t."name" AS "tenantName", h."fhirBaseUrl", h."discovery"
-             FROM "Registration" r JOIN "App" a ON a."id" = r."appId" JOIN "Tenant" t ON t."id" = r."tenantId"
-             JOIN "HealthSystem" h ON h."id" = r."healthSystemId"
-            WHERE r."id" = $1 AND r."tenantId" = $2`,
+    text: `${CONTEXT} WHERE r."id" = $1 AND r."tenantId" = $2`,
     values: [id, tenantId],
   });
   const move = `UPDATE "Registration" SET "state" = $3, "stateReason" = $4, "updatedAt" = now()
@@ -175,22 +187,14 @@ async function onePerRegistration(db: pg.Pool, fixture: Fixture, id: string): Pr
       values: [randomUUID(), tenantId, id, JSON.stringify({ clientId, attemptId })],
     });
   });
-  await db.query({
-    name: 'completion',
-    text: `SELECT 1 FROM "Onboarding" o WHERE o."id" = $1 AND o."completedAt" IS NULL
-              AND NOT EXISTS (SELECT 1 FROM "Registration" r WHERE r."onboardingId" = o."id" AND r."state" = ANY($2))`,
-    values: [onboardingId, UNSETTLED],
-  });
+  await checkCompletion(db, onboardingId);
 }
 
 async function batched(db: pg.Pool, fixture: Fixture, ids: string[]): Promise<void> {
   const { tenantId, onboardingId } = fixture;
   await db.query({
     name: 'b-context',
-    text: `SELECT r.*, a."clientMetadata", t."name" AS "tenantName", h."fhirBaseUrl", h."discovery"
-             FROM "Registration" r JOIN "App" a ON a."id" = r."appId" JOIN "Tenant" t ON t."id" = r."tenantId"
-             JOIN "HealthSystem" h ON h."id" = r."healthSystemId"
-            WHERE r."id" = ANY($1::uuid[]) AND r."tenantId" = $2`,
+    text: `${CONTEXT} WHERE r."id" = ANY($1::uuid[]) AND r."tenantId" = $2`,
     values: [ids, tenantId],
   });
   await db.query({
@@ -282,12 +286,7 @@ async function batched(db: pg.Pool, fixture: Fixture, ids: string[]): Promise<vo
       values: [ids.map(() => randomUUID()), tenantId, ids, clientIds.map((c) => JSON.stringify({ clientId: c }))],
     });
   });
-  await db.query({
-    name: 'completion',
-    text: `SELECT 1 FROM "Onboarding" o WHERE o."id" = $1 AND o."completedAt" IS NULL
-              AND NOT EXISTS (SELECT 1 FROM "Registration" r WHERE r."onboardingId" = o."id" AND r."state" = ANY($2))`,
-    values: [onboardingId, UNSETTLED],
-  });
+  await checkCompletion(db, onboardingId);
 }
 
 async function measure(db: pg.Pool, label: string, run: (fixture: Fixture) => Promise<void>): Promise<void> {
