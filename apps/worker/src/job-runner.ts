@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { PinoLogger } from 'nestjs-pino';
+import { NotFoundError } from '#domain';
 import { jobDuration } from '#observability';
 import { MAX_BUSY_WAIT_MS, RetryLaterError, WaitForRegistrationError, type SiteConcurrencyLimiter } from '#queue';
 
@@ -49,6 +50,13 @@ export async function runJob<Data extends { healthSystemId?: string }>(
           deps.logger.debug({ reason: error.message }, 'job waits for its registration');
           await job.moveToDelayed(Date.now() + error.delayMs, token);
           throw new DelayedError();
+        }
+        if (error instanceof NotFoundError) {
+          // The job's subject was deleted (or belongs to a database this Redis no longer
+          // matches): no retry can find it, so fail now instead of spending every attempt.
+          stopTimer({ outcome: 'failed' });
+          deps.logger.warn({ err: error }, 'job failed: its subject does not exist');
+          throw new UnrecoverableError(error.message);
         }
         const retry = error instanceof RetryLaterError;
         stopTimer({ outcome: retry ? 'retry' : 'failed' });
