@@ -5,8 +5,14 @@
  * Why a heap cap: V8 sizes its heap limit from the machine's memory (about 4 GB on a 24 GB
  * host without a container limit) and then grows the heap lazily, so a busy worker whose live
  * heap is under 100 MB still reached 320 MB of RSS in `bench:onboarding`. With a 256 MB limit V8
- * collects sooner: the same run peaks at about 200 MB with the same throughput and CPU per
+ * collects sooner: the same run peaked at about 200 MB with the same throughput and CPU per
  * registration (measured with 96, 128, 192 and 256; README, Operations). In a container with a
  * memory limit Node derives the limit from it instead; set this flag to about half of that limit.
+ *
+ * Why `--liftoff-only`: Prisma 7's query compiler is a large WebAssembly module. V8 compiles it
+ * once with its baseline compiler (Liftoff) and then again, in the background, with its optimising
+ * one, which kept 60-100 MB more RSS for good (a worker went from ~200 to 255-274 MB peak in
+ * `bench:onboarding`). The compiler runs only when a query shape is new (plans are cached), so
+ * the optimised code buys nothing: with the flag the peak is back at 201 MB, same throughput.
  */
-export const WORKER_NODE_FLAGS: readonly string[] = ['--max-old-space-size=256'];
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-old-space-size=256', '--liftoff-only'];
