@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, sendError } from './http-io.js';
@@ -57,6 +58,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   const closing = new AbortController();
+  // Every delayed answer of a `slow` site listens on this signal until it is sent: dozens at once
+  // is normal, not the leak Node warns about past 10 listeners.
+  setMaxListeners(0, closing.signal);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(registry, req, res, closing.signal).catch((error: unknown) => answerError(res, error, closing.signal));
   });
