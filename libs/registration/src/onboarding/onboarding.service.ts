@@ -9,7 +9,7 @@ import {
   RegistrationRepository,
   type Onboarding,
 } from '#persistence';
-import { RegistrationJobs } from '#queue';
+import { RegistrationJobs, type RegistrationJobData } from '#queue';
 import { idempotencyKeySchema, onboardingInputSchema } from './onboarding-input.js';
 
 export interface OnboardingProgress extends Onboarding {
@@ -97,7 +97,7 @@ export class OnboardingService implements OnApplicationShutdown {
    * registration still `queued` after its grace period, and a replay of the request enqueues
    * them at once.
    */
-  private enqueueBehindTheAnswer(onboardingId: string, jobs: Parameters<RegistrationJobs['enqueueRegister']>[0]): void {
+  private enqueueBehindTheAnswer(onboardingId: string, jobs: RegistrationJobData[]): void {
     if (!jobs.length) return;
     // Started on the next turn of the event loop: serialising 1,000 jobs takes tens of ms of
     // this thread, which would otherwise run before the answer is written.
