@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from './config.js';
+
+const minimal = {
+  OPERATOR_TOKEN: 'o'.repeat(32),
+  LOCAL_SECRETS_KEY: randomBytes(32).toString('base64'),
+};
+
+function problemsOf(source: Record<string, string>): string[] {
+  try {
+    loadConfig(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  it('uses server-side prepared statements unless told not to', () => {
+    expect(loadConfig(minimal).database.preparedStatements).toBe(true);
+    expect(loadConfig({ ...minimal, DATABASE_PREPARED_STATEMENTS: 'false' }).database.preparedStatements).toBe(false);
+  });
+
+  it('lists every wrong value at once, each with its variable', () => {
+    const problems = problemsOf({
+      ...minimal,
+      DATABASE_PREPARED_STATEMENTS: 'no',
+      DATABASE_POOL_SIZE: '0',
+      DATABASE_URL: 'mysql://localhost/broker',
+    });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/DATABASE_PREPARED_STATEMENTS: must be true or false/);
+    expect(problems.join('\n')).toMatch(/DATABASE_POOL_SIZE/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL: must be a postgresql:\/\/ URL/);
+  });
+});
