@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
+import { PrismaService } from '#persistence';
 import { RegistrationJobs } from '#queue';
 import {
   ALL_SCOPES,
@@ -25,6 +26,8 @@ const SITES: Array<[SiteOptions, string]> = [
   ),
   ...Array.from({ length: 3 }, (_, i) => [site(`iat-${i}`, { profile: 'iat' }), 'registered'] as [SiteOptions, string]),
   [site('iat-wrong', { profile: 'iat' }), 'failed'],
+  // Its stored initial access token is altered before the onboarding: it cannot be decrypted.
+  [site('iat-unreadable', { profile: 'iat' }), 'failed'],
   [site('expiring-0', { profile: 'expiring-secrets', secretTtlSeconds: 3600 }), 'registered'],
   [site('expiring-1', { profile: 'expiring-secrets', secretTtlSeconds: 3600 }), 'registered'],
   [site('rotating-0', { profile: 'rotating-rat' }), 'registered'],
@@ -56,6 +59,10 @@ describe('onboarding an app at many sandbox sites', () => {
           info.name.startsWith('iat-wrong') ? 'not-the-right-token' : info.initialAccessToken,
       },
     );
+    const unreadable = siteIds.get(`iat-unreadable-${run}`)!;
+    const altered = await broker.api.app.get(PrismaService, { strict: false })
+      .$executeRaw`UPDATE "SecretVersion" SET "authTag" = ${randomBytes(16)} WHERE "secretName" LIKE ${`%${unreadable}%`}`;
+    expect(altered).toBe(1);
     ({ auth } = await broker.api.tenantWithKey(ALL_SCOPES, 'Onboarding tenant'));
     const app = await broker.api
       .http()
@@ -130,6 +137,11 @@ describe('onboarding an app at many sandbox sites', () => {
     expect(wrongToken?.lastError).toMatchObject({ error: 'invalid_token', httpStatus: 401, retryable: false });
     const narrowed = registrations.find((r) => r.healthSystemId === siteIds.get(`narrowing-none-${run}`));
     expect(narrowed?.lastError).toMatchObject({ error: 'invalid_client_metadata', httpStatus: 400, retryable: false });
+    // Failed at once, without retries, saying why (never the token itself).
+    const unreadable = registrations.find((r) => r.healthSystemId === siteIds.get(`iat-unreadable-${run}`));
+    expect(unreadable?.attemptCount).toBe(0);
+    expect(unreadable?.lastError).toMatchObject({ retryable: false });
+    expect(unreadable?.lastError.error_description).toMatch(/failed authenticated decryption .*LOCAL_SECRETS_KEY/);
   });
 
   it('shows requested vs granted differences and the history of a narrowed registration', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   SECRET_STORE,
+  type SecretValue,
   type HealthSystem,
   type Registration,
   type RegistrationState,
@@ -112,7 +113,15 @@ export class RegisterClientUseCase {
       return this.fail(registration, 'discovering', problem, attempt);
     }
     const metadata = await this.requestedMetadata.build(registration, app);
-    const initialAccessToken = await this.readInitialAccessToken(healthSystem);
+    let initialAccessToken: SecretValue | undefined;
+    try {
+      initialAccessToken = await this.readInitialAccessToken(healthSystem);
+    } catch (error) {
+      // A store that is down is tried again; a token that cannot be decrypted (another
+      // LOCAL_SECRETS_KEY, an altered row) will not get better: the registration fails and says
+      // why instead of staying in `discovering` while the job spends its attempts.
+      return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
+    }
 
     const started = await this.prisma.$transaction(async (tx) => {
       const moved = await this.registrations.transition(
