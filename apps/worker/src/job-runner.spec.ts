@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { PinoLogger } from 'nestjs-pino';
-import { NotFoundError } from '#domain';
+import { DomainError, ErrorCode, NotFoundError } from '#domain';
 import { RetryLaterError } from '#queue';
 import { runJob, type JobHandler } from './job-runner.js';
 
@@ -37,7 +37,14 @@ describe('runJob', () => {
     const run = failingWith(new NotFoundError('health system', 'hs-1'));
     await expect(run).rejects.toBeInstanceOf(UnrecoverableError);
     await expect(run).rejects.toThrow('health system hs-1 was not found');
-    expect(warnings).toContain('job failed: its subject does not exist');
+    expect(warnings).toContain('job failed for good: retrying cannot help');
+  });
+
+  it('fails at once on any error that says it is not retryable, and retries one that says it is', async () => {
+    const final = new DomainError(ErrorCode.Internal, 'secret x version 1 failed authenticated decryption');
+    await expect(failingWith(final)).rejects.toBeInstanceOf(UnrecoverableError);
+    const storeDown = new DomainError(ErrorCode.SecretStoreUnavailable, 'aws secret store failed', { retryable: true });
+    await expect(failingWith(storeDown)).rejects.toBe(storeDown);
   });
 
   it('lets the queue retry transient errors and scheduled retries', async () => {

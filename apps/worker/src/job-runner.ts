@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { PinoLogger } from 'nestjs-pino';
-import { NotFoundError } from '#domain';
+import { DomainError } from '#domain';
 import { jobDuration } from '#observability';
 import { MAX_BUSY_WAIT_MS, RetryLaterError, WaitForRegistrationError, type SiteConcurrencyLimiter } from '#queue';
 
@@ -51,11 +51,12 @@ export async function runJob<Data extends { healthSystemId?: string }>(
           await job.moveToDelayed(Date.now() + error.delayMs, token);
           throw new DelayedError();
         }
-        if (error instanceof NotFoundError) {
-          // The job's subject was deleted (or belongs to a database this Redis no longer
-          // matches): no retry can find it, so fail now instead of spending every attempt.
+        if (error instanceof DomainError && !error.retryable) {
+          // The error says trying again cannot help (its subject was deleted or belongs to a
+          // database this Redis no longer matches, a secret cannot be decrypted...): fail now
+          // instead of spending every attempt.
           stopTimer({ outcome: 'failed' });
-          deps.logger.warn({ err: error }, 'job failed: its subject does not exist');
+          deps.logger.warn({ err: error }, 'job failed for good: retrying cannot help');
           throw new UnrecoverableError(error.message);
         }
         const retry = error instanceof RetryLaterError;
