@@ -1,12 +1,29 @@
 // Migrations (`migrate deploy`, `migrate diff`) run on the Prisma 6.19 CLI, installed as
 // `prisma-migrate`: its bundled WASM schema engine needs no binary download, which Prisma 7's
-// migrate commands do (see README, "Why this Prisma setup"). scripts/prisma.mjs picks this file
-// and writes MIGRATE_SCHEMA: prisma/schema.prisma in Prisma 6's dialect (6.19 requires the
-// datasource `url` that Prisma 7 refuses in a schema file).
+// migrate commands do (see README, "Why this Prisma setup"). scripts/prisma.mjs picks this file.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { defineConfig } from 'prisma-migrate/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 
-export const MIGRATE_SCHEMA = 'node_modules/.cache/prisma-migrate/schema.prisma';
+/**
+ * prisma/schema.prisma in Prisma 6's dialect, written each time this configuration loads: 6.19
+ * requires the datasource `url` that Prisma 7 refuses in a schema file.
+ */
+function migrateSchema(): string {
+  const source = 'prisma/schema.prisma';
+  const target = 'node_modules/.cache/prisma-migrate/schema.prisma';
+  const schema = readFileSync(source, 'utf8');
+  const datasource = /datasource db \{\n  provider = "postgresql"\n/;
+  if (!datasource.test(schema)) throw new Error(`${source}: datasource block not in the expected form`);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(
+    target,
+    schema.replace(datasource, (block) => `${block}  url      = env("DATABASE_URL")\n`),
+  );
+  return target;
+}
+
 const connectionString = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker';
 
 /**
@@ -30,7 +47,7 @@ class WholeScriptPg extends PrismaPg {
 }
 
 export default defineConfig({
-  schema: MIGRATE_SCHEMA,
+  schema: migrateSchema(),
   migrations: { path: 'prisma/migrations' },
   experimental: { adapter: true },
   engine: 'js',

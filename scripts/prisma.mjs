@@ -5,22 +5,7 @@
 // engine applies migrations without the binary Prisma 7's migrate commands download. Both
 // CLIs check that an engine file exists even where they never load it: any file satisfies them.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const SCHEMA = 'prisma/schema.prisma';
-/** Where prisma-migrate.config.ts reads the schema (kept equal to its MIGRATE_SCHEMA). */
-const MIGRATE_SCHEMA = 'node_modules/.cache/prisma-migrate/schema.prisma';
-
-/** The same schema in Prisma 6's dialect: its datasource must name the URL. */
-function writeMigrateSchema() {
-  const schema = readFileSync(SCHEMA, 'utf8');
-  const datasource = /datasource db \{\n  provider = "postgresql"\n/;
-  if (!datasource.test(schema)) throw new Error(`${SCHEMA}: datasource block not in the expected form`);
-  mkdirSync(dirname(MIGRATE_SCHEMA), { recursive: true });
-  writeFileSync(MIGRATE_SCHEMA, schema.replace(datasource, (block) => `${block}  url      = env("DATABASE_URL")\n`));
-}
 
 const placeholder = fileURLToPath(import.meta.url);
 const env = {
@@ -31,10 +16,9 @@ const env = {
   CHECKPOINT_DISABLE: '1',
 };
 const args = process.argv.slice(2);
-let cli = ['node_modules/prisma/build/index.js', ...args];
-if (args[0] === 'migrate') {
-  writeMigrateSchema();
-  cli = ['node_modules/prisma-migrate/build/index.js', ...args, '--config', 'prisma-migrate.config.ts'];
-}
+const cli =
+  args[0] === 'migrate'
+    ? ['node_modules/prisma-migrate/build/index.js', ...args, '--config', 'prisma-migrate.config.ts']
+    : ['node_modules/prisma/build/index.js', ...args];
 const result = spawnSync(process.execPath, cli, { env, stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ValidationError, parseOrThrow, type RegistrationState, type TenantActor, SETTLED_STATES } from '#domain';
 import {
   AppRepository,
@@ -101,7 +102,7 @@ export class OnboardingService implements OnApplicationShutdown {
     if (!jobs.length) return;
     // Started on the next turn of the event loop: serialising 1,000 jobs takes tens of ms of
     // this thread, which would otherwise run before the answer is written.
-    const enqueue = new Promise<void>((resolve) => setImmediate(resolve))
+    const enqueue = nextTurn()
       .then(() => this.jobs.enqueueRegister(jobs))
       .then(
         () => undefined,
