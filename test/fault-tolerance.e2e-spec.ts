@@ -111,6 +111,40 @@ describe('fault tolerance (worker processes)', () => {
   );
 
   it(
+    'answers an onboarding while Redis is down, and registers every site once Redis is back',
+    async () => {
+      const redis = (privateRedis = await startPrivateRedis());
+      broker = await startBroker({ REDIS_URL: redis.url, WORKER_CONCURRENCY: '4' }, { inProcessWorker: false });
+      workers.push(await startWorkerProcess(broker.env));
+      // The directory is built (and discovered) while Redis is up; only the onboarding meets it down.
+      const siteIds = await broker.addSites(sites(`redis-down-${Date.now().toString(36)}`, 20));
+      const { auth } = await broker.api.tenantWithKey(ALL_SCOPES);
+      const app = await broker.api.http().post('/v1/apps').set(auth).send(validAppBody()).expect(201);
+
+      await redis.stop();
+      const accepted = await broker.api
+        .http()
+        .post(`/v1/apps/${app.body.id}/onboardings`)
+        .set(auth)
+        .set('Idempotency-Key', `redis-down-${Date.now()}`)
+        .send({ healthSystemIds: [...siteIds.values()] })
+        .expect(202);
+      const onboardingId = accepted.body.id as string;
+      const waiting = await listRegistrations(broker.api, auth, { onboardingId });
+      expect(waiting.map((r) => r.state)).toEqual(Array(20).fill('queued'));
+      await redis.start();
+
+      // Nobody replays the request: the broker finds its way on its own.
+      expect((await waitForOnboarding(broker.api, auth, onboardingId, 200_000)).completed).toBe(true);
+      const registrations = await listRegistrations(broker.api, auth, { onboardingId });
+      expect(registrations.map((r) => r.state)).toEqual(Array(20).fill('registered'));
+      const audit = await unknownClients(broker, siteIds, registrations);
+      expect(audit.unknown).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'loses nothing when Redis restarts in the middle of a run',
     async () => {
       const redis = (privateRedis = await startPrivateRedis());

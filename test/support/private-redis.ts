@@ -35,14 +35,19 @@ export async function startPrivateRedis() {
     spawnSync('redis-cli', ['-p', String(port), 'shutdown']);
     await exited;
   };
+  /** Starts it again on the same port and files (after `stop`). */
+  const start = async () => {
+    child = await startRedis(port, dir);
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     stop,
+    start,
     /** Stops Redis, stays down for two seconds, and starts it again on the same port and files. */
     async restart() {
       await stop();
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      child = await startRedis(port, dir);
+      await start();
     },
   };
 }
