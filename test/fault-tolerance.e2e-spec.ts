@@ -110,12 +110,24 @@ describe('fault tolerance (worker processes)', () => {
     TIMEOUT_MS,
   );
 
+  /**
+   * A broker and one worker process on a Redis of their own, which the test may stop and start
+   * (kept in the suite's variables too, for afterEach to clean up).
+   */
+  async function startOnPrivateRedis(): Promise<{ redis: PrivateRedis; harness: BrokerHarness }> {
+    const redis = (privateRedis = await startPrivateRedis());
+    const harness = (broker = await startBroker(
+      { REDIS_URL: redis.url, WORKER_CONCURRENCY: '4' },
+      { inProcessWorker: false },
+    ));
+    workers.push(await startWorkerProcess(harness.env));
+    return { redis, harness };
+  }
+
   it(
     'answers an onboarding while Redis is down, and registers every site once Redis is back',
     async () => {
-      const redis = (privateRedis = await startPrivateRedis());
-      broker = await startBroker({ REDIS_URL: redis.url, WORKER_CONCURRENCY: '4' }, { inProcessWorker: false });
-      workers.push(await startWorkerProcess(broker.env));
+      const { redis, harness: broker } = await startOnPrivateRedis();
       // The directory is built (and discovered) while Redis is up; only the onboarding meets it down.
       const siteIds = await broker.addSites(sites(`redis-down-${Date.now().toString(36)}`, 20));
       const { auth } = await broker.api.tenantWithKey(ALL_SCOPES);
@@ -147,9 +159,7 @@ describe('fault tolerance (worker processes)', () => {
   it(
     'loses nothing when Redis restarts in the middle of a run',
     async () => {
-      const redis = (privateRedis = await startPrivateRedis());
-      broker = await startBroker({ REDIS_URL: redis.url, WORKER_CONCURRENCY: '4' }, { inProcessWorker: false });
-      workers.push(await startWorkerProcess(broker.env));
+      const { redis, harness: broker } = await startOnPrivateRedis();
       const { siteIds, auth, onboardingId } = await onboard(
         broker,
         sites(`redis-${Date.now().toString(36)}`, 60, { profile: 'slow', delayMs: 150 }),
