@@ -12,10 +12,10 @@ import {
   type RegistrationError,
   type RegistrationState,
 } from '#domain';
-import type { Prisma, Registration as RegistrationRow } from './generated/client.js';
+import { Prisma, type Registration as RegistrationRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
-import { asJson, secretRefOf } from './json.js';
+import { asJson, boundedNote, remoteJson, secretRefOf } from './json.js';
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
 import { toTenant } from './tenant.repository.js';
@@ -68,6 +68,20 @@ export interface StateChange {
   reason?: string;
   /** Columns written together with the state, in the same statement. */
   set?: Prisma.RegistrationUncheckedUpdateManyInput;
+}
+
+/**
+ * `grantedMetadata` is what a site answered: every write path stores it bounded (see
+ * `remoteJson`), and the state reason says what was cut, so the registration still succeeds.
+ */
+function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'reason'> {
+  const granted = change.set?.grantedMetadata;
+  if (!granted || typeof granted !== 'object' || granted === Prisma.DbNull || granted === Prisma.JsonNull) {
+    return change;
+  }
+  const { json, notes } = remoteJson(granted);
+  const reason = notes.length ? [change.reason, boundedNote(notes)].filter(Boolean).join('; ') : change.reason;
+  return { set: { ...change.set, grantedMetadata: json }, reason };
 }
 
 /** What a lifecycle job needs to be enqueued for one registration. */
@@ -166,9 +180,10 @@ export class RegistrationRepository {
    */
   async transition(tenantId: string, id: string, change: StateChange, tx: Tx = this.prisma): Promise<boolean> {
     assertTransition(change.from, change.to);
+    const { set, reason } = boundGrantedMetadata(change);
     const { count } = await tx.registration.updateMany({
       where: { id, tenantId, state: change.from },
-      data: { ...change.set, state: change.to, stateReason: change.reason ?? null },
+      data: { ...set, state: change.to, stateReason: reason ?? null },
     });
     return count === 1;
   }
