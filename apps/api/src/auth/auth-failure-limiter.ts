@@ -1,4 +1,5 @@
-import { Global, Inject, Injectable, Logger, Module, type OnModuleDestroy } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 
@@ -14,7 +15,7 @@ import { BROKER_CONFIG, type BrokerConfig } from '#config';
  * never held up by it.
  */
 @Injectable()
-export class AuthFailureLimiter implements OnModuleDestroy {
+export class AuthFailureLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthFailureLimiter.name);
   private readonly redis: Redis;
   private readonly limit: number;
@@ -32,7 +33,15 @@ export class AuthFailureLimiter implements OnModuleDestroy {
       lazyConnect: true,
     });
     this.redis.on('error', () => undefined); // reported per command below
-    this.redis.connect().catch(() => undefined);
+  }
+
+  /**
+   * Connects before the API serves (commands are not queued while connecting, so the first
+   * requests would otherwise go unlimited); a Redis that does not answer within 2 s does not
+   * hold up the start: ioredis keeps reconnecting in the background.
+   */
+  async onModuleInit(): Promise<void> {
+    await Promise.race([this.redis.connect().catch(() => undefined), sleep(2_000)]);
   }
 
   /** Seconds until the caller may try again, or 0 when neither its address nor the key id is blocked. */
