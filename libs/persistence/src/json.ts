@@ -21,6 +21,12 @@ export function remoteJson(value: unknown): { json: Prisma.InputJsonValue; notes
   return { json: document as Prisma.InputJsonValue, notes };
 }
 
+/** Any JSON value a remote site sent (not only an object), bounded like `remoteJson`. */
+export function remoteJsonValue(value: unknown): { json: Prisma.InputJsonValue; notes: string[] } {
+  const { document, notes } = boundDocument({ value });
+  return { json: (document.value ?? null) as Prisma.InputJsonValue, notes };
+}
+
 /** The sentence a state reason gets when a remote document had to be cut. */
 export function boundedNote(notes: string[]): string {
   return `the site's answer was cut before storing (${notes.join('; ')})`;

@@ -15,7 +15,7 @@ import {
 import { Prisma, type Registration as RegistrationRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
-import { asJson, boundedNote, remoteJson, secretRefOf } from './json.js';
+import { asJson, boundedNote, remoteJson, remoteJsonValue, secretRefOf } from './json.js';
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
 import { toTenant } from './tenant.repository.js';
@@ -75,13 +75,21 @@ export interface StateChange {
  * `remoteJson`), and the state reason says what was cut, so the registration still succeeds.
  */
 function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'reason'> {
-  const granted = change.set?.grantedMetadata;
-  if (!granted || typeof granted !== 'object' || granted === Prisma.DbNull || granted === Prisma.JsonNull) {
-    return change;
+  const { grantedMetadata: granted, metadataDifferences: differences } = change.set ?? {};
+  const isDocument = (value: unknown) =>
+    !!value && typeof value === 'object' && value !== Prisma.DbNull && value !== Prisma.JsonNull;
+  if (!isDocument(granted) && !isDocument(differences)) return change;
+  const set = { ...change.set };
+  const notes: string[] = [];
+  if (isDocument(granted)) {
+    const bounded = remoteJson(granted);
+    set.grantedMetadata = bounded.json;
+    notes.push(...bounded.notes);
   }
-  const { json, notes } = remoteJson(granted);
+  // The differences quote what the site granted, so they are bounded the same way.
+  if (isDocument(differences)) set.metadataDifferences = remoteJsonValue(differences).json;
   const reason = notes.length ? [change.reason, boundedNote(notes)].filter(Boolean).join('; ') : change.reason;
-  return { set: { ...change.set, grantedMetadata: json }, reason };
+  return { set, reason };
 }
 
 /** What a lifecycle job needs to be enqueued for one registration. */
