@@ -7,3 +7,4 @@ export * from './ports/secret-store.js';
 export * from './entities.js';
 export * from './http-url.js';
 export * from './bounded-document.js';
+export * from './tenant-id.js';

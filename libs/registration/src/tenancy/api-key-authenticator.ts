@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKeyScope } from '#domain';
+import type { ApiKeyScope, TenantId } from '#domain';
 import { ApiKeyRepository } from '#persistence';
 import { parseApiKey, secretMatches } from './api-key-token.js';
 
 export interface TenantPrincipal {
-  tenantId: string;
+  tenantId: TenantId;
   keyId: string;
   scopes: ApiKeyScope[];
 }
