@@ -58,20 +58,24 @@ describe('lifecycle schedulers and tenant offboarding', () => {
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((s) => s.key).sort()).toEqual(Object.values(LIFECYCLE_SCHEDULERS).sort());
 
-    const started = Date.now();
+    const before = (await sweepRuns()).length;
     await sleep(6_000);
     await second.close(); // a restart: stop one worker, start another
     extraWorkers.splice(extraWorkers.indexOf(second), 1);
     await startWorker();
     await sleep(4_000);
-    const elapsedPeriods = (Date.now() - started) / (SWEEP_SECONDS * 1000);
 
+    // The property, not a count in a time window (a loaded machine delays runs and the first
+    // ones started before this test): no two runs ever share a period. Each run's id names the
+    // moment it was scheduled for, so every run must fall in a period of its own and consecutive
+    // runs must be a full period apart, however many workers raced for them.
     const runs = await sweepRuns();
-    // One run per period: consecutive runs are a full period apart, and no more runs than periods.
+    const periodMs = SWEEP_SECONDS * 1000;
+    expect(new Set(runs.map((at) => Math.floor(at / periodMs))).size).toBe(runs.length);
     const gaps = runs.slice(1).map((at, i) => at - runs[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(SWEEP_SECONDS * 1000);
-    expect(runs.length).toBeLessThanOrEqual(Math.ceil(elapsedPeriods) + 1);
-    expect(runs.length).toBeGreaterThanOrEqual(Math.floor(elapsedPeriods / 2));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(periodMs);
+    // And the schedule kept going through the restart.
+    expect(runs.length).toBeGreaterThan(before + 1);
     expect((await queue.getJobSchedulers()).length).toBe(Object.keys(LIFECYCLE_SCHEDULERS).length);
   }, 40_000);
 

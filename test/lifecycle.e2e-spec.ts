@@ -1,7 +1,7 @@
 import { OPERATOR } from './support/api-harness.js';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { SECRET_STORE, type SecretStore } from '#domain';
+import { SECRET_STORE, trustedTenantId, type SecretStore } from '#domain';
 import { PrismaService, RegistrationAttemptRepository } from '#persistence';
 import { ReconcileRegistrationsUseCase } from '#registration';
 import { LifecycleJob, QueueName } from '#queue';
@@ -269,7 +269,7 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     // What a worker leaves when it dies mid-rotation and Redis loses the job: the row in
     // `rotating` with the attempt it opened, and nothing in the queue.
     const lost = await broker.worker!.get(RegistrationAttemptRepository).start(prisma, {
-      tenantId,
+      tenantId: trustedTenantId(tenantId),
       registrationId: id,
       action: 'rotate',
     });

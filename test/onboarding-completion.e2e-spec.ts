@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trustedTenantId } from '#domain';
 import { PrismaService } from '#persistence';
 import { RegistrationEvents } from '#registration';
 import { ALL_SCOPES, startApi, validAppBody, type ApiHarness } from './support/api-harness.js';
@@ -67,7 +68,7 @@ describe('completing a 2,000-site onboarding', () => {
     });
 
   it('is not announced while one registration is still at work', async () => {
-    expect(await events.completeOnboardingIfSettled(tenantId, onboardingId, ACTOR)).toBe(false);
+    expect(await events.completeOnboardingIfSettled(trustedTenantId(tenantId), onboardingId, ACTOR)).toBe(false);
     expect((await prisma.onboarding.findUniqueOrThrow({ where: { id: onboardingId } })).completedAt).toBeNull();
     expect(await completedEvents()).toEqual([]);
   });
@@ -75,9 +76,9 @@ describe('completing a 2,000-site onboarding', () => {
   it('is announced once, to every site, when the last one settles', async () => {
     await prisma.registration.update({ where: { id: registrationIds.at(-1)! }, data: { state: 'failed' } });
 
-    expect(await events.completeOnboardingIfSettled(tenantId, onboardingId, ACTOR)).toBe(true);
+    expect(await events.completeOnboardingIfSettled(trustedTenantId(tenantId), onboardingId, ACTOR)).toBe(true);
     // The compare-and-set lets only the first caller announce it.
-    expect(await events.completeOnboardingIfSettled(tenantId, onboardingId, ACTOR)).toBe(false);
+    expect(await events.completeOnboardingIfSettled(trustedTenantId(tenantId), onboardingId, ACTOR)).toBe(false);
 
     expect((await prisma.onboarding.findUniqueOrThrow({ where: { id: onboardingId } })).completedAt).toBeInstanceOf(
       Date,

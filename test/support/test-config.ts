@@ -14,6 +14,8 @@ export function testConfig(overrides: Record<string, string> = {}): BrokerConfig
     LOCAL_SECRETS_KEY: TEST_LOCAL_SECRETS_KEY,
     DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_test',
     OUTBOUND_ALLOWED_HOSTS: '127.0.0.1,localhost',
+    // Every test file authenticates from 127.0.0.1: a suite's deliberate failures must not lock out the next file.
+    AUTH_FAILURE_LIMIT: '1000',
     ...overrides,
   });
 }

@@ -8,6 +8,7 @@ import { CoreModule } from '#registration';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { OperatorGuard } from './auth/operator.guard.js';
 import { TenantGuard } from './auth/tenant.guard.js';
+import { AuthFailureLimiterModule } from './auth/auth-failure-limiter.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './operations/metrics.controller.js';
 import { TenantsController } from './admin/tenants.controller.js';
@@ -27,6 +28,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         CoreModule.forRoot(config),
+        AuthFailureLimiterModule,
         WebhooksApiModule,
         LoggerModule.forRoot({
           pinoHttp: logDestination

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { BrokerConfig } from '#config';
 import { ApiModule } from './api.module.js';
+import { applyHttpDefences, applyServerLimits } from './http/security.js';
 import { mountQueueDashboard } from './operations/queue-dashboard.js';
 
 /** Builds the API application (used by main.ts and by the end-to-end tests). */
@@ -17,6 +18,9 @@ export async function createApiApp(
     rawBody: false,
   });
   app.useLogger(app.get(Logger));
+  // Before the body parsers and every route: headers, credentials in the URL, non-JSON bodies.
+  applyHttpDefences(app);
+  applyServerLimits(app.getHttpServer(), config);
   app.useBodyParser('json', { limit: '256kb', type: ['application/json', 'application/*+json'] });
   app.disable('x-powered-by');
   app.enableShutdownHooks();

@@ -26,6 +26,13 @@ const envSchema = z
     PORT: port(3000),
     WORKER_HEALTH_PORT: port(3001),
     PUBLIC_BASE_URL: z.url().optional(),
+    // HTTP server limits: a client that never finishes its headers or body is cut off.
+    HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+    // Authentication failures allowed per client address and per API key id in one window (then 429).
+    AUTH_FAILURE_LIMIT: positiveInt(20),
+    AUTH_FAILURE_WINDOW_SECONDS: positiveInt(60),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
@@ -110,7 +117,12 @@ type Env = z.output<typeof envSchema>;
 export interface BrokerConfig {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
-  api: { port: number; publicBaseUrl: string };
+  api: {
+    port: number;
+    publicBaseUrl: string;
+    http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+    authFailures: { limit: number; windowSeconds: number };
+  };
   worker: { healthPort: number; concurrency: number; siteConcurrency: number };
   database: { url: string; poolSize: number; preparedStatements: boolean };
   redis: { url: string; queuePrefix: string };
@@ -151,7 +163,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
-    api: { port: env.PORT, publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') },
+    api: {
+      port: env.PORT,
+      publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+      http: {
+        headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
+      authFailures: { limit: env.AUTH_FAILURE_LIMIT, windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS },
+    },
     worker: {
       healthPort: env.WORKER_HEALTH_PORT,
       concurrency: env.WORKER_CONCURRENCY,

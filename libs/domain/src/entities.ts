@@ -1,6 +1,7 @@
 import type { ClientMetadata } from './client-metadata.js';
 import type { RegistrationState } from './registration-state.js';
 import type { SecretRef } from './ports/secret-store.js';
+import type { TenantId } from './tenant-id.js';
 
 /** Plain domain records. Repositories map database rows to these; nothing above persistence sees Prisma types. */
 
@@ -13,7 +14,7 @@ export type SystemActor = Extract<Actor, { type: 'system' }>;
 export type TenantStatus = 'active' | 'disabled';
 
 export interface Tenant {
-  id: string;
+  id: TenantId;
   name: string;
   status: TenantStatus;
   createdAt: Date;
@@ -33,7 +34,7 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export interface ApiKey {
   id: string;
-  tenantId: string;
+  tenantId: TenantId;
   name: string;
   scopes: ApiKeyScope[];
   createdAt: Date;
@@ -46,7 +47,7 @@ export type SigningAlg = 'ES384' | 'RS384';
 
 export interface App {
   id: string;
-  tenantId: string;
+  tenantId: TenantId;
   name: string;
   clientMetadata: ClientMetadata;
   keyManagement: KeyManagement;
@@ -81,7 +82,7 @@ export interface RegistrationError {
 
 export interface Registration {
   id: string;
-  tenantId: string;
+  tenantId: TenantId;
   appId: string;
   healthSystemId: string;
   onboardingId: string | null;
@@ -107,7 +108,7 @@ export interface Registration {
 /** Who did something, for the audit trail. */
 export type Actor =
   | { type: 'operator' }
-  | { type: 'tenant_key'; tenantId: string; keyId: string }
+  | { type: 'tenant_key'; tenantId: TenantId; keyId: string }
   | { type: 'system'; component: string };
 
 export interface PageRequest {

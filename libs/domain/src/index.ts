@@ -6,3 +6,5 @@ export * from './registration-state.js';
 export * from './ports/secret-store.js';
 export * from './entities.js';
 export * from './http-url.js';
+export * from './bounded-document.js';
+export * from './tenant-id.js';

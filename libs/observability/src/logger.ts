@@ -1,5 +1,6 @@
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { LoggerOptions } from 'pino';
+import { redactUrl, redactUrlsIn } from './url-redaction.js';
 
 /**
  * Every field that can carry a credential, wherever it appears in a log object. pino
@@ -46,22 +47,49 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
+/** An error as logged: its type, message and stack, with credentials in any URL they quote redacted. */
+function serializeError(error: Error) {
+  return {
+    type: error?.name,
+    message: redactUrl(String(error?.message ?? error)),
+    stack: error?.stack === undefined ? undefined : redactUrl(error.stack),
+  };
+}
+
 export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
     name,
     level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     // Request bodies are never logged (they may carry client metadata and tokens).
-    serializers: { err: (error: Error) => ({ type: error.name, message: error.message, stack: error.stack }) },
+    serializers: { err: serializeError },
+    // Field names are not enough: a URL (a site's endpoint, a request line) can carry a credential
+    // in its query string, in any field or in the message. Every logger of the broker (API,
+    // worker, outbound HTTP) goes through these two hooks.
+    formatters: { log: (object) => redactUrlsIn(object) },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === 'string' ? redactUrl(arg) : arg)) as Parameters<typeof method>,
+        );
+      },
+    },
   };
 }
 
 export function httpLoggerOptions(level: string, name: string): PinoHttpOptions {
   return {
     ...loggerOptions(level, name),
-    // The query string can carry a cursor but never a secret; bodies are not logged.
+    // Bodies are not logged; the URL is, with the value of any credential-looking query parameter
+    // replaced (the API refuses such requests, but it logs them first).
     serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      err: serializeError,
+      req: (req: { id: unknown; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(String(req.url)),
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },

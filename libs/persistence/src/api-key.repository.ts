@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError, type ApiKey, type ApiKeyScope, type Page, type PageRequest, type TenantStatus } from '#domain';
+import {
+  type ApiKey,
+  type ApiKeyScope,
+  NotFoundError,
+  type Page,
+  type PageRequest,
+  type TenantId,
+  type TenantStatus,
+  trustedTenantId,
+} from '#domain';
 import type { ApiKey as ApiKeyRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
@@ -7,7 +16,7 @@ import { keysetQuery, toPage } from './pagination.js';
 function toApiKey(row: ApiKeyRow): ApiKey {
   return {
     id: row.id,
-    tenantId: row.tenantId,
+    tenantId: trustedTenantId(row.tenantId),
     name: row.name,
     scopes: row.scopes as ApiKeyScope[],
     createdAt: row.createdAt,
@@ -28,19 +37,19 @@ export class ApiKeyRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async create(
-    tenantId: string,
+    tenantId: TenantId,
     input: { id: string; name: string; scopes: ApiKeyScope[]; secretHash: string },
   ): Promise<ApiKey> {
     return toApiKey(await this.prisma.apiKey.create({ data: { ...input, tenantId } }));
   }
 
-  async list(tenantId: string, page: PageRequest): Promise<Page<ApiKey>> {
+  async list(tenantId: TenantId, page: PageRequest): Promise<Page<ApiKey>> {
     const query = keysetQuery(page);
     const rows = await this.prisma.apiKey.findMany({ ...query, where: { ...query.where, tenantId } });
     return toPage(rows, page, toApiKey);
   }
 
-  async revoke(tenantId: string, id: string): Promise<ApiKey> {
+  async revoke(tenantId: TenantId, id: string): Promise<ApiKey> {
     // Revoking twice is fine: the key keeps its first revocation time.
     await this.prisma.apiKey.updateMany({
       where: { id, tenantId, revokedAt: null },

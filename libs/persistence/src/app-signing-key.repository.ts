@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { SecretRef } from '#domain';
+import { type SecretRef, type TenantId, trustedTenantId } from '#domain';
 import type { AppSigningKey as AppSigningKeyRow, Prisma } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { asJson } from './json.js';
 
 export interface AppSigningKey {
   id: string;
-  tenantId: string;
+  tenantId: TenantId;
   appId: string;
   kid: string;
   alg: string;
@@ -22,7 +22,7 @@ export interface AppSigningKey {
 
 const toKey = (row: AppSigningKeyRow): AppSigningKey => ({
   id: row.id,
-  tenantId: row.tenantId,
+  tenantId: trustedTenantId(row.tenantId),
   appId: row.appId,
   kid: row.kid,
   alg: row.alg,
@@ -46,7 +46,7 @@ export class AppSigningKeyRepository {
    * leave the JWKS at `retireOthersAfter` (one transaction: there is always a signing key).
    */
   async add(input: {
-    tenantId: string;
+    tenantId: TenantId;
     appId: string;
     kid: string;
     alg: string;
@@ -87,7 +87,7 @@ export class AppSigningKeyRepository {
   }
 
   /** The key that signs now: the most recently activated one. */
-  async active(tenantId: string, appId: string, now = new Date()): Promise<AppSigningKey | null> {
+  async active(tenantId: TenantId, appId: string, now = new Date()): Promise<AppSigningKey | null> {
     const row = await this.prisma.appSigningKey.findFirst({
       where: { tenantId, appId, activatedAt: { lte: now } },
       orderBy: { activatedAt: 'desc' },
@@ -96,7 +96,7 @@ export class AppSigningKeyRepository {
   }
 
   /** The newest key of the app, active or not yet. */
-  async newest(tenantId: string, appId: string): Promise<AppSigningKey | null> {
+  async newest(tenantId: TenantId, appId: string): Promise<AppSigningKey | null> {
     const row = await this.prisma.appSigningKey.findFirst({
       where: { tenantId, appId },
       orderBy: { createdAt: 'desc' },
@@ -105,8 +105,8 @@ export class AppSigningKeyRepository {
   }
 
   /** Apps whose newest key was created before `before`: due for rotation. All tenants. */
-  async appsWithKeysOlderThan(before: Date): Promise<Array<{ tenantId: string; appId: string }>> {
-    return this.prisma.$queryRaw<Array<{ tenantId: string; appId: string }>>`
+  async appsWithKeysOlderThan(before: Date): Promise<Array<{ tenantId: TenantId; appId: string }>> {
+    return this.prisma.$queryRaw<Array<{ tenantId: TenantId; appId: string }>>`
       SELECT k."tenantId", k."appId"
         FROM "AppSigningKey" k JOIN "App" a ON a."id" = k."appId"
        WHERE a."deletedAt" IS NULL AND a."keyManagement" = 'managed'

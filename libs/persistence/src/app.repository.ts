@@ -13,11 +13,12 @@ import type { App as AppRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 import { asJson } from './json.js';
+import { trustedTenantId, type TenantId } from '#domain';
 
 export function toApp(row: AppRow): App {
   return {
     id: row.id,
-    tenantId: row.tenantId,
+    tenantId: trustedTenantId(row.tenantId),
     name: row.name,
     clientMetadata: row.clientMetadata as unknown as ClientMetadata,
     keyManagement: row.keyManagement as KeyManagement,
@@ -39,27 +40,27 @@ export interface AppInput {
 export class AppRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create(tenantId: string, input: AppInput): Promise<App> {
+  async create(tenantId: TenantId, input: AppInput): Promise<App> {
     const row = await this.prisma.app.create({
       data: { id: randomUUID(), tenantId, ...input, clientMetadata: asJson(input.clientMetadata) },
     });
     return toApp(row);
   }
 
-  async list(tenantId: string, page: PageRequest): Promise<Page<App>> {
+  async list(tenantId: TenantId, page: PageRequest): Promise<Page<App>> {
     const query = keysetQuery(page);
     const rows = await this.prisma.app.findMany({ ...query, where: { ...query.where, tenantId, deletedAt: null } });
     return toPage(rows, page, toApp);
   }
 
-  async findById(tenantId: string, id: string): Promise<App> {
+  async findById(tenantId: TenantId, id: string): Promise<App> {
     const row = await this.prisma.app.findFirst({ where: { id, tenantId, deletedAt: null } });
     if (!row) throw new NotFoundError('app', id);
     return toApp(row);
   }
 
   /** Replaces the metadata and bumps `metadataVersion`, so lifecycle jobs see which registrations are behind. */
-  async replace(tenantId: string, id: string, input: AppInput): Promise<App> {
+  async replace(tenantId: TenantId, id: string, input: AppInput): Promise<App> {
     const { count } = await this.prisma.app.updateMany({
       where: { id, tenantId, deletedAt: null },
       data: { ...input, clientMetadata: asJson(input.clientMetadata), metadataVersion: { increment: 1 } },
@@ -68,7 +69,7 @@ export class AppRepository {
     return this.findById(tenantId, id);
   }
 
-  async softDelete(tenantId: string, id: string): Promise<void> {
+  async softDelete(tenantId: TenantId, id: string): Promise<void> {
     const { count } = await this.prisma.app.updateMany({
       where: { id, tenantId, deletedAt: null },
       data: { deletedAt: new Date() },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Actor, Page, PageRequest } from '#domain';
+import { type Actor, type Page, type PageRequest, type TenantId, trustedTenantId } from '#domain';
 import type { AuditEvent as AuditEventRow, Prisma } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
@@ -8,7 +8,7 @@ import { asJson } from './json.js';
 
 export interface AuditEventInput {
   actor: Actor;
-  tenantId?: string | null;
+  tenantId?: TenantId | null;
   action: string;
   outcome: 'success' | 'failure' | 'attempt';
   appId?: string | null;
@@ -35,7 +35,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
     at: row.at,
-    tenantId: row.tenantId,
+    tenantId: row.tenantId === null ? null : trustedTenantId(row.tenantId),
     actorType: row.actorType,
     actorId: row.actorId,
     action: row.action,
@@ -48,6 +48,11 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
 }
 
 /** Append-only audit trail. There is no update or delete method on purpose. */
+export interface AuditFilter {
+  registrationId?: string;
+  action?: string;
+}
+
 @Injectable()
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -61,17 +66,20 @@ export class AuditRepository {
     if (events.length) await this.prisma.auditEvent.createMany({ data: events.map(toAuditRow) });
   }
 
-  /** `tenantId` null = the operator's view of all tenants. */
-  async list(
-    tenantId: string | null,
-    page: PageRequest,
-    filter: { registrationId?: string; action?: string } = {},
-  ): Promise<Page<AuditEvent>> {
+  /** One tenant's events. There is no way to pass "no tenant" here: see `listAllTenantsForOperator`. */
+  listForTenant(tenantId: TenantId, page: PageRequest, filter: AuditFilter = {}): Promise<Page<AuditEvent>> {
+    if (!tenantId) throw new Error('listForTenant needs a tenant id'); // only a cast around the type gets here: a bug
+    return this.page(page, { ...filter, tenantId });
+  }
+
+  /** The operator's view: every tenant's events and the broker's own. Only operator routes call it. */
+  listAllTenantsForOperator(page: PageRequest, filter: AuditFilter = {}): Promise<Page<AuditEvent>> {
+    return this.page(page, filter);
+  }
+
+  private async page(page: PageRequest, where: AuditFilter & { tenantId?: TenantId }): Promise<Page<AuditEvent>> {
     const query = keysetQuery(page, 'at');
-    const rows = await this.prisma.auditEvent.findMany({
-      ...query,
-      where: { ...query.where, ...(tenantId ? { tenantId } : {}), ...filter },
-    });
+    const rows = await this.prisma.auditEvent.findMany({ ...query, where: { ...query.where, ...where } });
     return toPage(rows, page, toAuditEvent, (row) => row.at);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
-import { asJson } from './json.js';
+import { remoteJson } from './json.js';
 
 /**
  * Discovery results live on the health system row (`discovery`, `discoveryExpiresAt`): one
@@ -23,7 +23,8 @@ export class DiscoveryCacheRepository {
     await this.prisma.healthSystem.updateMany({
       where: { fhirBaseUrl, deletedAt: null },
       data: {
-        discovery: asJson(description),
+        // What the site published, bounded like every remote document (see `remoteJson`).
+        discovery: remoteJson(description).json,
         discoveredAt: now,
         discoveryExpiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       },

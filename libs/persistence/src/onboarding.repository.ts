@@ -13,10 +13,11 @@ import { Prisma, type Onboarding as OnboardingRow } from './generated/client.js'
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 import { asJson } from './json.js';
+import { trustedTenantId, type TenantId } from '#domain';
 
 export interface Onboarding {
   id: string;
-  tenantId: string;
+  tenantId: TenantId;
   appId: string;
   total: number;
   createdAt: Date;
@@ -25,7 +26,7 @@ export interface Onboarding {
 }
 
 export interface NewOnboarding {
-  tenantId: string;
+  tenantId: TenantId;
   appId: string;
   idempotencyKey: string;
   requestHash: string;
@@ -47,7 +48,7 @@ const RESTARTABLE_STATES: RegistrationState[] = ['failed', 'deleted'];
 
 const toOnboarding = (row: OnboardingRow): Onboarding => ({
   id: row.id,
-  tenantId: row.tenantId,
+  tenantId: trustedTenantId(row.tenantId),
   appId: row.appId,
   total: row.total,
   createdAt: row.createdAt,
@@ -133,13 +134,13 @@ export class OnboardingRepository {
     }
   }
 
-  async findById(tenantId: string, id: string): Promise<Onboarding> {
+  async findById(tenantId: TenantId, id: string): Promise<Onboarding> {
     const row = await this.prisma.onboarding.findFirst({ where: { id, tenantId } });
     if (!row) throw new NotFoundError('onboarding', id);
     return toOnboarding(row);
   }
 
-  async list(tenantId: string, page: PageRequest, appId?: string): Promise<Page<Onboarding>> {
+  async list(tenantId: TenantId, page: PageRequest, appId?: string): Promise<Page<Onboarding>> {
     const query = keysetQuery(page);
     const rows = await this.prisma.onboarding.findMany({
       ...query,

@@ -16,13 +16,25 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(`${position.time.toISOString()}|${position.id}`).toString('base64url');
 }
 
+// What `encodeCursor` writes: an ISO time from `toISOString` and a row id (every id is a UUID).
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The position a cursor names. Anything `encodeCursor` did not write is refused here with a
+ * 400, before a malformed id or time reaches a query (PostgreSQL would refuse a non-UUID id
+ * with 22P02, which used to surface as a 500).
+ */
 export function decodeCursor(cursor: string): CursorPosition {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const time = new Date(iso ?? '');
-  if (!id || Number.isNaN(time.getTime())) {
-    throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: 'is not a cursor from this API' }]);
-  }
-  return { time, id };
+  const invalid = () =>
+    new ValidationError('cursor is invalid', [{ path: 'cursor', message: 'is not a cursor from this API' }]);
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const [iso, id] = parts;
+  if (parts.length !== 2 || !iso || !id || !ISO_TIME.test(iso) || !UUID.test(id)) throw invalid();
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime())) throw invalid();
+  return { time, id: id.toLowerCase() };
 }
 
 /** Prisma `where`, ordering and `take` for the page after `page.cursor` (one extra row tells if more follow). */

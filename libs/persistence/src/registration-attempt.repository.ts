@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Prisma } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { asJson } from './json.js';
+import type { TenantId } from '#domain';
 
 export type AttemptAction = 'register' | 'verify' | 'update' | 'rotate' | 'delete';
 /**
@@ -36,7 +37,7 @@ export class RegistrationAttemptRepository {
 
   async start(
     tx: Tx,
-    input: { tenantId: string; registrationId: string; action: AttemptAction },
+    input: { tenantId: TenantId; registrationId: string; action: AttemptAction },
   ): Promise<RegistrationAttempt> {
     const row = await tx.registrationAttempt.create({
       data: { id: randomUUID(), nonce: randomBytes(12).toString('base64url'), ...input },
@@ -75,7 +76,7 @@ export class RegistrationAttemptRepository {
     return row as RegistrationAttempt | null;
   }
 
-  async list(tenantId: string, registrationId: string): Promise<RegistrationAttempt[]> {
+  async list(tenantId: TenantId, registrationId: string): Promise<RegistrationAttempt[]> {
     const rows = await this.prisma.registrationAttempt.findMany({
       where: { tenantId, registrationId },
       orderBy: { startedAt: 'asc' },

@@ -12,18 +12,19 @@ import {
   type RegistrationError,
   type RegistrationState,
 } from '#domain';
-import type { Prisma, Registration as RegistrationRow } from './generated/client.js';
+import { Prisma, type Registration as RegistrationRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
-import { asJson, secretRefOf } from './json.js';
+import { asJson, boundedNote, remoteJson, remoteJsonValue, secretRefOf } from './json.js';
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
 import { toTenant } from './tenant.repository.js';
+import { trustedTenantId, type TenantId } from '#domain';
 
 export function toRegistration(row: RegistrationRow): Registration {
   return {
     id: row.id,
-    tenantId: row.tenantId,
+    tenantId: trustedTenantId(row.tenantId),
     appId: row.appId,
     healthSystemId: row.healthSystemId,
     onboardingId: row.onboardingId,
@@ -70,6 +71,28 @@ export interface StateChange {
   set?: Prisma.RegistrationUncheckedUpdateManyInput;
 }
 
+/**
+ * `grantedMetadata` is what a site answered: every write path stores it bounded (see
+ * `remoteJson`), and the state reason says what was cut, so the registration still succeeds.
+ */
+function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'reason'> {
+  const { grantedMetadata: granted, metadataDifferences: differences } = change.set ?? {};
+  const isDocument = (value: unknown) =>
+    !!value && typeof value === 'object' && value !== Prisma.DbNull && value !== Prisma.JsonNull;
+  if (!isDocument(granted) && !isDocument(differences)) return change;
+  const set = { ...change.set };
+  const notes: string[] = [];
+  if (isDocument(granted)) {
+    const bounded = remoteJson(granted);
+    set.grantedMetadata = bounded.json;
+    notes.push(...bounded.notes);
+  }
+  // The differences quote what the site granted, so they are bounded the same way.
+  if (isDocument(differences)) set.metadataDifferences = remoteJsonValue(differences).json;
+  const reason = notes.length ? [change.reason, boundedNote(notes)].filter(Boolean).join('; ') : change.reason;
+  return { set, reason };
+}
+
 /** What a lifecycle job needs to be enqueued for one registration. */
 export type LifecycleTarget = Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>;
 
@@ -107,14 +130,14 @@ function toContext(row: Prisma.RegistrationGetPayload<{ include: typeof WITH_CON
 export class RegistrationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async findById(tenantId: string, id: string): Promise<Registration> {
+  async findById(tenantId: TenantId, id: string): Promise<Registration> {
     const row = await this.prisma.registration.findFirst({ where: { id, tenantId } });
     if (!row) throw new NotFoundError('registration', id);
     return toRegistration(row);
   }
 
   /** One query, inside `tx` so it sees the change being recorded. */
-  async findWithContext(tenantId: string, id: string, tx: Tx = this.prisma): Promise<RegistrationContext> {
+  async findWithContext(tenantId: TenantId, id: string, tx: Tx = this.prisma): Promise<RegistrationContext> {
     const row = await tx.registration.findFirst({ where: { id, tenantId }, include: WITH_CONTEXT });
     if (!row) throw new NotFoundError('registration', id);
     return toContext(row);
@@ -122,7 +145,7 @@ export class RegistrationRepository {
 
   /** Every registration of an onboarding with its context, in one query (one event per site). */
   async findContextsOfOnboarding(
-    tenantId: string,
+    tenantId: TenantId,
     onboardingId: string,
     tx: Tx = this.prisma,
   ): Promise<RegistrationContext[]> {
@@ -134,13 +157,13 @@ export class RegistrationRepository {
     return rows.map(toContext);
   }
 
-  async list(tenantId: string, filter: RegistrationFilter, page: PageRequest): Promise<Page<Registration>> {
+  async list(tenantId: TenantId, filter: RegistrationFilter, page: PageRequest): Promise<Page<Registration>> {
     const query = keysetQuery(page);
     const rows = await this.prisma.registration.findMany({ ...query, where: { ...query.where, ...filter, tenantId } });
     return toPage(rows, page, toRegistration);
   }
 
-  async countByState(tenantId: string, onboardingId: string): Promise<Partial<Record<RegistrationState, number>>> {
+  async countByState(tenantId: TenantId, onboardingId: string): Promise<Partial<Record<RegistrationState, number>>> {
     const groups = await this.prisma.registration.groupBy({
       by: ['state'],
       where: { tenantId, onboardingId },
@@ -149,7 +172,7 @@ export class RegistrationRepository {
     return Object.fromEntries(groups.map((group) => [group.state, group._count._all]));
   }
 
-  async history(tenantId: string, id: string): Promise<Transition[]> {
+  async history(tenantId: TenantId, id: string): Promise<Transition[]> {
     await this.findById(tenantId, id);
     return this.prisma.registrationTransition.findMany({
       where: { registrationId: id },
@@ -164,11 +187,12 @@ export class RegistrationRepository {
    * Returns false when the row was elsewhere. Illegal transitions throw (a bug, not a race).
    * The history row is written by a database trigger (migration 20261126120000) from `stateReason`.
    */
-  async transition(tenantId: string, id: string, change: StateChange, tx: Tx = this.prisma): Promise<boolean> {
+  async transition(tenantId: TenantId, id: string, change: StateChange, tx: Tx = this.prisma): Promise<boolean> {
     assertTransition(change.from, change.to);
+    const { set, reason } = boundGrantedMetadata(change);
     const { count } = await tx.registration.updateMany({
       where: { id, tenantId, state: change.from },
-      data: { ...change.set, state: change.to, stateReason: change.reason ?? null },
+      data: { ...set, state: change.to, stateReason: reason ?? null },
     });
     return count === 1;
   }
@@ -182,7 +206,7 @@ export class RegistrationRepository {
     limit: number,
   ): Promise<Array<Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>>> {
     const before = new Date(Date.now() - graceMs);
-    return this.prisma.registration.findMany({
+    const rows = await this.prisma.registration.findMany({
       where: {
         OR: [
           { state: { in: ['queued', 'discovering', 'registering'] }, updatedAt: { lt: before } },
@@ -193,6 +217,7 @@ export class RegistrationRepository {
       orderBy: { updatedAt: 'asc' },
       take: limit,
     });
+    return rows.map((row) => ({ ...row, tenantId: trustedTenantId(row.tenantId) }));
   }
 
   /**
@@ -215,7 +240,11 @@ export class RegistrationRepository {
       orderBy: { updatedAt: 'asc' },
       take: limit,
     });
-    return rows.map((row) => ({ ...row, state: row.state as RegistrationState }));
+    return rows.map((row) => ({
+      ...row,
+      tenantId: trustedTenantId(row.tenantId),
+      state: row.state as RegistrationState,
+    }));
   }
 
   /**
@@ -227,7 +256,7 @@ export class RegistrationRepository {
     afterId: string | undefined,
     limit: number,
   ): Promise<LifecycleTarget[]> {
-    return this.prisma.registration.findMany({
+    const rows = await this.prisma.registration.findMany({
       where: {
         state: { in: filter.states },
         ...(filter.tenantId && { tenantId: filter.tenantId }),
@@ -241,18 +270,19 @@ export class RegistrationRepository {
       orderBy: { id: 'asc' },
       take: limit,
     });
+    return rows.map((row) => ({ ...row, tenantId: trustedTenantId(row.tenantId) }));
   }
 
   /**
    * Points the row at another version of its credential without a state change: a management
    * response rotated the registration access token mid-operation and the new one is stored.
    */
-  async setCredentialVersion(tenantId: string, id: string, versionId: string, tx: Tx = this.prisma): Promise<void> {
+  async setCredentialVersion(tenantId: TenantId, id: string, versionId: string, tx: Tx = this.prisma): Promise<void> {
     await tx.registration.updateMany({ where: { id, tenantId }, data: { credentialVersion: versionId } });
   }
 
   /** Records the last error without changing state (e.g. while a retry is scheduled). */
-  async recordError(tenantId: string, id: string, error: RegistrationError, tx: Tx = this.prisma): Promise<void> {
+  async recordError(tenantId: TenantId, id: string, error: RegistrationError, tx: Tx = this.prisma): Promise<void> {
     await tx.registration.updateMany({ where: { id, tenantId }, data: { lastError: asJson(error) } });
   }
 }

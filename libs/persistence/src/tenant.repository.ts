@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, type Page, type PageRequest, type Tenant, type TenantStatus } from '#domain';
+import { NotFoundError, trustedTenantId, type Page, type PageRequest, type Tenant, type TenantStatus } from '#domain';
 import type { Tenant as TenantRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 
 export function toTenant(row: TenantRow): Tenant {
   return {
-    id: row.id,
+    id: trustedTenantId(row.id),
     name: row.name,
     status: row.status as TenantStatus,
     createdAt: row.createdAt,

@@ -1,3 +1,5 @@
+import type { TenantId } from '#domain';
+
 /**
  * Queue and job names are stored in Redis with every job: they are a contract between
  * deployed versions. Renaming one needs a migration plan (drain the old name first).
@@ -40,7 +42,7 @@ export const JOBS_BY_QUEUE = {
 
 /** Every registration job names its tenant: logs, metrics and queries are scoped by it. */
 export interface RegistrationJobData {
-  tenantId: string;
+  tenantId: TenantId;
   registrationId: string;
   /** Lets the worker take a slot of the site's concurrency limit before loading anything. */
   healthSystemId: string;
@@ -61,7 +63,7 @@ export function deduplicationId(job: string, registrationId: string): string {
 
 /** A lifecycle action on one registration; `reason` says who asked (API, sweep, app change...). */
 export interface LifecycleJobData {
-  tenantId: string;
+  tenantId: TenantId;
   registrationId: string;
   healthSystemId: string;
   reason: string;

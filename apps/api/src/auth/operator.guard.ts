@@ -3,7 +3,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { DomainError, ErrorCode } from '#domain';
-import { bearerToken } from './bearer-token.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { bearerToken, clientAddress, refuseWhileLimited } from './bearer-token.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -18,12 +19,19 @@ export function operatorTokenMatcher(config: BrokerConfig): (presented: string |
 export class OperatorGuard implements CanActivate {
   private readonly matches: (presented: string | null) => boolean;
 
-  constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
+  constructor(
+    @Inject(BROKER_CONFIG) config: BrokerConfig,
+    private readonly failures: AuthFailureLimiter,
+  ) {
     this.matches = operatorTokenMatcher(config);
   }
 
-  canActivate(context: ExecutionContext): boolean {
-    if (!this.matches(bearerToken(context.switchToHttp().getRequest<Request>()))) {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<Request>();
+    const address = clientAddress(request);
+    await refuseWhileLimited(this.failures, address, null);
+    if (!this.matches(bearerToken(request))) {
+      await this.failures.recordFailure(address, null);
       throw new DomainError(ErrorCode.Unauthenticated, 'a valid operator token is required');
     }
     return true;

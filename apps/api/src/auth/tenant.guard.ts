@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { DomainError, ErrorCode, type ApiKeyScope, type TenantActor } from '#domain';
 import { ApiKeyAuthenticator, type TenantPrincipal } from '#registration';
-import { bearerToken } from './bearer-token.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { bearerToken, clientAddress, refuseWhileLimited } from './bearer-token.js';
 
 const SCOPES_KEY = 'broker:required-scopes';
 
@@ -18,13 +19,20 @@ export class TenantGuard implements CanActivate {
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly reflector: Reflector,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerToken(request);
+    const address = clientAddress(request);
+    const keyId = token ? this.authenticator.keyIdOf(token) : null;
+    await refuseWhileLimited(this.failures, address, keyId);
     const principal = token ? await this.authenticator.authenticate(token) : null;
-    if (!principal) throw new DomainError(ErrorCode.Unauthenticated, 'a valid API key is required');
+    if (!principal) {
+      await this.failures.recordFailure(address, keyId);
+      throw new DomainError(ErrorCode.Unauthenticated, 'a valid API key is required');
+    }
     const required =
       this.reflector.getAllAndOverride<ApiKeyScope[]>(SCOPES_KEY, [context.getHandler(), context.getClass()]) ?? [];
     const missing = required.filter((scope) => !principal.scopes.includes(scope));

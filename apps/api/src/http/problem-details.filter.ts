@@ -1,6 +1,8 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode, type FieldProblem } from '#domain';
+import { databaseInputProblem } from './database-input-errors.js';
+import { TooManyRequestsError } from './too-many-requests.js';
 
 /** RFC 9457 problem document. `errors` lists field problems for validation failures. */
 export interface ProblemDetails {
@@ -54,7 +56,7 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   return typeof error === 'object' && error !== null && 'type' in error && 'status' in error;
 }
 
-function problem(status: number, code: string, detail: string | undefined, extra: Partial<ProblemDetails> = {}) {
+export function problem(status: number, code: string, detail: string | undefined, extra: Partial<ProblemDetails> = {}) {
   return {
     type: `${PROBLEM_TYPE_BASE}${code}`,
     title: TITLE_BY_STATUS[status] ?? 'Error',
@@ -83,11 +85,18 @@ export function toProblem(error: unknown): ProblemDetails {
     if (bodyError.type === 'entity.too.large') return problem(413, 'body_too_large', 'the request body is too large');
     return problem(bodyError.status, 'bad_request', 'the request body could not be read');
   }
+  if (error instanceof TooManyRequestsError) {
+    return problem(429, 'too_many_requests', error.message, { retryAfterSeconds: error.retryAfterSeconds });
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = status === 404 ? ErrorCode.NotFound : `http_${status}`;
     return problem(status, code, error.message);
   }
+  // PostgreSQL refused a value that came from the request (an invalid byte sequence, a value too
+  // long, a duplicate...): the caller's mistake, said as such, never a 500.
+  const refused = databaseInputProblem(error);
+  if (refused) return problem(refused.status, refused.code, refused.detail);
   return problem(500, ErrorCode.Internal, 'an unexpected error occurred');
 }
 
@@ -106,6 +115,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.error({ err: { name, message, stack }, path: body.instance }, 'request failed');
     }
     if (body.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
-    response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+    if (error instanceof TooManyRequestsError) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+    sendProblem(response, body);
   }
+}
+
+/** Writes a problem document (also used by the Express middlewares that answer before Nest's routing). */
+export function sendProblem(response: Response, body: ProblemDetails): void {
+  response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
 }

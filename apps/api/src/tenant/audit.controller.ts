@@ -18,7 +18,7 @@ export class TenantAuditController {
   @Get()
   @RequireScopes('audit:read')
   async list(@CurrentTenant() actor: TenantActor, @PageQuery() page: PageRequest) {
-    return toListResponse(await this.audit.list(actor.tenantId, page), toAuditEventResponse);
+    return toListResponse(await this.audit.listForTenant(actor.tenantId, page), toAuditEventResponse);
   }
 }
 
@@ -32,6 +32,6 @@ export class OperatorAuditController {
   /** Every tenant's events and the operator's own. */
   @Get()
   async list(@PageQuery() page: PageRequest) {
-    return toListResponse(await this.audit.list(null, page), toAuditEventResponse);
+    return toListResponse(await this.audit.listAllTenantsForOperator(page), toAuditEventResponse);
   }
 }

@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, parseOrThrow, type TenantActor, type App, type Page, type PageRequest } from '#domain';
+import {
+  type App,
+  DomainError,
+  ErrorCode,
+  type Page,
+  type PageRequest,
+  parseOrThrow,
+  type TenantActor,
+  type TenantId,
+} from '#domain';
 import { AppRepository, AuditRepository, type AppSigningKey } from '#persistence';
 import { appInputSchema } from './app-input.js';
 import { LifecycleRequests } from '../lifecycle/lifecycle-requests.service.js';
@@ -29,11 +38,11 @@ export class AppsService {
     return app;
   }
 
-  list(tenantId: string, page: PageRequest): Promise<Page<App>> {
+  list(tenantId: TenantId, page: PageRequest): Promise<Page<App>> {
     return this.apps.list(tenantId, page);
   }
 
-  get(tenantId: string, id: string): Promise<App> {
+  get(tenantId: TenantId, id: string): Promise<App> {
     return this.apps.findById(tenantId, id);
   }
 

@@ -10,6 +10,7 @@ import {
 } from '#domain';
 import { AppRepository, AppSigningKeyRepository, AuditRepository, type AppSigningKey } from '#persistence';
 import { generateSigningKey, secretNames, toJwks, type PublicSigningJwk } from '#secrets';
+import type { TenantId } from '#domain';
 
 const SWEEP: SystemActor = { type: 'system', component: 'signing-key-rotation' };
 
@@ -72,7 +73,7 @@ export class ManagedKeysService {
 
   /** The key that signs now, with its private JWK, for the audited credential read of the tenant's own app. */
   async activePrivateKey(
-    tenantId: string,
+    tenantId: TenantId,
     appId: string,
   ): Promise<{ kid: string; alg: string; privateJwk: SecretValue } | null> {
     const key = await this.keys.active(tenantId, appId);

@@ -12,6 +12,7 @@ import { AuditRepository, RegistrationRepository } from '#persistence';
 import { LifecycleJob, LifecycleJobs, type RegistrationAction } from '#queue';
 import { ACTIVE_STATE, STARTABLE_STATES } from './lifecycle-recorder.js';
 import { LifecycleSweeps } from './lifecycle-sweeps.js';
+import type { TenantId } from '#domain';
 
 /** Every state but the tombstone: offboarding reaches registrations wherever they are. */
 const NOT_DELETED: RegistrationState[] = REGISTRATION_STATES.filter((state) => state !== 'deleted');
@@ -59,11 +60,11 @@ export class LifecycleRequests {
     );
   }
 
-  offboardApp(tenantId: string, appId: string): Promise<{ enqueued: number }> {
+  offboardApp(tenantId: TenantId, appId: string): Promise<{ enqueued: number }> {
     return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, appId, states: NOT_DELETED }, 'app deleted');
   }
 
-  offboardTenant(tenantId: string): Promise<{ enqueued: number }> {
+  offboardTenant(tenantId: TenantId): Promise<{ enqueued: number }> {
     return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, states: NOT_DELETED }, 'tenant disabled');
   }
 

@@ -1,7 +1,14 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { ValidationError, parseOrThrow, type RegistrationState, type TenantActor, SETTLED_STATES } from '#domain';
+import {
+  parseOrThrow,
+  type RegistrationState,
+  SETTLED_STATES,
+  type TenantActor,
+  type TenantId,
+  ValidationError,
+} from '#domain';
 import {
   AppRepository,
   AuditRepository,
@@ -77,7 +84,7 @@ export class OnboardingService implements OnApplicationShutdown {
     return { onboarding: result.onboarding, created: result.created };
   }
 
-  async progress(tenantId: string, id: string): Promise<OnboardingProgress> {
+  async progress(tenantId: TenantId, id: string): Promise<OnboardingProgress> {
     const onboarding = await this.onboardings.findById(tenantId, id);
     const counts = await this.registrations.countByState(tenantId, id);
     const settled = SETTLED_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { SystemActor } from '#domain';
+import { trustedTenantId, type SystemActor } from '#domain';
 import { PrismaService, RegistrationRepository } from '#persistence';
 import { LifecycleJob, LifecycleJobs, RegistrationJobs, type RegistrationAction } from '#queue';
 import { ACTIVE_STATE, type LifecycleAction } from '../lifecycle/lifecycle-recorder.js';
@@ -80,7 +80,11 @@ export class ReconcileRegistrationsUseCase {
       take: BATCH,
     });
     for (const onboarding of open) {
-      const completed = await this.events.completeOnboardingIfSettled(onboarding.tenantId, onboarding.id, RECONCILER);
+      const completed = await this.events.completeOnboardingIfSettled(
+        trustedTenantId(onboarding.tenantId),
+        onboarding.id,
+        RECONCILER,
+      );
       if (completed) completedOnboardings++;
     }
     return completedOnboardings;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { REGISTRATION_STATES, SETTLED_STATES, type Actor } from '#domain';
+import { type Actor, REGISTRATION_STATES, SETTLED_STATES, type TenantId } from '#domain';
 import {
   AuditRepository,
   PrismaService,
@@ -17,7 +17,7 @@ const UNSETTLED_STATES = REGISTRATION_STATES.filter((state) => !SETTLED_STATES.i
 export type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;
 
 export interface RegistrationEventInput {
-  tenantId: string;
+  tenantId: TenantId;
   registrationId: string;
   actor: Actor;
   type: RegistrationEventType;
@@ -79,7 +79,7 @@ export class RegistrationEvents {
    * onboarding complete (compare-and-set: exactly one caller wins) and tells each site's
    * administrators, with the registration at their site as the subject.
    */
-  async completeOnboardingIfSettled(tenantId: string, onboardingId: string | null, actor: Actor): Promise<boolean> {
+  async completeOnboardingIfSettled(tenantId: TenantId, onboardingId: string | null, actor: Actor): Promise<boolean> {
     if (!onboardingId) return false;
     // Checked after the caller's commit, outside any transaction, so the last two jobs to settle
     // cannot both miss each other's change; the compare-and-set below lets one of them win.
@@ -98,7 +98,7 @@ export class RegistrationEvents {
 
   private async complete(
     tx: Tx,
-    tenantId: string,
+    tenantId: TenantId,
     onboardingId: string,
     appId: string,
     actor: Actor,

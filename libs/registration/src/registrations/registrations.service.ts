@@ -25,6 +25,7 @@ import {
 import type { SmartServerDescription } from '#smart-client';
 import { openCredential } from '../credentials/registration-credential.js';
 import { ManagedKeysService } from '../apps/managed-keys.service.js';
+import type { TenantId } from '#domain';
 
 export const registrationFilterSchema = z.strictObject({
   appId: z.uuid().optional(),
@@ -66,12 +67,12 @@ export class RegistrationsService {
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
   ) {}
 
-  list(tenantId: string, query: unknown, page: PageRequest): Promise<Page<Registration>> {
+  list(tenantId: TenantId, query: unknown, page: PageRequest): Promise<Page<Registration>> {
     const filter = parseOrThrow(registrationFilterSchema, query, 'registration filter', 'query');
     return this.registrations.list(tenantId, filter, page);
   }
 
-  async detail(tenantId: string, id: string): Promise<RegistrationDetail> {
+  async detail(tenantId: TenantId, id: string): Promise<RegistrationDetail> {
     const registration = await this.registrations.findById(tenantId, id);
     const [healthSystem, history, attempts, description] = await Promise.all([
       this.healthSystems.findById(registration.healthSystemId),

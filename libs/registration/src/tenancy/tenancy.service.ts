@@ -14,6 +14,7 @@ import {
 import { ApiKeyRepository, AuditRepository, TenantRepository } from '#persistence';
 import { generateApiKey } from './api-key-token.js';
 import { LifecycleRequests } from '../lifecycle/lifecycle-requests.service.js';
+import { trustedTenantId, type TenantId } from '#domain';
 
 export const createTenantSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 export const issueApiKeySchema = z.strictObject({
@@ -48,7 +49,9 @@ export class TenancyService {
     return this.tenants.findById(id);
   }
 
-  async disableTenant(id: string): Promise<Tenant> {
+  /** Operator only: the operator may name any tenant, so the id from its path is trusted. */
+  async disableTenant(tenantId: string): Promise<Tenant> {
+    const id = trustedTenantId(tenantId);
     const tenant = await this.tenants.disable(id);
     await this.audit.record({ actor: OPERATOR, tenantId: id, action: 'tenant.disabled', outcome: 'success' });
     // A tenant that leaves leaves nothing behind: every client at every site is deleted.
@@ -57,7 +60,7 @@ export class TenancyService {
   }
 
   /** The token is returned once, here; only its hash is kept. */
-  async issueApiKey(tenantId: string, input: unknown): Promise<{ key: ApiKey; token: SecretValue }> {
+  async issueApiKey(tenantId: TenantId, input: unknown): Promise<{ key: ApiKey; token: SecretValue }> {
     const { name, scopes } = parseOrThrow(issueApiKeySchema, input, 'api key');
     await this.tenants.findById(tenantId);
     const generated = generateApiKey();
@@ -77,12 +80,12 @@ export class TenancyService {
     return { key, token: generated.token };
   }
 
-  async listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKey>> {
+  async listApiKeys(tenantId: TenantId, page: PageRequest): Promise<Page<ApiKey>> {
     await this.tenants.findById(tenantId);
     return this.apiKeys.list(tenantId, page);
   }
 
-  async revokeApiKey(tenantId: string, keyId: string): Promise<ApiKey> {
+  async revokeApiKey(tenantId: TenantId, keyId: string): Promise<ApiKey> {
     const key = await this.apiKeys.revoke(tenantId, keyId);
     await this.audit.record({
       actor: OPERATOR,

@@ -1,0 +1,146 @@
+import { jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { ALL_SCOPES, OPERATOR, startApi, validAppBody, type ApiHarness } from './support/api-harness.js';
+import { documentedRoutes, fillPath, label, type Route } from './support/openapi-routes.js';
+
+/**
+ * Tenant isolation, generated from the live OpenAPI document: every tenant route, called by
+ * another tenant with the owner's ids in the path, the owner's ids as list filters, and the
+ * owner's copied cursors, answers 404 (or an empty list) and shows nothing of the owner's data.
+ * A new tenant route is covered the day it appears in the document.
+ */
+// Generous: the machine running the suite may be loaded; no assertion depends on time.
+jest.setTimeout(120_000);
+
+describe('tenant isolation (generated from the OpenAPI document)', () => {
+  let api: ApiHarness;
+  let routes: Route[];
+  let owner: { tenantId: string; auth: { Authorization: string } };
+  let intruder: { auth: { Authorization: string } };
+  /** The owner's objects by collection name, as path parameters name them. */
+  const ownerIds: Record<string, string> = {};
+  const ownerMarker = `Owner-only-${randomUUID()}`;
+  /** Every id and name of the owner's that must never show in an answer to the intruder. */
+  let forbidden: string[];
+  /** A cursor of each of the owner's lists. */
+  const ownerCursors: string[] = [];
+
+  beforeAll(async () => {
+    api = await startApi();
+    owner = await api.tenantWithKey(ALL_SCOPES, ownerMarker);
+    intruder = await api.tenantWithKey(ALL_SCOPES, 'Intruder');
+    const healthSystems: string[] = [];
+    for (const n of [1, 2]) {
+      const site = await api
+        .http()
+        .post('/v1/admin/health-systems')
+        .set(OPERATOR)
+        .send({ name: `Isolation ${n}`, fhirBaseUrl: `https://isolation-${n}-${randomUUID()}.example.org/fhir` })
+        .expect(201);
+      healthSystems.push(site.body.id);
+    }
+    for (const n of [1, 2]) {
+      const app = await api
+        .http()
+        .post('/v1/apps')
+        .set(owner.auth)
+        .send({ ...validAppBody({ client_name: `${ownerMarker} ${n}` }), name: `${ownerMarker} ${n}` })
+        .expect(201);
+      ownerIds.apps = app.body.id;
+    }
+    for (const n of [1, 2]) {
+      const onboarding = await api
+        .http()
+        .post(`/v1/apps/${ownerIds.apps}/onboardings`)
+        .set(owner.auth)
+        .set('Idempotency-Key', `isolation-${n}-${randomUUID()}`)
+        .send({ healthSystemIds: n === 1 ? healthSystems : [healthSystems[0]] });
+      expect(onboarding.status).toBeLessThan(300);
+      ownerIds.onboardings = onboarding.body.id;
+    }
+    const registrations = await api.http().get('/v1/registrations').set(owner.auth).expect(200);
+    ownerIds.registrations = registrations.body.items[0].id;
+    forbidden = [
+      ownerMarker,
+      owner.tenantId,
+      ...Object.values(ownerIds),
+      ...registrations.body.items.map((r: { id: string }) => r.id),
+    ];
+
+    routes = await documentedRoutes(api);
+    for (const route of routes) {
+      if (route.auth !== 'tenant' || route.method !== 'get' || route.parameters.length) continue;
+      const page = await api.http().get(route.template).query({ limit: 1 }).set(owner.auth).expect(200);
+      if (page.body.nextCursor) ownerCursors.push(page.body.nextCursor);
+    }
+  }, 120_000);
+  afterAll(() => api.close());
+
+  /** The owner's names and ids must not show, but for the ones the intruder sent itself (echoed in `instance`). */
+  const expectNothingOfTheOwner = (text: string, sent: string[] = []) => {
+    for (const value of forbidden.filter((id) => !sent.includes(id))) expect(text).not.toContain(value);
+  };
+
+  it('finds the tenant routes, the credentials route among them, and a cursor for several lists', () => {
+    const tenantRoutes = routes.filter((route) => route.auth === 'tenant').map(label);
+    expect(tenantRoutes).toEqual(
+      expect.arrayContaining(['GET /v1/registrations/{id}/credentials', 'GET /v1/apps/{appId}']),
+    );
+    expect(ownerCursors.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("answers 404 without data to every tenant route naming another tenant's object", async () => {
+    const failures: string[] = [];
+    for (const route of routes.filter((r) => r.auth === 'tenant' && r.parameters.length)) {
+      const path = fillPath(route, (resource) => {
+        const id = ownerIds[resource];
+        if (!id) throw new Error(`${label(route)}: no owner object for "${resource}"; add one to this test's set-up`);
+        return id;
+      });
+      const request = api.http()[route.method](path).set(intruder.auth).set('Idempotency-Key', randomUUID());
+      const body = route.template.endsWith('/onboardings')
+        ? { allHealthSystems: true }
+        : route.method === 'put'
+          ? validAppBody()
+          : undefined;
+      const response = body ? await request.send(body) : await request;
+      if (response.status !== 404 || !/^application\/problem\+json/.test(response.headers['content-type'] ?? '')) {
+        failures.push(`${label(route)} -> ${response.status} ${response.text.slice(0, 200)}`);
+      }
+      expectNothingOfTheOwner(response.text, Object.values(ownerIds));
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  it("lists nothing of the owner's with the owner's ids as filters or the owner's cursors", async () => {
+    const lists = routes.filter((r) => r.auth === 'tenant' && r.method === 'get' && !r.parameters.length);
+    expect(lists.length).toBeGreaterThanOrEqual(4);
+    // Filters: those the document lists, and the id filters the API takes even where the document is silent.
+    const filterNames = (route: Route) => [
+      ...new Set([...route.queryParameters, 'appId', 'onboardingId', 'healthSystemId']),
+    ];
+    for (const route of lists) {
+      for (const filter of filterNames(route).filter((name) => !['limit', 'cursor'].includes(name))) {
+        for (const id of Object.values(ownerIds)) {
+          const response = await api
+            .http()
+            .get(route.template)
+            .query({ [filter]: id })
+            .set(intruder.auth);
+          // 200 with the intruder's own items (a route may ignore a filter it does not know) or 400.
+          expect([200, 400]).toContain(response.status);
+          expectNothingOfTheOwner(response.text, [id]);
+        }
+      }
+      for (const cursor of ownerCursors) {
+        const response = await api.http().get(route.template).query({ cursor }).set(intruder.auth);
+        expect([200, 400]).toContain(response.status);
+        expectNothingOfTheOwner(response.text);
+      }
+    }
+  }, 120_000);
+
+  it('still serves the owner', async () => {
+    await api.http().get(`/v1/registrations/${ownerIds.registrations}`).set(owner.auth).expect(200);
+  });
+});
