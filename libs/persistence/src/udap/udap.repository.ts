@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, type SecretRef } from '#domain';
-import type { AppCertificate as AppCertificateRow, Prisma, TrustCommunity as TrustCommunityRow } from '../generated/client.js';
+import { Prisma, type AppCertificate as AppCertificateRow, type TrustCommunity as TrustCommunityRow } from '../generated/client.js';
 import { PrismaService } from '../prisma.service.js';
 import { asJson } from '../json.js';
 
@@ -230,6 +230,21 @@ export class UdapSiteRepository {
     });
     if (!row) throw new NotFoundError('registration', registrationId);
     return { certificateId: row.udapCertificateId, iss: row.udapIss };
+  }
+
+  /** The hl7-b2b extension values of an app (IG §5.3.1); not secret. */
+  async appB2b(tenantId: string, appId: string): Promise<Record<string, unknown> | null> {
+    const row = await this.prisma.app.findFirst({ where: { id: appId, tenantId }, select: { udapB2b: true } });
+    if (!row) throw new NotFoundError('app', appId);
+    return row.udapB2b as Record<string, unknown> | null;
+  }
+
+  async setAppB2b(tenantId: string, appId: string, b2b: object | null): Promise<void> {
+    const updated = await this.prisma.app.updateMany({
+      where: { id: appId, tenantId, deletedAt: null },
+      data: { udapB2b: b2b === null ? Prisma.DbNull : asJson(b2b) },
+    });
+    if (updated.count === 0) throw new NotFoundError('app', appId);
   }
 
   /** Registrations of the app registered the UDAP way with `certificateId` (to re-register at renewal). */

@@ -30,6 +30,7 @@ import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
 import { RegistrationEvents } from './registration-events.js';
+import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js'; // UDAP seam (issue 15)
 import {
   mayHaveCreatedClient,
   permanentProblem,
@@ -72,6 +73,7 @@ export class RegisterClientUseCase {
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+    private readonly udap: UdapRegistrationUseCase,
   ) {}
 
   async execute(job: RegistrationJobData, attempt: JobAttempt): Promise<RegisterOutcome> {
@@ -93,10 +95,11 @@ export class RegisterClientUseCase {
     }
   }
 
-  private async discoverAndRegister(
-    { registration, app, healthSystem }: RegistrationContext,
-    attempt: JobAttempt,
-  ): Promise<RegisterOutcome> {
+  private async discoverAndRegister(context: RegistrationContext, attempt: JobAttempt): Promise<RegisterOutcome> {
+    // UDAP seam (issue 15): a site of a trust community the app holds a certificate of registers the UDAP way.
+    const udapPlan = await this.udap.plan(context);
+    if (udapPlan) return this.udap.register(context, attempt, udapPlan);
+    const { registration, app, healthSystem } = context;
     let description: SmartServerDescription;
     try {
       // The health system row is the discovery cache: the copy loaded with it spares a lookup.

@@ -1,3 +1,5 @@
+// @peculiar/x509 resolves its services with tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { SecretValue } from '#domain';

@@ -91,8 +91,13 @@ function assertValidAt(certificate: X509Certificate, now: Date, role: string): v
   }
 }
 
+/**
+ * `subject` names `issuer` as its issuer and carries its signature. The signature is the proof;
+ * the name match picks the candidate (OpenSSL's checkIssued also insists on key identifier
+ * extensions matching exactly, which some CAs' certificates do not).
+ */
 function issued(issuer: X509Certificate, subject: X509Certificate): boolean {
-  return issuer.checkIssued(subject) && subject.verify(issuer.publicKey);
+  return subject.issuer === issuer.subject && subject.verify(issuer.publicKey);
 }
 
 /**
