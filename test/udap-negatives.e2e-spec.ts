@@ -180,6 +180,24 @@ describe('the broker and UDAP sites that must be refused or behave differently',
     expect(check.body).toMatchObject({ ok: true, clientId: modified.body.clientId, extensionsSent: [] });
   });
 
+  it('offboarding a UDAP registration cancels it at the site with an empty grant_types (IG §3.4)', async () => {
+    const id = await addUdapSite(`offboard-${run}`, { b2b: 'none' });
+    const appId = await appWithCertificate({ client_name: 'Leaving', grant_types: ['client_credentials'], scope: 'system/*.rs' }, `https://apps.example.com/leaving/${run}`);
+    const [registration] = await onboard(appId, [id], `offboard-${run}`);
+    expect(registration.state).toBe('registered');
+    await broker.api.http().delete(`/v1/registrations/${registration.id}`).set(auth).expect(202);
+    const deadline = Date.now() + 60_000;
+    let state = registration.state;
+    while (state !== 'deleted' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      state = (await broker.api.http().get(`/v1/registrations/${registration.id}`).set(auth).expect(200)).body.state;
+    }
+    expect(state).toBe('deleted');
+    expect(broker.sandbox.udap.clients(`offboard-${run}`)).toHaveLength(0);
+    const site = (await fetch(`${broker.sandbox.url}/udap/sites/offboard-${run}/clients`).then((r) => r.json())) as { cancelled: Array<{ clientId: string }> };
+    expect(site.cancelled.map((c) => c.clientId)).toEqual([registration.clientId]);
+  });
+
   it('imports an existing chain with its key, refusing a key that does not match', async () => {
     const app = await broker.api
       .http()

@@ -221,6 +221,23 @@ export class UdapRegistrationUseCase {
     return results;
   }
 
+  /**
+   * The site half of an offboarding (DeleteClientUseCase drives the states): a UDAP client is
+   * cancelled by registering with an empty `grant_types` (IG §3.4). False when the registration
+   * was not made the UDAP way; throws the site's error (a SmartClientError) when it refuses.
+   */
+  async cancelAtSite(registration: Registration): Promise<boolean> {
+    const udap = await this.sites.registration(registration.tenantId, registration.id);
+    if (!udap.certificateId) return false;
+    const { healthSystem } = await this.registrations.findWithContext(registration.tenantId, registration.id);
+    const certificate = await this.certificates.findById(registration.tenantId, udap.certificateId);
+    const community = await this.communities.findById(certificate.communityId);
+    const description = await this.discover(healthSystem.id, healthSystem.fhirBaseUrl, community);
+    const statement = await this.statement(registration, certificate, description.endpoints.registration, true);
+    await registerUdap(this.http, { registrationEndpoint: description.endpoints.registration, softwareStatement: statement.jwt, requested: statement.claims });
+    return true;
+  }
+
   /** IG §3.4 cancellation: a statement with an empty `grant_types`. `registered → deleting → deleted`. */
   async cancel(tenantId: string, registrationId: string, actor: Actor): Promise<Registration> {
     return this.reRegister(tenantId, registrationId, actor, { kind: 'cancel' });
