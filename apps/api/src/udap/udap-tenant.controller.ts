@@ -3,6 +3,8 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { TenantActor } from '#domain';
 import {
   AppCertificatesService,
+  SoftwareStatementsService,
+  softwareStatementSchema,
   UdapRegistrationUseCase,
   UdapTokenService,
   certificateView,
@@ -29,7 +31,19 @@ export class UdapTenantController {
     private readonly certificates: AppCertificatesService,
     private readonly registrations: UdapRegistrationUseCase,
     private readonly tokens: UdapTokenService,
+    private readonly softwareStatements: SoftwareStatementsService,
   ) {}
+
+  /**
+   * RFC 7591 §2.3 software statement for plain RFC 7591 sites that require one: `supplied`
+   * (write-only JWT), `managed` (the broker signs with the app's managed key) or `none`.
+   */
+  @Put('apps/:appId/software-statement')
+  @RequireScopes('apps:write')
+  @ApiZodBody(softwareStatementSchema)
+  async softwareStatement(@CurrentTenant() actor: TenantActor, @UuidParam('appId', 'app') appId: string, @Body() body: unknown) {
+    return this.softwareStatements.configure(actor, appId, body);
+  }
 
   /** The broker makes a key pair and answers with the CSR (`csr`, PEM) for the community CA. */
   @Post('apps/:appId/udap/certificates')

@@ -31,6 +31,7 @@ import { credentialFromRegistration, sealCredential } from '../credentials/regis
 import { RequestedMetadataBuilder } from './requested-metadata.js';
 import { RegistrationEvents } from './registration-events.js';
 import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js'; // UDAP seam (issue 15)
+import { SoftwareStatementsService } from '../udap/software-statements.service.js'; // RFC 7591 §2.3 (issue 15)
 import {
   mayHaveCreatedClient,
   permanentProblem,
@@ -74,6 +75,7 @@ export class RegisterClientUseCase {
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
     private readonly udap: UdapRegistrationUseCase,
+    private readonly softwareStatements: SoftwareStatementsService,
   ) {}
 
   async execute(job: RegistrationJobData, attempt: JobAttempt): Promise<RegisterOutcome> {
@@ -145,7 +147,9 @@ export class RegisterClientUseCase {
 
     let result: RegistrationResult;
     try {
-      result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
+      // Issue 15: a software statement (RFC 7591 §2.3) where the site's policy requires one.
+      const softwareStatement = await this.softwareStatements.forSite(registration, app, healthSystem, metadata);
+      result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken, softwareStatement });
     } catch (error) {
       const problem = toRegistrationError(error);
       await this.prisma.$transaction((tx) =>

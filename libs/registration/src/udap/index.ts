@@ -2,6 +2,7 @@ import { AppCertificatesService } from './app-certificates.service.js';
 import { TrustCommunitiesService } from './trust-communities.service.js';
 import { UdapRegistrationUseCase } from './udap-registration.use-case.js';
 import { UdapTokenService } from './udap-token.service.js';
+import { SoftwareStatementsService } from './software-statements.service.js';
 import { AppCertificateRepository, TrustCommunityRepository, UdapSiteRepository } from '#persistence';
 
 export * from './app-certificates.service.js';
@@ -9,6 +10,7 @@ export * from './trust-communities.service.js';
 export * from './udap-registration.use-case.js';
 export * from './udap-token.service.js';
 export * from './udap-input.js';
+export * from './software-statements.service.js';
 
 /** Everything UDAP, provided and exported by CoreModule. */
 export const udapProviders = [
@@ -19,4 +21,5 @@ export const udapProviders = [
   AppCertificatesService,
   UdapRegistrationUseCase,
   UdapTokenService,
+  SoftwareStatementsService,
 ];
