@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { ALL_SCOPES, startBroker, waitForOnboarding, listRegistrations, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  startBroker,
+  waitForOnboarding,
+  listRegistrations,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 import { OPERATOR } from './support/api-harness.js';
 
 /**
@@ -23,7 +29,11 @@ async function statementSite(jwksUri: () => string) {
       res.end(JSON.stringify(body));
     };
     if (req.method === 'GET' && path === 'fhir/.well-known/smart-configuration') {
-      return send(200, { token_endpoint: `${origin}/token`, registration_endpoint: `${origin}/register`, capabilities: ['client-confidential-asymmetric'] });
+      return send(200, {
+        token_endpoint: `${origin}/token`,
+        registration_endpoint: `${origin}/register`,
+        capabilities: ['client-confidential-asymmetric'],
+      });
     }
     if (req.method === 'POST' && path === 'register') {
       const chunks: Buffer[] = [];
@@ -32,8 +42,16 @@ async function statementSite(jwksUri: () => string) {
       const statement = typeof body.software_statement === 'string' ? body.software_statement : undefined;
       const entry: (typeof received)[number] = { site, statement };
       received.push(entry);
-      if (!statement) return send(400, { error: 'invalid_software_statement', error_description: 'a software statement is required here' });
-      if (site === 'refuse') return send(400, { error: 'unapproved_software_statement', error_description: 'this publisher is not approved' });
+      if (!statement)
+        return send(400, {
+          error: 'invalid_software_statement',
+          error_description: 'a software statement is required here',
+        });
+      if (site === 'refuse')
+        return send(400, {
+          error: 'unapproved_software_statement',
+          error_description: 'this publisher is not approved',
+        });
       try {
         decodeProtectedHeader(statement);
         const { payload } = await jwtVerify(statement, createRemoteJWKSet(new URL(jwksUri())));
@@ -69,7 +87,12 @@ describe('software statements for plain RFC 7591 registrations', () => {
         .expect(201);
       ids[name] = created.body.id;
       if (name !== 'optional') {
-        await broker.api.http().put(`/v1/admin/health-systems/${ids[name]}/udap`).set(OPERATOR).send({ requiresSoftwareStatement: true }).expect(200);
+        await broker.api
+          .http()
+          .put(`/v1/admin/health-systems/${ids[name]}/udap`)
+          .set(OPERATOR)
+          .send({ requiresSoftwareStatement: true })
+          .expect(200);
       }
     }
     ({ auth } = await broker.api.tenantWithKey(ALL_SCOPES, 'Statements'));
@@ -77,7 +100,17 @@ describe('software statements for plain RFC 7591 registrations', () => {
       .http()
       .post('/v1/apps')
       .set(auth)
-      .send({ name: 'Signed', keyManagement: 'managed', clientMetadata: { client_name: 'Signed', grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', scope: 'system/*.rs', software_id: 'signed-app' } })
+      .send({
+        name: 'Signed',
+        keyManagement: 'managed',
+        clientMetadata: {
+          client_name: 'Signed',
+          grant_types: ['client_credentials'],
+          token_endpoint_auth_method: 'private_key_jwt',
+          scope: 'system/*.rs',
+          software_id: 'signed-app',
+        },
+      })
       .expect(201);
     appId = app.body.id;
     jwksUri = `${broker.api.config.api.publicBaseUrl}/v1/public/apps/${appId}/jwks.json`;
@@ -100,18 +133,35 @@ describe('software statements for plain RFC 7591 registrations', () => {
     const registrations = await listRegistrations(broker.api, auth, { onboardingId: accepted.body.id });
     const of = (name: string) => registrations.find((r) => r.healthSystemId === ids[name])!;
     expect(of('verify').state).toBe('registered');
-    expect(of('refuse')).toMatchObject({ state: 'failed', lastError: { error: 'unapproved_software_statement', retryable: false } });
+    expect(of('refuse')).toMatchObject({
+      state: 'failed',
+      lastError: { error: 'unapproved_software_statement', retryable: false },
+    });
     // The optional site got no statement (and here refuses registrations without one).
     expect(of('optional').lastError).toMatchObject({ error: 'invalid_software_statement' });
     expect(site.received.find((r) => r.site === 'optional')!.statement).toBeUndefined();
     const verified = site.received.find((r) => r.site === 'verify')!;
-    expect(verified.claims).toMatchObject({ client_name: 'Signed', software_id: 'signed-app', grant_types: ['client_credentials'] });
+    expect(verified.claims).toMatchObject({
+      client_name: 'Signed',
+      software_id: 'signed-app',
+      grant_types: ['client_credentials'],
+    });
   });
 
   it('takes a tenant-supplied statement as write-only and refuses a value that is no JWT', async () => {
-    const refused = await broker.api.http().put(`/v1/apps/${appId}/software-statement`).set(auth).send({ mode: 'supplied', softwareStatement: 'not-a-jwt-at-all' }).expect(400);
+    const refused = await broker.api
+      .http()
+      .put(`/v1/apps/${appId}/software-statement`)
+      .set(auth)
+      .send({ mode: 'supplied', softwareStatement: 'not-a-jwt-at-all' })
+      .expect(400);
     expect(refused.headers['content-type']).toContain('application/problem+json');
-    const stored = await broker.api.http().put(`/v1/apps/${appId}/software-statement`).set(auth).send({ mode: 'supplied', softwareStatement: 'eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.sig' }).expect(200);
+    const stored = await broker.api
+      .http()
+      .put(`/v1/apps/${appId}/software-statement`)
+      .set(auth)
+      .send({ mode: 'supplied', softwareStatement: 'eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.sig' })
+      .expect(200);
     expect(stored.body).toEqual({ mode: 'supplied' });
     const app = await broker.api.http().get(`/v1/apps/${appId}`).set(auth).expect(200);
     expect(JSON.stringify(app.body)).not.toContain('eyJhbGciOiJub25lIn0');

@@ -1,5 +1,11 @@
 import { PrismaService } from '#persistence';
-import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  listRegistrations,
+  startBroker,
+  waitForOnboarding,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 import { OPERATOR } from './support/api-harness.js';
 
 /**
@@ -12,7 +18,11 @@ import { OPERATOR } from './support/api-harness.js';
 
 const run = Math.random().toString(36).slice(2, 8);
 const APP_URI = `https://apps.example.com/b2b/${run}`;
-const B2B = { organization_id: 'https://orgs.example.com/acme', organization_name: 'Acme', purpose_of_use: ['urn:oid:2.16.840.1.113883.5.8#TREAT'] };
+const B2B = {
+  organization_id: 'https://orgs.example.com/acme',
+  organization_name: 'Acme',
+  purpose_of_use: ['urn:oid:2.16.840.1.113883.5.8#TREAT'],
+};
 
 describe('UDAP registration, token requests, modification, renewal and cancellation', () => {
   let broker: BrokerHarness;
@@ -28,7 +38,13 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
   const http = () => broker.api.http();
   const sandboxClients = async () =>
     (await fetch(`${broker.sandbox.url}/udap/sites/${siteName}/clients`).then((r) => r.json())) as {
-      clients: Array<{ clientId: string; iss: string; grantTypes: string[]; metadata: Record<string, unknown>; tokenRequests: Array<{ extensions?: Record<string, any>; certificateSerial: string }> }>;
+      clients: Array<{
+        clientId: string;
+        iss: string;
+        grantTypes: string[];
+        metadata: Record<string, unknown>;
+        tokenRequests: Array<{ extensions?: Record<string, any>; certificateSerial: string }>;
+      }>;
       cancelled: Array<{ clientId: string }>;
       refusals: Array<{ endpoint: string; error: string; description: string }>;
     };
@@ -68,17 +84,29 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
     const community = await http()
       .post('/v1/admin/udap/communities')
       .set(OPERATOR)
-      .send({ uri: broker.sandbox.udap.communityUri, name: 'Sandbox community', trustAnchors: broker.sandbox.udap.trustAnchorPem })
+      .send({
+        uri: broker.sandbox.udap.communityUri,
+        name: 'Sandbox community',
+        trustAnchors: broker.sandbox.udap.trustAnchorPem,
+      })
       .expect(201);
     communityId = community.body.id;
     expect(community.body.trustAnchors).toHaveLength(1);
     const bad = await http()
       .post('/v1/admin/udap/communities')
       .set(OPERATOR)
-      .send({ uri: 'https://other.example.com/community', name: 'Broken', trustAnchors: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' })
+      .send({
+        uri: 'https://other.example.com/community',
+        name: 'Broken',
+        trustAnchors: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
+      })
       .expect(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
-    const site = await http().put(`/v1/admin/health-systems/${udapHealthSystemId}/udap`).set(OPERATOR).send({ communityId }).expect(200);
+    const site = await http()
+      .put(`/v1/admin/health-systems/${udapHealthSystemId}/udap`)
+      .set(OPERATOR)
+      .send({ communityId })
+      .expect(200);
     expect(site.body.community).toMatchObject({ id: communityId, uri: broker.sandbox.udap.communityUri });
   });
 
@@ -95,11 +123,19 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
 
     // A chain from a CA outside the community is refused, in words.
     const untrusted = await broker.sandbox.udap.signCsr(created.body.csr, { untrusted: true });
-    const refused = await http().put(`/v1/udap/certificates/${certificateId}/chain`).set(auth).send({ chain: untrusted }).expect(400);
+    const refused = await http()
+      .put(`/v1/udap/certificates/${certificateId}/chain`)
+      .set(auth)
+      .send({ chain: untrusted })
+      .expect(400);
     expect(JSON.stringify(refused.body.errors)).toContain('does not lead to a trust anchor');
 
     const issued = await broker.sandbox.udap.signCsr(created.body.csr);
-    const active = await http().put(`/v1/udap/certificates/${certificateId}/chain`).set(auth).send({ chain: issued }).expect(200);
+    const active = await http()
+      .put(`/v1/udap/certificates/${certificateId}/chain`)
+      .set(auth)
+      .send({ chain: issued })
+      .expect(200);
     expect(active.body).toMatchObject({ state: 'active', sanUri: APP_URI, communityId, csr: null });
     expect(active.body.subject).toContain('CN=');
     expect(new Date(active.body.notAfter).getTime()).toBeGreaterThan(Date.now());
@@ -118,7 +154,11 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
     const registrations = await listRegistrations(broker.api, auth, { onboardingId: accepted.body.id });
     const udap = registrations.find((r) => r.healthSystemId === udapHealthSystemId)!;
     const plain = registrations.find((r) => r.healthSystemId === plainHealthSystemId)!;
-    expect({ udap: udap.state, plain: plain.state, udapError: udap.lastError ?? null }).toEqual({ udap: 'registered', plain: 'registered', udapError: null });
+    expect({ udap: udap.state, plain: plain.state, udapError: udap.lastError ?? null }).toEqual({
+      udap: 'registered',
+      plain: 'registered',
+      udapError: null,
+    });
     udapRegistrationId = udap.id;
 
     // The site registered the app's URI (the certificate's SAN) as iss, for client_credentials only.
@@ -157,8 +197,15 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
     const { clients } = await sandboxClients();
     expect(clients[0].tokenRequests.at(-1)!.extensions!['hl7-b2b']).toEqual({ version: '1', ...B2B });
 
-    const without = await http().post(`/v1/registrations/${udapRegistrationId}/udap/token-check?b2b=false`).set(auth).expect(200);
-    expect(without.body).toMatchObject({ ok: false, extensionsSent: [], error: { code: 'invalid_grant', httpStatus: 400 } });
+    const without = await http()
+      .post(`/v1/registrations/${udapRegistrationId}/udap/token-check?b2b=false`)
+      .set(auth)
+      .expect(200);
+    expect(without.body).toMatchObject({
+      ok: false,
+      extensionsSent: [],
+      error: { code: 'invalid_grant', httpStatus: 400 },
+    });
     expect(without.body.error.description).toContain('hl7-b2b');
   });
 
@@ -166,7 +213,15 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
     const before = (await sandboxClients()).clients[0];
     await broker.api.app.get(PrismaService, { strict: false }).registration.update({
       where: { id: udapRegistrationId },
-      data: { requestedMetadata: { client_name: 'Acme B2B v2', grant_types: ['client_credentials'], scope: 'system/*.rs', contacts: ['ops@acme.example.com'], token_endpoint_auth_method: 'private_key_jwt' } },
+      data: {
+        requestedMetadata: {
+          client_name: 'Acme B2B v2',
+          grant_types: ['client_credentials'],
+          scope: 'system/*.rs',
+          contacts: ['ops@acme.example.com'],
+          token_endpoint_auth_method: 'private_key_jwt',
+        },
+      },
     });
     const modified = await http().post(`/v1/registrations/${udapRegistrationId}/udap/modify`).set(auth).expect(201);
     expect(modified.body).toMatchObject({ state: 'registered', clientId: before.clientId });
@@ -182,12 +237,21 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
     const during = await http().post(`/v1/registrations/${udapRegistrationId}/udap/token-check`).set(auth).expect(200);
     expect(during.body.ok).toBe(true);
     const issued = await broker.sandbox.udap.signCsr(renewal.body.csr);
-    const uploaded = await http().put(`/v1/udap/certificates/${renewal.body.id}/chain`).set(auth).send({ chain: issued }).expect(200);
+    const uploaded = await http()
+      .put(`/v1/udap/certificates/${renewal.body.id}/chain`)
+      .set(auth)
+      .send({ chain: issued })
+      .expect(200);
     expect(uploaded.body.state).toBe('active');
-    expect(uploaded.body.reRegistered).toEqual([expect.objectContaining({ id: udapRegistrationId, state: 'registered' })]);
+    expect(uploaded.body.reRegistered).toEqual([
+      expect.objectContaining({ id: udapRegistrationId, state: 'registered' }),
+    ]);
     const described = await http().get(`/v1/registrations/${udapRegistrationId}/udap`).set(auth).expect(200);
     expect(described.body.certificate.id).toBe(renewal.body.id);
-    const afterRenewal = await http().post(`/v1/registrations/${udapRegistrationId}/udap/token-check`).set(auth).expect(200);
+    const afterRenewal = await http()
+      .post(`/v1/registrations/${udapRegistrationId}/udap/token-check`)
+      .set(auth)
+      .expect(200);
     expect(afterRenewal.body.ok).toBe(true);
 
     // Every token request of this test at the site succeeded but the one sent without the required extension.

@@ -1,7 +1,12 @@
 import { Body, Controller, Get, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { TrustCommunity } from '#persistence';
-import { TrustCommunitiesService, createCommunitySchema, healthSystemUdapSchema, updateCommunitySchema } from '#registration';
+import {
+  TrustCommunitiesService,
+  createCommunitySchema,
+  healthSystemUdapSchema,
+  updateCommunitySchema,
+} from '#registration';
 import { OperatorGuard } from '../auth/operator.guard.js';
 import { ApiZodBody } from '../http/openapi.js';
 import { UuidParam } from '../http/uuid-param.js';

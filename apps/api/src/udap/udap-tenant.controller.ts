@@ -41,7 +41,11 @@ export class UdapTenantController {
   @Put('apps/:appId/software-statement')
   @RequireScopes('apps:write')
   @ApiZodBody(softwareStatementSchema)
-  async softwareStatement(@CurrentTenant() actor: TenantActor, @UuidParam('appId', 'app') appId: string, @Body() body: unknown) {
+  async softwareStatement(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('appId', 'app') appId: string,
+    @Body() body: unknown,
+  ) {
     return this.softwareStatements.configure(actor, appId, body);
   }
 
@@ -77,7 +81,11 @@ export class UdapTenantController {
   @Put('udap/certificates/:id/chain')
   @RequireScopes('apps:write')
   @ApiZodBody(uploadChainSchema)
-  async uploadChain(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'certificate') id: string, @Body() body: unknown) {
+  async uploadChain(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'certificate') id: string,
+    @Body() body: unknown,
+  ) {
     const certificate = await this.certificates.uploadChain(actor, id, body);
     const reRegistered = certificate.replacesId
       ? await this.registrations.switchCertificate(actor, certificate.replacesId, certificate.id)
@@ -125,7 +133,11 @@ export class UdapTenantController {
   @Post('registrations/:id/udap/token-check')
   @RequireScopes('registrations:write')
   @HttpCode(200)
-  async tokenCheck(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string, @Query('b2b') b2b?: string) {
+  async tokenCheck(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @Query('b2b') b2b?: string,
+  ) {
     return this.tokens.check(actor, id, { b2b: b2b === undefined ? undefined : b2b !== 'false' });
   }
 }

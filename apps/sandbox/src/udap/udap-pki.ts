@@ -105,8 +105,13 @@ export async function issueIdentity(
 ): Promise<IssuedIdentity> {
   const keys = await newKeys();
   const certificate = await issue(authority, `CN=${commonName}`, keys.publicKey, [sanUri], options);
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey));
-  const body = pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n');
+  const pkcs8 = Buffer.from(
+    await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey),
+  );
+  const body = pkcs8
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return { certificate, keys, privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n` };
 }
 
@@ -116,7 +121,11 @@ export class CsrError extends Error {}
  * Signs a CSR as the community CA would: the subject and the uniformResourceIdentifier SANs of
  * the request, after checking its self-signature.
  */
-export async function signCsr(authority: CertificateAuthority, csrPem: string, options: IssueOptions = {}): Promise<string> {
+export async function signCsr(
+  authority: CertificateAuthority,
+  csrPem: string,
+  options: IssueOptions = {},
+): Promise<string> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);

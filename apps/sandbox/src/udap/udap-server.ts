@@ -133,7 +133,8 @@ export async function createUdapSandbox(origin: string): Promise<UdapSandbox> {
     trustAnchorPem: pemOf(community.certificate),
     async addSite(input) {
       const options = udapSiteOptionsSchema.parse(input);
-      if (sites.has(options.name)) throw new HttpError(409, 'site_exists', `a UDAP site named ${options.name} exists already`);
+      if (sites.has(options.name))
+        throw new HttpError(409, 'site_exists', `a UDAP site named ${options.name} exists already`);
       const base = `${origin}/udap/sites/${options.name}`;
       const fault = options.metadataFault;
       const server = await issueIdentity(
@@ -163,9 +164,15 @@ export async function createUdapSandbox(origin: string): Promise<UdapSandbox> {
       }
       if (req.method === 'POST' && first === 'ca' && second === 'sign') {
         const body = z
-          .object({ csr: z.string(), notBefore: z.iso.datetime().optional(), notAfter: z.iso.datetime().optional(), untrusted: z.boolean().optional() })
+          .object({
+            csr: z.string(),
+            notBefore: z.iso.datetime().optional(),
+            notAfter: z.iso.datetime().optional(),
+            untrusted: z.boolean().optional(),
+          })
           .safeParse(await readJson(req));
-        if (!body.success) throw new HttpError(400, 'invalid_request', 'expected {csr, notBefore?, notAfter?, untrusted?}');
+        if (!body.success)
+          throw new HttpError(400, 'invalid_request', 'expected {csr, notBefore?, notAfter?, untrusted?}');
         try {
           const certificate = await sandbox.signCsr(body.data.csr, {
             notBefore: body.data.notBefore ? new Date(body.data.notBefore) : undefined,
@@ -182,18 +189,24 @@ export async function createUdapSandbox(origin: string): Promise<UdapSandbox> {
         if (req.method === 'GET') return sendJson(res, 200, { sites: sandbox.sites() });
         if (req.method === 'POST') {
           const parsed = udapSiteOptionsSchema.safeParse(await readJson(req));
-          if (!parsed.success) throw new HttpError(400, 'invalid_request', parsed.error.issues.map((i) => i.message).join('; '));
+          if (!parsed.success)
+            throw new HttpError(400, 'invalid_request', parsed.error.issues.map((i) => i.message).join('; '));
           return sendJson(res, 201, await sandbox.addSite(parsed.data));
         }
       }
       const site = first === 'sites' && second ? sites.get(second) : undefined;
       if (!site) throw new HttpError(404, 'not_found', 'no such UDAP resource');
       const path = [third, ...rest].join('/');
-      if (req.method === 'GET' && path === 'fhir/.well-known/udap') return serveMetadata(site, res, query, communityUri);
+      if (req.method === 'GET' && path === 'fhir/.well-known/udap')
+        return serveMetadata(site, res, query, communityUri);
       if (req.method === 'POST' && path === 'register') return register(site, req, res, community);
       if (req.method === 'POST' && path === 'token') return token(site, req, res, community);
       if (req.method === 'GET' && path === 'clients') {
-        return sendJson(res, 200, { clients: [...site.byIss.values()], cancelled: site.cancelled, refusals: site.refusals });
+        return sendJson(res, 200, {
+          clients: [...site.byIss.values()],
+          cancelled: site.cancelled,
+          refusals: site.refusals,
+        });
       }
       throw new HttpError(404, 'not_found', `no UDAP resource at ${path}`);
     },
@@ -271,7 +284,8 @@ async function verifyX5c(jwt: string, community: CertificateAuthority): Promise<
   } catch {
     return 'not a compact JWS';
   }
-  if (!['RS256', 'RS384', 'ES256', 'ES384'].includes(String(header.alg))) return `unsupported alg ${String(header.alg)}`;
+  if (!['RS256', 'RS384', 'ES256', 'ES384'].includes(String(header.alg)))
+    return `unsupported alg ${String(header.alg)}`;
   if (!Array.isArray(header.x5c) || header.x5c.length === 0) return 'no x5c header';
   let leaf: X509Certificate;
   try {
@@ -280,9 +294,11 @@ async function verifyX5c(jwt: string, community: CertificateAuthority): Promise<
     return 'x5c[0] is not a certificate';
   }
   const anchor = nodeCertificate(community.certificate);
-  if (!(leaf.issuer === anchor.subject && leaf.verify(anchor.publicKey))) return 'UNTRUSTED: the certificate does not chain to the community trust anchor';
+  if (!(leaf.issuer === anchor.subject && leaf.verify(anchor.publicKey)))
+    return 'UNTRUSTED: the certificate does not chain to the community trust anchor';
   const now = new Date();
-  if (now > new Date(leaf.validTo) || now < new Date(leaf.validFrom)) return 'UNTRUSTED: the certificate is expired or not yet valid';
+  if (now > new Date(leaf.validTo) || now < new Date(leaf.validFrom))
+    return 'UNTRUSTED: the certificate is expired or not yet valid';
   try {
     const { payload } = await compactVerify(jwt, leaf.publicKey, { algorithms: [String(header.alg)] });
     const claims = JSON.parse(Buffer.from(payload).toString()) as Record<string, unknown>;
@@ -308,7 +324,8 @@ async function register(site: UdapSite, req: IncomingMessage, res: ServerRespons
     refuse(site, 'register', status, error, description);
   const body = (await readJson(req)) as Record<string, unknown>;
   if (body.udap !== '1') refused(400, 'invalid_client_metadata', 'the request must carry "udap": "1" (IG §3.2)');
-  if (typeof body.software_statement !== 'string') refused(400, 'invalid_software_statement', 'software_statement is missing');
+  if (typeof body.software_statement !== 'string')
+    refused(400, 'invalid_software_statement', 'software_statement is missing');
   const verified = await verifyX5c(body.software_statement as string, community);
   if (typeof verified === 'string') {
     // An untrusted or expired certificate is a statement the server does not approve; anything else is invalid.
@@ -317,10 +334,15 @@ async function register(site: UdapSite, req: IncomingMessage, res: ServerRespons
   }
   const { claims, sanUris } = verified as VerifiedJwt;
   const iss = String(claims.iss ?? '');
-  if (!sanUris.includes(iss)) refused(400, 'invalid_software_statement', 'iss is not a URI SAN of the certificate (IG §3.1)');
+  if (!sanUris.includes(iss))
+    refused(400, 'invalid_software_statement', 'iss is not a URI SAN of the certificate (IG §3.1)');
   if (claims.sub !== iss) refused(400, 'invalid_software_statement', 'sub must equal iss (IG §3.1)');
   if (claims.aud !== site.registrationEndpoint) {
-    refused(400, 'invalid_software_statement', `aud must be the registration endpoint ${site.registrationEndpoint} (IG §3.1)`);
+    refused(
+      400,
+      'invalid_software_statement',
+      `aud must be the registration endpoint ${site.registrationEndpoint} (IG §3.1)`,
+    );
   }
   const times = timesProblem(claims);
   if (times) refused(400, 'invalid_software_statement', `${times} (IG §3.1)`);
@@ -336,7 +358,11 @@ async function register(site: UdapSite, req: IncomingMessage, res: ServerRespons
     if (!existing) refused(400, 'invalid_client_metadata', 'no registration of this iss to cancel');
     site.byIss.delete(iss);
     site.cancelled.push(existing!);
-    return sendJson(res, 200, { client_id: existing!.clientId, software_statement: body.software_statement, grant_types: [] });
+    return sendJson(res, 200, {
+      client_id: existing!.clientId,
+      software_statement: body.software_statement,
+      grant_types: [],
+    });
   }
   const metadataProblem = checkMetadata(claims, grantTypes!);
   if (metadataProblem) refused(400, 'invalid_client_metadata', metadataProblem);
@@ -358,7 +384,11 @@ async function register(site: UdapSite, req: IncomingMessage, res: ServerRespons
   const now = new Date().toISOString();
   if (existing && !site.options.newClientIdOnModify) {
     Object.assign(existing, { grantTypes: grantTypes!, metadata, modifiedAt: now });
-    return sendJson(res, 200, { client_id: existing.clientId, software_statement: body.software_statement, ...metadata });
+    return sendJson(res, 200, {
+      client_id: existing.clientId,
+      software_statement: body.software_statement,
+      ...metadata,
+    });
   }
   if (existing) {
     // IG §3.4: a new client_id for a modification cancels the previous one.
@@ -381,13 +411,16 @@ function checkMetadata(claims: Record<string, unknown>, grantTypes: string[]): s
   const cc = grantTypes.includes('client_credentials');
   if (code === cc) return 'grant_types must include authorization_code or client_credentials, not both (IG §3.1)';
   if (grantTypes.includes('refresh_token') && !code) return 'refresh_token requires authorization_code (IG §3.1)';
-  if (claims.token_endpoint_auth_method !== 'private_key_jwt') return 'token_endpoint_auth_method must be private_key_jwt';
+  if (claims.token_endpoint_auth_method !== 'private_key_jwt')
+    return 'token_endpoint_auth_method must be private_key_jwt';
   if (typeof claims.client_name !== 'string' || !claims.client_name) return 'client_name is required';
   const contacts = Array.isArray(claims.contacts) ? (claims.contacts as unknown[]) : [];
-  if (!contacts.some((c) => typeof c === 'string' && c.startsWith('mailto:'))) return 'contacts needs a mailto: URI (IG §3.1)';
+  if (!contacts.some((c) => typeof c === 'string' && c.startsWith('mailto:')))
+    return 'contacts needs a mailto: URI (IG §3.1)';
   if (code) {
     const redirects = claims.redirect_uris;
-    if (!Array.isArray(redirects) || redirects.length === 0) return 'redirect_uris are required with authorization_code';
+    if (!Array.isArray(redirects) || redirects.length === 0)
+      return 'redirect_uris are required with authorization_code';
     if (!claims.logo_uri) return 'logo_uri is required with authorization_code';
     if (JSON.stringify(claims.response_types) !== '["code"]') return 'response_types must be ["code"]';
   } else if (claims.redirect_uris !== undefined || claims.response_types !== undefined) {
@@ -404,10 +437,13 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 
 /** IG §5.2 client credentials with the §5.3 Authentication Token (and the hl7-b2b extension, §5.3.1). */
 async function token(site: UdapSite, req: IncomingMessage, res: ServerResponse, community: CertificateAuthority) {
-  const refused = (status: number, error: string, description: string) => refuse(site, 'token', status, error, description);
+  const refused = (status: number, error: string, description: string) =>
+    refuse(site, 'token', status, error, description);
   const form = await readForm(req);
-  if (req.headers.authorization) refused(400, 'invalid_request', 'no Authorization header with UDAP client authentication (IG §5.2.1)');
-  if (form.get('grant_type') !== 'client_credentials') refused(400, 'unsupported_grant_type', 'only client_credentials here');
+  if (req.headers.authorization)
+    refused(400, 'invalid_request', 'no Authorization header with UDAP client authentication (IG §5.2.1)');
+  if (form.get('grant_type') !== 'client_credentials')
+    refused(400, 'unsupported_grant_type', 'only client_credentials here');
   if (form.get('udap') !== '1') refused(400, 'invalid_request', 'udap=1 is required (IG §5.2.1)');
   if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
     refused(400, 'invalid_request', 'client_assertion_type must be jwt-bearer');
@@ -419,21 +455,30 @@ async function token(site: UdapSite, req: IncomingMessage, res: ServerResponse, 
   if (!client) refused(401, 'invalid_client', 'iss is not a registered client_id');
   if (claims.sub !== client!.clientId) refused(401, 'invalid_client', 'sub must equal the client_id (IG §5.3)');
   // The certificate must carry the URI the client registered with.
-  if (!sanUris.includes(client!.iss)) refused(401, 'invalid_client', 'the certificate does not name the registered client URI');
-  if (claims.aud !== site.tokenEndpoint) refused(401, 'invalid_client', `aud must be the token endpoint ${site.tokenEndpoint}`);
+  if (!sanUris.includes(client!.iss))
+    refused(401, 'invalid_client', 'the certificate does not name the registered client URI');
+  if (claims.aud !== site.tokenEndpoint)
+    refused(401, 'invalid_client', `aud must be the token endpoint ${site.tokenEndpoint}`);
   const times = timesProblem(claims);
   if (times) refused(401, 'invalid_client', `${times} (IG §5.3)`);
-  if (site.replayed(client!.clientId, String(claims.jti), Number(claims.exp))) refused(401, 'invalid_client', 'jti replayed (IG §7.1.4)');
-  if (!client!.grantTypes.includes('client_credentials')) refused(400, 'unauthorized_client', 'not registered for client_credentials');
+  if (site.replayed(client!.clientId, String(claims.jti), Number(claims.exp)))
+    refused(401, 'invalid_client', 'jti replayed (IG §7.1.4)');
+  if (!client!.grantTypes.includes('client_credentials'))
+    refused(400, 'unauthorized_client', 'not registered for client_credentials');
   const extensions = (claims.extensions ?? undefined) as Record<string, any> | undefined;
   const b2b = extensions?.['hl7-b2b'];
   if (site.options.b2b === 'required' && !b2b) {
-    refused(400, 'invalid_grant', 'the hl7-b2b authorization extension is required (udap_authorization_extensions_required)');
+    refused(
+      400,
+      'invalid_grant',
+      'the hl7-b2b authorization extension is required (udap_authorization_extensions_required)',
+    );
   }
   if (b2b !== undefined) {
     if (site.options.b2b === 'none') refused(400, 'invalid_grant', 'hl7-b2b is not supported here');
     if (b2b.version !== '1') refused(400, 'invalid_grant', 'hl7-b2b version must be "1" (IG §5.3.1)');
-    if (typeof b2b.organization_id !== 'string') refused(400, 'invalid_grant', 'hl7-b2b organization_id is required (IG §5.3.1)');
+    if (typeof b2b.organization_id !== 'string')
+      refused(400, 'invalid_grant', 'hl7-b2b organization_id is required (IG §5.3.1)');
     if (!Array.isArray(b2b.purpose_of_use) || b2b.purpose_of_use.length === 0) {
       refused(400, 'invalid_grant', 'hl7-b2b purpose_of_use is required (IG §5.3.1)');
     }

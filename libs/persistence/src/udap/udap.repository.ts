@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, type SecretRef } from '#domain';
-import { Prisma, type AppCertificate as AppCertificateRow, type TrustCommunity as TrustCommunityRow } from '../generated/client.js';
+import {
+  Prisma,
+  type AppCertificate as AppCertificateRow,
+  type TrustCommunity as TrustCommunityRow,
+} from '../generated/client.js';
 import { PrismaService } from '../prisma.service.js';
 import { asJson } from '../json.js';
 
@@ -72,7 +76,10 @@ export class TrustCommunityRepository {
   }
 
   async list(): Promise<TrustCommunity[]> {
-    const rows = await this.prisma.trustCommunity.findMany({ where: { deletedAt: null }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.prisma.trustCommunity.findMany({
+      where: { deletedAt: null },
+      orderBy: { createdAt: 'asc' },
+    });
     return rows.map(toCommunity);
   }
 
@@ -132,12 +139,20 @@ export class AppCertificateRepository {
   }
 
   async listForApp(tenantId: string, appId: string): Promise<AppCertificate[]> {
-    const rows = await this.prisma.appCertificate.findMany({ where: { tenantId, appId }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.prisma.appCertificate.findMany({
+      where: { tenantId, appId },
+      orderBy: { createdAt: 'asc' },
+    });
     return rows.map(toCertificate);
   }
 
   /** The newest active certificate of an app in a community (the one new registrations use). */
-  async findActive(tenantId: string, appId: string, communityId: string, tx: Tx = this.prisma): Promise<AppCertificate | null> {
+  async findActive(
+    tenantId: string,
+    appId: string,
+    communityId: string,
+    tx: Tx = this.prisma,
+  ): Promise<AppCertificate | null> {
     const row = await tx.appCertificate.findFirst({
       where: { tenantId, appId, communityId, state: 'active' },
       orderBy: { createdAt: 'desc' },
@@ -210,7 +225,9 @@ export class UdapSiteRepository {
       where: { id: healthSystemId, deletedAt: null },
       data: {
         ...(input.communityId !== undefined && { udapCommunityId: input.communityId }),
-        ...(input.requiresSoftwareStatement !== undefined && { requiresSoftwareStatement: input.requiresSoftwareStatement }),
+        ...(input.requiresSoftwareStatement !== undefined && {
+          requiresSoftwareStatement: input.requiresSoftwareStatement,
+        }),
       },
     });
     if (updated.count === 0) throw new NotFoundError('health system', healthSystemId);
@@ -223,7 +240,10 @@ export class UdapSiteRepository {
     });
   }
 
-  async registration(tenantId: string, registrationId: string): Promise<{ certificateId: string | null; iss: string | null }> {
+  async registration(
+    tenantId: string,
+    registrationId: string,
+  ): Promise<{ certificateId: string | null; iss: string | null }> {
     const row = await this.prisma.registration.findFirst({
       where: { id: registrationId, tenantId },
       select: { udapCertificateId: true, udapIss: true },
@@ -248,7 +268,10 @@ export class UdapSiteRepository {
   }
 
   /** Registrations of the app registered the UDAP way with `certificateId` (to re-register at renewal). */
-  async registrationsUsingCertificate(tenantId: string, certificateId: string): Promise<Array<{ id: string; state: string }>> {
+  async registrationsUsingCertificate(
+    tenantId: string,
+    certificateId: string,
+  ): Promise<Array<{ id: string; state: string }>> {
     return this.prisma.registration.findMany({
       where: { tenantId, udapCertificateId: certificateId },
       select: { id: true, state: true },

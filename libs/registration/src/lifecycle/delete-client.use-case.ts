@@ -66,7 +66,11 @@ export class DeleteClientUseCase {
     const clients: Array<{ clientId: string; atSite: SiteOutcome }> = [];
     for (const { credential } of credentials) {
       // UDAP seam (issue 15): no RFC 7592 there; a UDAP client is cancelled with an empty grant_types (IG §3.4).
-      if (!credential.management && credential.clientId === registration.clientId && (await this.udap.cancelAtSite(registration))) {
+      if (
+        !credential.management &&
+        credential.clientId === registration.clientId &&
+        (await this.udap.cancelAtSite(registration))
+      ) {
         clients.push({ clientId: credential.clientId, atSite: 'deleted' });
         continue;
       }

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID, type X509Certificate } from 'node:crypto';
-import { DomainError, ErrorCode, SECRET_STORE, SecretValue, ValidationError, type SecretStore, type TenantActor } from '#domain';
+import {
+  DomainError,
+  ErrorCode,
+  SECRET_STORE,
+  SecretValue,
+  ValidationError,
+  type SecretStore,
+  type TenantActor,
+} from '#domain';
 import {
   AppCertificateRepository,
   AppRepository,
@@ -16,7 +24,14 @@ import {
   secretNames,
   UDAP_KEY_ALG,
 } from '#secrets';
-import { CertificateTrustError, identityOf, parseCertificate, toX5c, validateChain, type UdapSigner } from '#smart-client';
+import {
+  CertificateTrustError,
+  identityOf,
+  parseCertificate,
+  toX5c,
+  validateChain,
+  type UdapSigner,
+} from '#smart-client';
 import {
   createCertificateSchema,
   importCertificateSchema,
@@ -147,14 +162,22 @@ export class AppCertificatesService {
       throw error;
     }
     const chain = pemList(body.chain).map(parseCertificate);
-    if (!certificateMatchesKey(chain[0], key)) throw invalidChain('the first certificate does not certify this private key');
+    if (!certificateMatchesKey(chain[0], key))
+      throw invalidChain('the first certificate does not certify this private key');
     const identity = await this.checkChain(body.communityId, chain);
     const id = randomUUID();
     const privateKey = await this.secrets.put(secretNames.appCertificateKey(actor.tenantId, app.id, id), key, {
       requestToken: id,
       tags: { 'broker:tenant': actor.tenantId, 'broker:app': app.id },
     });
-    await this.certificates.create({ id, tenantId: actor.tenantId, appId: app.id, communityId: body.communityId, alg: UDAP_KEY_ALG, privateKey });
+    await this.certificates.create({
+      id,
+      tenantId: actor.tenantId,
+      appId: app.id,
+      communityId: body.communityId,
+      alg: UDAP_KEY_ALG,
+      privateKey,
+    });
     const activated = await this.certificates.activate(actor.tenantId, id, {
       chainPem: chain.map((c) => c.toString()),
       subject: identity.subject,
@@ -183,7 +206,8 @@ export class AppCertificatesService {
 
   /** What signs for this certificate: the key from the secret store and the chain as `x5c`. */
   async signer(certificate: AppCertificate): Promise<UdapSigner> {
-    if (certificate.chainPem.length === 0) throw new DomainError(ErrorCode.Conflict, 'the certificate has no issued chain yet');
+    if (certificate.chainPem.length === 0)
+      throw new DomainError(ErrorCode.Conflict, 'the certificate has no issued chain yet');
     return {
       alg: UDAP_KEY_ALG,
       privateKeyPem: await this.readKey(certificate),
@@ -193,7 +217,8 @@ export class AppCertificatesService {
 
   private async readKey(certificate: AppCertificate): Promise<SecretValue> {
     const stored = await this.secrets.get(certificate.privateKey.name, { versionId: certificate.privateKey.versionId });
-    if (!stored) throw new DomainError(ErrorCode.Internal, 'the private key of this certificate is missing from the secret store');
+    if (!stored)
+      throw new DomainError(ErrorCode.Internal, 'the private key of this certificate is missing from the secret store');
     return stored.value;
   }
 
@@ -207,7 +232,9 @@ export class AppCertificatesService {
     }
     const identity = identityOf(chain[0]);
     if (identity.uriSubjectAltNames.length === 0) {
-      throw invalidChain('the certificate has no uniformResourceIdentifier SAN: UDAP needs the client URI there (IG §3.1)');
+      throw invalidChain(
+        'the certificate has no uniformResourceIdentifier SAN: UDAP needs the client URI there (IG §3.1)',
+      );
     }
     return identity;
   }

@@ -2,7 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import { DomainError, ErrorCode, SECRET_STORE, SecretValue, type App, type HealthSystem, type Registration, type SecretStore, type TenantActor } from '#domain';
+import {
+  DomainError,
+  ErrorCode,
+  SECRET_STORE,
+  SecretValue,
+  type App,
+  type HealthSystem,
+  type Registration,
+  type SecretStore,
+  type TenantActor,
+} from '#domain';
 import { AppRepository, AuditRepository, PrismaService, UdapSiteRepository } from '#persistence';
 import { secretNames } from '#secrets';
 import { ManagedKeysService } from '../apps/managed-keys.service.js';
@@ -29,21 +39,32 @@ export class SoftwareStatementsService {
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
-  async configure(actor: TenantActor, appId: string, input: unknown): Promise<{ mode: 'supplied' | 'managed' | 'none' }> {
+  async configure(
+    actor: TenantActor,
+    appId: string,
+    input: unknown,
+  ): Promise<{ mode: 'supplied' | 'managed' | 'none' }> {
     const body = parseInput(softwareStatementSchema, input, 'software statement');
     const app = await this.apps.findById(actor.tenantId, appId);
     if (body.mode === 'managed' && app.keyManagement !== 'managed') {
-      throw new DomainError(ErrorCode.ValidationFailed, 'a broker-signed software statement needs keyManagement: managed');
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        'a broker-signed software statement needs keyManagement: managed',
+      );
     }
     let ref: { name: string; versionId: string } | null = null;
     if (body.mode === 'supplied') {
       if (body.softwareStatement.split('.').length !== 3) {
         throw new DomainError(ErrorCode.ValidationFailed, 'softwareStatement must be a signed JWT (RFC 7591 §2.3)');
       }
-      ref = await this.secrets.put(secretNames.appSoftwareStatement(actor.tenantId, appId), new SecretValue(body.softwareStatement), {
-        requestToken: randomUUID(),
-        tags: { 'broker:tenant': actor.tenantId, 'broker:app': appId },
-      });
+      ref = await this.secrets.put(
+        secretNames.appSoftwareStatement(actor.tenantId, appId),
+        new SecretValue(body.softwareStatement),
+        {
+          requestToken: randomUUID(),
+          tags: { 'broker:tenant': actor.tenantId, 'broker:app': appId },
+        },
+      );
     }
     await this.prisma.app.updateMany({
       where: { id: appId, tenantId: actor.tenantId },
@@ -53,12 +74,24 @@ export class SoftwareStatementsService {
         softwareStatementVersion: ref?.versionId ?? null,
       },
     });
-    await this.audit.record({ actor, tenantId: actor.tenantId, appId, action: 'app.software_statement_configured', outcome: 'success', details: { mode: body.mode } });
+    await this.audit.record({
+      actor,
+      tenantId: actor.tenantId,
+      appId,
+      action: 'app.software_statement_configured',
+      outcome: 'success',
+      details: { mode: body.mode },
+    });
     return { mode: body.mode };
   }
 
   /** The statement to send to this site, or undefined when the site does not require one or the app has none. */
-  async forSite(registration: Registration, app: App, healthSystem: HealthSystem, metadata: Readonly<Record<string, unknown>>): Promise<string | undefined> {
+  async forSite(
+    registration: Registration,
+    app: App,
+    healthSystem: HealthSystem,
+    metadata: Readonly<Record<string, unknown>>,
+  ): Promise<string | undefined> {
     const site = await this.sites.healthSystem(healthSystem.id);
     if (!site.requiresSoftwareStatement) return undefined;
     const row = await this.prisma.app.findFirst({
@@ -66,7 +99,9 @@ export class SoftwareStatementsService {
       select: { softwareStatementMode: true, softwareStatementSecret: true, softwareStatementVersion: true },
     });
     if (row?.softwareStatementMode === 'supplied' && row.softwareStatementSecret) {
-      const stored = await this.secrets.get(row.softwareStatementSecret, { versionId: row.softwareStatementVersion ?? undefined });
+      const stored = await this.secrets.get(row.softwareStatementSecret, {
+        versionId: row.softwareStatementVersion ?? undefined,
+      });
       return stored?.value.reveal();
     }
     if (row?.softwareStatementMode === 'managed') {

@@ -32,7 +32,12 @@ export class TrustCommunitiesService {
       throw new DomainError(ErrorCode.Conflict, `a trust community with URI ${body.uri} exists already`);
     }
     const community = await this.communities.create({ uri: body.uri, name: body.name, trustAnchors });
-    await this.audit.record({ actor: OPERATOR, action: 'udap.community_created', outcome: 'success', details: { communityId: community.id, uri: community.uri } });
+    await this.audit.record({
+      actor: OPERATOR,
+      action: 'udap.community_created',
+      outcome: 'success',
+      details: { communityId: community.id, uri: community.uri },
+    });
     return community;
   }
 
@@ -50,7 +55,12 @@ export class TrustCommunitiesService {
       ...(body.name && { name: body.name }),
       ...(body.trustAnchors && { trustAnchors: checkAnchors(pemList(body.trustAnchors)) }),
     });
-    await this.audit.record({ actor: OPERATOR, action: 'udap.community_updated', outcome: 'success', details: { communityId: id } });
+    await this.audit.record({
+      actor: OPERATOR,
+      action: 'udap.community_updated',
+      outcome: 'success',
+      details: { communityId: id },
+    });
     return community;
   }
 
@@ -78,7 +88,8 @@ export class TrustCommunitiesService {
 
 /** Every anchor must be a CA certificate, valid now. */
 function checkAnchors(pems: string[]): string[] {
-  if (pems.length === 0) throw new ValidationError('invalid trust anchors', [{ path: 'trustAnchors', message: 'no PEM certificate found' }]);
+  if (pems.length === 0)
+    throw new ValidationError('invalid trust anchors', [{ path: 'trustAnchors', message: 'no PEM certificate found' }]);
   return pems.map((pem, index) => {
     try {
       const certificate = parseCertificate(pem);

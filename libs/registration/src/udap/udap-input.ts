@@ -67,5 +67,7 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string
 
 export function pemList(input: string | string[]): string[] {
   const bundles = Array.isArray(input) ? input : [input];
-  return bundles.flatMap((bundle) => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []);
+  return bundles.flatMap(
+    (bundle) => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [],
+  );
 }

@@ -9,7 +9,10 @@ describe('UDAP key material and chains', () => {
   it('chains a CSR-issued certificate to its anchor, certifies the broker key, and signs x5c JWTs', async () => {
     const ca = await createAuthority('Spec CA');
     const other = await createAuthority('Other CA');
-    const { privateKeyPem, csrPem } = await generateUdapKeyAndCsr({ commonName: 'Spec App', sanUri: 'https://apps.example.com/spec' });
+    const { privateKeyPem, csrPem } = await generateUdapKeyAndCsr({
+      commonName: 'Spec App',
+      sanUri: 'https://apps.example.com/spec',
+    });
     const leaf = parseCertificate(await signCsr(ca, csrPem));
     const anchor = parseCertificate(pemOf(ca.certificate));
     expect(identityOf(leaf).uriSubjectAltNames).toEqual(['https://apps.example.com/spec']);

@@ -109,11 +109,27 @@ export class UdapRegistrationUseCase {
     }
     // IG §2.2: a server that registers UDAP clients lists udap_dcr.
     if (!description.profiles.includes('udap_dcr')) {
-      return this.fail(registration, 'discovering', permanentProblem('registration_not_supported', 'the site does not list udap_dcr in udap_profiles_supported (IG §2.2)'), attempt);
+      return this.fail(
+        registration,
+        'discovering',
+        permanentProblem(
+          'registration_not_supported',
+          'the site does not list udap_dcr in udap_profiles_supported (IG §2.2)',
+        ),
+        attempt,
+      );
     }
     // IG §3.3: required certifications must be sent; the broker does not hold certifications yet.
     if (description.certificationsRequired.length > 0) {
-      return this.fail(registration, 'discovering', permanentProblem('udap_certification_required', `the site requires certifications the app does not carry: ${description.certificationsRequired.join(', ')}`), attempt);
+      return this.fail(
+        registration,
+        'discovering',
+        permanentProblem(
+          'udap_certification_required',
+          `the site requires certifications the app does not carry: ${description.certificationsRequired.join(', ')}`,
+        ),
+        attempt,
+      );
     }
     let statement: { jwt: string; claims: Record<string, unknown> };
     try {
@@ -129,7 +145,13 @@ export class UdapRegistrationUseCase {
         { from: 'discovering', to: 'registering', set: { attemptCount: { increment: 1 } } },
         tx,
       );
-      return moved ? this.attempts.start(tx, { tenantId: registration.tenantId, registrationId: registration.id, action: 'register' }) : null;
+      return moved
+        ? this.attempts.start(tx, {
+            tenantId: registration.tenantId,
+            registrationId: registration.id,
+            action: 'register',
+          })
+        : null;
     });
     if (!started) return 'nothing_to_do';
 
@@ -143,7 +165,10 @@ export class UdapRegistrationUseCase {
     } catch (error) {
       const problem = toRegistrationError(error);
       await this.prisma.$transaction((tx) =>
-        this.attempts.finish(tx, started.id, { outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed', error: problem }),
+        this.attempts.finish(tx, started.id, {
+          outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed',
+          error: problem,
+        }),
       );
       return this.fail(registration, 'registering', problem, attempt);
     }
@@ -157,7 +182,9 @@ export class UdapRegistrationUseCase {
         {
           from: 'registering',
           to: 'registered',
-          reason: result.differences.length ? 'registered (UDAP); the server changed some metadata' : 'registered (UDAP)',
+          reason: result.differences.length
+            ? 'registered (UDAP); the server changed some metadata'
+            : 'registered (UDAP)',
           set: {
             clientId: result.clientId,
             clientIdIssuedAt: new Date(),
@@ -175,7 +202,11 @@ export class UdapRegistrationUseCase {
         },
         tx,
       );
-      await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
+      await this.attempts.finish(tx, started.id, {
+        outcome: 'succeeded',
+        httpStatus: result.httpStatus,
+        clientId: result.clientId,
+      });
       await this.events.record(tx, {
         tenantId: registration.tenantId,
         registrationId: registration.id,
@@ -211,7 +242,11 @@ export class UdapRegistrationUseCase {
    * only when its site accepted it, so token requests keep signing with a certificate the site
    * knows; the old one stays valid until it expires, hence no failed token request meanwhile.
    */
-  async switchCertificate(actor: Actor & { tenantId: string }, fromCertificateId: string, toCertificateId: string): Promise<Registration[]> {
+  async switchCertificate(
+    actor: Actor & { tenantId: string },
+    fromCertificateId: string,
+    toCertificateId: string,
+  ): Promise<Registration[]> {
     const using = await this.sites.registrationsUsingCertificate(actor.tenantId, fromCertificateId);
     const results: Registration[] = [];
     for (const { id, state } of using) {
@@ -234,7 +269,11 @@ export class UdapRegistrationUseCase {
     const community = await this.communities.findById(certificate.communityId);
     const description = await this.discover(healthSystem.id, healthSystem.fhirBaseUrl, community);
     const statement = await this.statement(registration, certificate, description.endpoints.registration, true);
-    await registerUdap(this.http, { registrationEndpoint: description.endpoints.registration, softwareStatement: statement.jwt, requested: statement.claims });
+    await registerUdap(this.http, {
+      registrationEndpoint: description.endpoints.registration,
+      softwareStatement: statement.jwt,
+      requested: statement.claims,
+    });
     return true;
   }
 
@@ -255,18 +294,36 @@ export class UdapRegistrationUseCase {
     if (!udap.certificateId || !registration.clientId) {
       throw new DomainError(ErrorCode.Conflict, 'this registration was not made the UDAP way');
     }
-    const certificate = await this.certificates.findById(tenantId, action.kind === 'modify' && action.certificateId ? action.certificateId : udap.certificateId);
+    const certificate = await this.certificates.findById(
+      tenantId,
+      action.kind === 'modify' && action.certificateId ? action.certificateId : udap.certificateId,
+    );
     const community = await this.communities.findById(certificate.communityId);
     const working: RegistrationState = action.kind === 'modify' ? 'updating' : 'deleting';
     const description = await this.discover(healthSystem.id, healthSystem.fhirBaseUrl, community);
-    const statement = await this.statement(registration, certificate, description.endpoints.registration, action.kind === 'cancel');
+    const statement = await this.statement(
+      registration,
+      certificate,
+      description.endpoints.registration,
+      action.kind === 'cancel',
+    );
 
     const started = await this.prisma.$transaction(async (tx) => {
-      const moved = await this.registrations.transition(tenantId, registrationId, { from: 'registered', to: working, reason: `UDAP ${action.kind}` }, tx);
-      return moved ? this.attempts.start(tx, { tenantId, registrationId, action: action.kind === 'modify' ? 'update' : 'delete' }) : null;
+      const moved = await this.registrations.transition(
+        tenantId,
+        registrationId,
+        { from: 'registered', to: working, reason: `UDAP ${action.kind}` },
+        tx,
+      );
+      return moved
+        ? this.attempts.start(tx, { tenantId, registrationId, action: action.kind === 'modify' ? 'update' : 'delete' })
+        : null;
     });
     if (!started) {
-      throw new DomainError(ErrorCode.Conflict, `the registration is ${registration.state}; it must be registered to ${action.kind} it`);
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `the registration is ${registration.state}; it must be registered to ${action.kind} it`,
+      );
     }
 
     let result: UdapRegistrationResult;
@@ -280,28 +337,59 @@ export class UdapRegistrationUseCase {
       const problem = toRegistrationError(error);
       const { retryAfterMs: _ignored, ...lastError } = problem;
       await this.prisma.$transaction(async (tx) => {
-        await this.attempts.finish(tx, started.id, { outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed', error: lastError });
+        await this.attempts.finish(tx, started.id, {
+          outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed',
+          error: lastError,
+        });
         // The site kept the previous registration: the client still works.
-        await this.registrations.transition(tenantId, registrationId, {
-          from: working,
-          to: action.kind === 'modify' ? 'registered' : 'failed',
-          reason: `UDAP ${action.kind} refused: ${lastError.error}`,
-          set: { lastError },
-        }, tx);
-        await this.audit.record({ actor, tenantId, appId: registration.appId, healthSystemId: healthSystem.id, registrationId, action: `udap.${action.kind}_failed`, outcome: 'failure', details: { error: lastError.error, httpStatus: lastError.httpStatus } }, tx);
+        await this.registrations.transition(
+          tenantId,
+          registrationId,
+          {
+            from: working,
+            to: action.kind === 'modify' ? 'registered' : 'failed',
+            reason: `UDAP ${action.kind} refused: ${lastError.error}`,
+            set: { lastError },
+          },
+          tx,
+        );
+        await this.audit.record(
+          {
+            actor,
+            tenantId,
+            appId: registration.appId,
+            healthSystemId: healthSystem.id,
+            registrationId,
+            action: `udap.${action.kind}_failed`,
+            outcome: 'failure',
+            details: { error: lastError.error, httpStatus: lastError.httpStatus },
+          },
+          tx,
+        );
       });
       return (await this.registrations.findWithContext(tenantId, registrationId)).registration;
     }
 
     if (action.kind === 'cancel') {
       await this.prisma.$transaction(async (tx) => {
-        await this.registrations.transition(tenantId, registrationId, {
-          from: 'deleting',
-          to: 'deleted',
-          reason: result.cancelled ? 'UDAP registration cancelled (IG §3.4)' : 'UDAP cancellation sent; the site did not echo an empty grant_types',
-          set: { lastError: Prisma.DbNull },
-        }, tx);
-        await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
+        await this.registrations.transition(
+          tenantId,
+          registrationId,
+          {
+            from: 'deleting',
+            to: 'deleted',
+            reason: result.cancelled
+              ? 'UDAP registration cancelled (IG §3.4)'
+              : 'UDAP cancellation sent; the site did not echo an empty grant_types',
+            set: { lastError: Prisma.DbNull },
+          },
+          tx,
+        );
+        await this.attempts.finish(tx, started.id, {
+          outcome: 'succeeded',
+          httpStatus: result.httpStatus,
+          clientId: result.clientId,
+        });
         await this.events.record(tx, {
           tenantId,
           registrationId,
@@ -317,31 +405,47 @@ export class UdapRegistrationUseCase {
 
     // IG §3.4: a different client_id replaces the old one, which the server cancelled; use only the new one.
     const clientIdChanged = result.clientId !== registration.clientId;
-    const credential = clientIdChanged ? await this.storeCredential(registration, result.clientId, started.id) : undefined;
+    const credential = clientIdChanged
+      ? await this.storeCredential(registration, result.clientId, started.id)
+      : undefined;
     await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(tenantId, registrationId, {
-        from: 'updating',
-        to: 'registered',
-        reason: clientIdChanged ? 'UDAP modification; the site issued a new client_id' : 'UDAP modification',
-        set: {
-          clientId: result.clientId,
-          grantedMetadata: result.granted as object,
-          metadataDifferences: result.differences as object[],
-          metadataVersion: context.app.metadataVersion,
-          udapCertificateId: certificate.id,
-          udapIss: certificate.sanUri,
-          lastError: Prisma.DbNull,
-          ...(credential && { credentialSecret: credential.name, credentialVersion: credential.versionId }),
+      await this.registrations.transition(
+        tenantId,
+        registrationId,
+        {
+          from: 'updating',
+          to: 'registered',
+          reason: clientIdChanged ? 'UDAP modification; the site issued a new client_id' : 'UDAP modification',
+          set: {
+            clientId: result.clientId,
+            grantedMetadata: result.granted as object,
+            metadataDifferences: result.differences as object[],
+            metadataVersion: context.app.metadataVersion,
+            udapCertificateId: certificate.id,
+            udapIss: certificate.sanUri,
+            lastError: Prisma.DbNull,
+            ...(credential && { credentialSecret: credential.name, credentialVersion: credential.versionId }),
+          },
         },
-      }, tx);
-      await this.attempts.finish(tx, started.id, { outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId });
+        tx,
+      );
+      await this.attempts.finish(tx, started.id, {
+        outcome: 'succeeded',
+        httpStatus: result.httpStatus,
+        clientId: result.clientId,
+      });
       await this.events.record(tx, {
         tenantId,
         registrationId,
         actor,
         type: 'registration.updated',
         outcome: 'success',
-        details: { clientId: result.clientId, previousClientId: clientIdChanged ? registration.clientId : undefined, certificateId: certificate.id, protocol: 'udap' },
+        details: {
+          clientId: result.clientId,
+          previousClientId: clientIdChanged ? registration.clientId : undefined,
+          certificateId: certificate.id,
+          protocol: 'udap',
+        },
         webhookData: { changes: clientIdChanged ? ['client_id'] : [] },
       });
     });
@@ -349,7 +453,11 @@ export class UdapRegistrationUseCase {
   }
 
   /** Discovery with the site's community (IG §2.4), validated against the community's anchors; recorded on the health system. */
-  async discover(healthSystemId: string, fhirBaseUrl: string, community: TrustCommunity): Promise<UdapServerDescription> {
+  async discover(
+    healthSystemId: string,
+    fhirBaseUrl: string,
+    community: TrustCommunity,
+  ): Promise<UdapServerDescription> {
     const description = await discoverUdap(this.http, {
       fhirBaseUrl,
       community: community.uri,
@@ -383,25 +491,55 @@ export class UdapRegistrationUseCase {
     return this.secrets.put(
       secretNames.registrationClient(registration.tenantId, registration.appId, registration.healthSystemId),
       sealCredential({ clientId }),
-      { requestToken: attemptId, tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id } },
+      {
+        requestToken: attemptId,
+        tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id },
+      },
     );
   }
 
   /** As RegisterClientUseCase.fail: `retrying` with a delay when transient and attempts remain, else `failed`. */
-  private async fail(registration: Registration, from: RegistrationState, problem: RegistrationProblem, attempt: JobAttempt): Promise<RegisterOutcome> {
+  private async fail(
+    registration: Registration,
+    from: RegistrationState,
+    problem: RegistrationProblem,
+    attempt: JobAttempt,
+  ): Promise<RegisterOutcome> {
     const { retryAfterMs, ...lastError } = problem;
     const retry = lastError.retryable && !attempt.final;
     const delayMs = retry ? backoffDelayMs(attempt.number, retryAfterMs) : 0;
     await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(registration.tenantId, registration.id, {
-        from,
-        to: retry ? 'retrying' : 'failed',
-        reason: lastError.error,
-        set: { lastError, nextAttemptAt: retry ? new Date(Date.now() + delayMs) : null },
-      }, tx);
-      const details = { error: lastError.error, httpStatus: lastError.httpStatus, retryable: lastError.retryable, protocol: 'udap' };
+      await this.registrations.transition(
+        registration.tenantId,
+        registration.id,
+        {
+          from,
+          to: retry ? 'retrying' : 'failed',
+          reason: lastError.error,
+          set: { lastError, nextAttemptAt: retry ? new Date(Date.now() + delayMs) : null },
+        },
+        tx,
+      );
+      const details = {
+        error: lastError.error,
+        httpStatus: lastError.httpStatus,
+        retryable: lastError.retryable,
+        protocol: 'udap',
+      };
       if (retry) {
-        await this.audit.record({ actor: WORKER, tenantId: registration.tenantId, appId: registration.appId, healthSystemId: registration.healthSystemId, registrationId: registration.id, action: 'registration.attempt_failed', outcome: 'failure', details }, tx);
+        await this.audit.record(
+          {
+            actor: WORKER,
+            tenantId: registration.tenantId,
+            appId: registration.appId,
+            healthSystemId: registration.healthSystemId,
+            registrationId: registration.id,
+            action: 'registration.attempt_failed',
+            outcome: 'failure',
+            details,
+          },
+          tx,
+        );
         return;
       }
       await this.events.record(tx, {
@@ -412,7 +550,12 @@ export class UdapRegistrationUseCase {
         outcome: 'failure',
         details,
         webhookData: {
-          error: { code: lastError.error, description: lastError.error_description ?? null, httpStatus: lastError.httpStatus ?? null, retryable: lastError.retryable },
+          error: {
+            code: lastError.error,
+            description: lastError.error_description ?? null,
+            httpStatus: lastError.httpStatus ?? null,
+            retryable: lastError.retryable,
+          },
         },
       });
     });

@@ -57,7 +57,11 @@ export class UdapTokenService {
     if (!udap.certificateId) throw new DomainError(ErrorCode.NotFound, 'this registration was not made the UDAP way');
     const certificate = await this.certificates.findById(actor.tenantId, udap.certificateId);
     const site = await this.sites.healthSystem(healthSystem.id);
-    const metadata = (site.metadata ?? {}) as { endpoints?: { token?: string }; authorizationExtensionsRequired?: string[]; authorizationExtensionsSupported?: string[] };
+    const metadata = (site.metadata ?? {}) as {
+      endpoints?: { token?: string };
+      authorizationExtensionsRequired?: string[];
+      authorizationExtensionsSupported?: string[];
+    };
     const community = await this.communities.findById(certificate.communityId);
     return {
       registrationId,
@@ -79,9 +83,14 @@ export class UdapTokenService {
     if (!udap.certificateId || !registration.clientId || registration.state !== 'registered') {
       throw new DomainError(ErrorCode.Conflict, 'only a registered UDAP client can request a token');
     }
-    const grants = (registration.grantedMetadata?.grant_types ?? registration.requestedMetadata.grant_types ?? []) as string[];
+    const grants = (registration.grantedMetadata?.grant_types ??
+      registration.requestedMetadata.grant_types ??
+      []) as string[];
     if (!grants.includes('client_credentials')) {
-      throw new DomainError(ErrorCode.Conflict, 'the client is not registered for client_credentials; a token needs a user (authorization_code)');
+      throw new DomainError(
+        ErrorCode.Conflict,
+        'the client is not registered for client_credentials; a token needs a user (authorization_code)',
+      );
     }
     const certificate = await this.certificates.findById(actor.tenantId, udap.certificateId);
     const community = await this.communities.findById(certificate.communityId);
@@ -95,9 +104,16 @@ export class UdapTokenService {
     const extensions: Record<string, unknown> = {};
     if (sendB2b && b2bValues) extensions['hl7-b2b'] = hl7B2bExtension(hl7B2bSchema.parse(b2bValues));
     if (required && !extensions['hl7-b2b'] && options.b2b !== false) {
-      throw new DomainError(ErrorCode.Conflict, 'the site requires the hl7-b2b extension: set the app\'s UDAP B2B values (organization_id, purpose_of_use) first');
+      throw new DomainError(
+        ErrorCode.Conflict,
+        "the site requires the hl7-b2b extension: set the app's UDAP B2B values (organization_id, purpose_of_use) first",
+      );
     }
-    const base = { clientId: registration.clientId, tokenEndpoint: description.endpoints.token, extensionsSent: Object.keys(extensions) };
+    const base = {
+      clientId: registration.clientId,
+      tokenEndpoint: description.endpoints.token,
+      extensionsSent: Object.keys(extensions),
+    };
     let check: UdapTokenCheck;
     try {
       const token = await requestUdapClientCredentialsToken(this.http, {
@@ -110,7 +126,11 @@ export class UdapTokenService {
       check = { ok: true, ...base, scope: token.scope, expiresIn: token.expiresIn };
     } catch (error) {
       if (!(error instanceof SmartClientError)) throw error;
-      check = { ok: false, ...base, error: { code: error.error, description: error.errorDescription ?? null, httpStatus: error.httpStatus ?? null } };
+      check = {
+        ok: false,
+        ...base,
+        error: { code: error.error, description: error.errorDescription ?? null, httpStatus: error.httpStatus ?? null },
+      };
     }
     await this.audit.record({
       actor,

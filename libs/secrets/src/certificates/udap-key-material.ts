@@ -39,7 +39,10 @@ export class KeyMaterialError extends Error {
 }
 
 /** A new key pair and the CSR for the community CA: subject `CN={commonName}`, SAN URI `{sanUri}`. */
-export async function generateUdapKeyAndCsr(options: { commonName: string; sanUri: string }): Promise<GeneratedUdapKey> {
+export async function generateUdapKeyAndCsr(options: {
+  commonName: string;
+  sanUri: string;
+}): Promise<GeneratedUdapKey> {
   const keys = (await webcrypto.subtle.generateKey(RSA_SIGNING, true, ['sign', 'verify'])) as KeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [options.commonName] }],

@@ -84,11 +84,16 @@ function invalid(description: string, httpStatus?: number): SmartClientError {
  * `udap_not_supported` (404, or 204 for the community: IG §2.1, §2.4), `udap_metadata_invalid`
  * (permanent: the site is not registered with, and the reason says why), or a transport error.
  */
-export async function discoverUdap(http: SafeHttpClient, request: UdapDiscoveryRequest): Promise<UdapServerDescription> {
+export async function discoverUdap(
+  http: SafeHttpClient,
+  request: UdapDiscoveryRequest,
+): Promise<UdapServerDescription> {
   const base = normalizeFhirBaseUrl(request.fhirBaseUrl);
   const target = new URL(`${base}/.well-known/udap`);
   if (request.community) target.searchParams.set('community', request.community);
-  const response = await send('discovery', () => http.request({ url: target, headers: { accept: 'application/json' } }));
+  const response = await send('discovery', () =>
+    http.request({ url: target, headers: { accept: 'application/json' } }),
+  );
   if (response.status === 404 || response.status === 204) {
     throw new SmartClientError('discovery', {
       error: 'udap_not_supported',
@@ -165,7 +170,8 @@ export async function discoverUdap(http: SafeHttpClient, request: UdapDiscoveryR
   for (const endpoint of [registration, token, authorization]) {
     if (!endpoint) continue;
     const verdict = http.policy.checkUrl(endpoint);
-    if (!verdict.allowed) throw invalid(`an endpoint of the UDAP metadata is refused by the outbound policy: ${verdict.detail}`);
+    if (!verdict.allowed)
+      throw invalid(`an endpoint of the UDAP metadata is refused by the outbound policy: ${verdict.detail}`);
   }
 
   const extensionsSupported = metadata.udap_authorization_extensions_supported ?? [];

@@ -141,7 +141,10 @@ const STATEMENT_ONLY = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'jti']);
  * success. Errors are RFC 7591 / UDAP DCR §5.2 documents (`invalid_software_statement`,
  * `unapproved_software_statement`, `invalid_client_metadata`): permanent, like RFC 7591.
  */
-export async function registerUdap(http: SafeHttpClient, request: UdapRegisterRequest): Promise<UdapRegistrationResult> {
+export async function registerUdap(
+  http: SafeHttpClient,
+  request: UdapRegisterRequest,
+): Promise<UdapRegistrationResult> {
   const body = {
     software_statement: request.softwareStatement,
     ...(request.certifications?.length && { certifications: [...request.certifications] }),

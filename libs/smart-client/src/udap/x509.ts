@@ -20,12 +20,7 @@ export class CertificateTrustError extends Error {
 export function parseCertificate(text: string): X509Certificate {
   const trimmed = text.trim();
   const der = trimmed.startsWith('-----BEGIN')
-    ? Buffer.from(
-        trimmed
-          .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
-          .replace(/\s+/g, ''),
-        'base64',
-      )
+    ? Buffer.from(trimmed.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''), 'base64')
     : Buffer.from(trimmed, 'base64');
   try {
     return new X509Certificate(der);
@@ -85,9 +80,12 @@ export function identityOf(certificate: X509Certificate): CertificateIdentity {
 }
 
 function assertValidAt(certificate: X509Certificate, now: Date, role: string): void {
-  if (now < new Date(certificate.validFrom)) throw new CertificateTrustError(`the ${role} certificate is not valid yet`);
+  if (now < new Date(certificate.validFrom))
+    throw new CertificateTrustError(`the ${role} certificate is not valid yet`);
   if (now > new Date(certificate.validTo)) {
-    throw new CertificateTrustError(`the ${role} certificate expired on ${new Date(certificate.validTo).toISOString()}`);
+    throw new CertificateTrustError(
+      `the ${role} certificate expired on ${new Date(certificate.validTo).toISOString()}`,
+    );
   }
 }
 

@@ -1,7 +1,13 @@
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, importPKCS8, SignJWT, type JWTPayload } from 'jose';
 import type { SecretValue } from '#domain';
-import { CertificateTrustError, parseCertificate, validateChain, type CertificateIdentity, identityOf } from './x509.js';
+import {
+  CertificateTrustError,
+  parseCertificate,
+  validateChain,
+  type CertificateIdentity,
+  identityOf,
+} from './x509.js';
 import type { X509Certificate } from 'node:crypto';
 
 /**
@@ -90,6 +96,7 @@ export async function verifyX5cJwt(
   } catch {
     throw new X5cJwtError('the JWT payload is not JSON');
   }
-  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new X5cJwtError('the JWT payload is not an object');
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload))
+    throw new X5cJwtError('the JWT payload is not an object');
   return { alg: header.alg, payload, leaf, signer: identityOf(leaf), path };
 }
