@@ -1,4 +1,6 @@
+import { SECRET_STORE, type SecretStore } from '#domain';
 import { PrismaService } from '#persistence';
+import { dumpDatabaseExceptSecretStore } from './support/database-scan.js';
 import {
   ALL_SCOPES,
   listRegistrations,
@@ -272,15 +274,28 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
   });
 
   it('keeps key material out of responses, logs and ordinary columns', async () => {
+    // The app's private keys, read from the secret store in-process: the values to look for.
+    const store = broker.api.app.get<SecretStore>(SECRET_STORE, { strict: false });
+    const certificates = await http().get(`/v1/apps/${appId}/udap/certificates`).set(auth).expect(200);
     const prisma = broker.api.app.get(PrismaService, { strict: false });
-    const rows = await prisma.$queryRawUnsafe<Array<{ hit: string }>>(
-      `SELECT 'AppCertificate' AS hit FROM "AppCertificate" WHERE "csrPem" LIKE '%PRIVATE KEY%' OR array_to_string("chainPem", '') LIKE '%PRIVATE KEY%'
-       UNION ALL SELECT 'AuditEvent' FROM "AuditEvent" WHERE details::text LIKE '%PRIVATE KEY%'
-       UNION ALL SELECT 'HealthSystem' FROM "HealthSystem" WHERE "udapMetadata"::text LIKE '%PRIVATE KEY%'
-       UNION ALL SELECT 'Registration' FROM "Registration" WHERE "grantedMetadata"::text LIKE '%PRIVATE KEY%'`,
-    );
-    expect(rows).toEqual([]);
-    expect(broker.api.logs.text).not.toContain('PRIVATE KEY');
-    expect(broker.workerLogs.text).not.toContain('PRIVATE KEY');
+    const keyBodies: string[] = [];
+    for (const certificate of certificates.body.items as Array<{ id: string }>) {
+      const row = await prisma.appCertificate.findUniqueOrThrow({ where: { id: certificate.id } });
+      const stored = await store.get(row.privateKeySecret, { versionId: row.privateKeyVersion });
+      const pem = stored!.value.reveal();
+      expect(pem).toContain('PRIVATE KEY');
+      // A 64-character line from the middle of the key: found anywhere means the key leaked.
+      keyBodies.push(pem.split('\n')[5]);
+    }
+    expect(keyBodies).toHaveLength(2);
+    const database = await dumpDatabaseExceptSecretStore(broker.api.config.database.url);
+    const responses = JSON.stringify(certificates.body);
+    for (const body of keyBodies) {
+      expect(database).not.toContain(body);
+      expect(responses).not.toContain(body);
+      expect(broker.api.logs.text).not.toContain(body);
+      expect(broker.workerLogs.text).not.toContain(body);
+    }
+    expect(database).not.toContain('PRIVATE KEY');
   });
 });
