@@ -141,6 +141,12 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
     expect(active.body).toMatchObject({ state: 'active', sanUri: APP_URI, communityId, csr: null });
     expect(active.body.subject).toContain('CN=');
     expect(new Date(active.body.notAfter).getTime()).toBeGreaterThan(Date.now());
+    // Expiry monitoring: the sandbox CA issues for a year.
+    const soon = await http().get('/v1/udap/certificates/expiring?withinDays=30').set(auth).expect(200);
+    expect(soon.body.items).toEqual([]);
+    const withinYear = await http().get('/v1/udap/certificates/expiring?withinDays=400').set(auth).expect(200);
+    expect(withinYear.body.items.map((c: { id: string }) => c.id)).toEqual([certificateId]);
+    await http().get('/v1/udap/certificates/expiring?withinDays=-1').set(auth).expect(400);
   });
 
   it('onboards the app to a UDAP site and a plain RFC 7591 site in one onboarding', async () => {
@@ -245,6 +251,8 @@ describe('UDAP registration, token requests, modification, renewal and cancellat
       .send({ chain: issued })
       .expect(200);
     expect(uploaded.body.state).toBe('active');
+    const expiring = await http().get('/v1/udap/certificates/expiring?withinDays=400').set(auth).expect(200);
+    expect(expiring.body.items.map((c: { id: string }) => c.id)).toEqual([renewal.body.id]);
     expect(uploaded.body.reRegistered).toEqual([
       expect.objectContaining({ id: udapRegistrationId, state: 'registered' }),
     ]);

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { TenantActor } from '#domain';
+import { ValidationError, type TenantActor } from '#domain';
 import {
   AppCertificatesService,
   SoftwareStatementsService,
@@ -69,6 +69,19 @@ export class UdapTenantController {
   @RequireScopes('apps:read')
   async list(@CurrentTenant() actor: TenantActor, @UuidParam('appId', 'app') appId: string) {
     return { items: (await this.certificates.list(actor, appId)).map(certificateView) };
+  }
+
+  /** Active certificates expiring within `withinDays` (default 30) that no renewal was started for. */
+  @Get('udap/certificates/expiring')
+  @RequireScopes('apps:read')
+  async expiring(@CurrentTenant() actor: TenantActor, @Query('withinDays') withinDays?: string) {
+    const days = withinDays === undefined ? 30 : Number(withinDays);
+    if (!Number.isInteger(days) || days < 0 || days > 3650) {
+      throw new ValidationError('invalid query', [
+        { path: 'withinDays', message: 'must be a whole number of days, 0 to 3650' },
+      ]);
+    }
+    return { items: (await this.certificates.expiring(actor, days)).map(certificateView) };
   }
 
   @Get('udap/certificates/:id')

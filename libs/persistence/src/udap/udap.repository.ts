@@ -179,11 +179,14 @@ export class AppCertificateRepository {
     });
   }
 
-  /** Active certificates expiring before `before` with no renewal under way (the renewal sweep). */
-  async listExpiringWithoutRenewal(before: Date): Promise<AppCertificate[]> {
-    const rows = await this.prisma.appCertificate.findMany({ where: { state: 'active', notAfter: { lt: before } } });
+  /** A tenant's active certificates expiring before `before` with no renewal started: they need one. */
+  async listExpiringWithoutRenewal(tenantId: string, before: Date): Promise<AppCertificate[]> {
+    const rows = await this.prisma.appCertificate.findMany({
+      where: { tenantId, state: 'active', notAfter: { lt: before } },
+      orderBy: { notAfter: 'asc' },
+    });
     const renewals = await this.prisma.appCertificate.findMany({
-      where: { replacesId: { in: rows.map((row) => row.id) } },
+      where: { tenantId, replacesId: { in: rows.map((row) => row.id) } },
       select: { replacesId: true },
     });
     const renewed = new Set(renewals.map((row) => row.replacesId));

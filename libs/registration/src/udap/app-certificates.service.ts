@@ -200,6 +200,11 @@ export class AppCertificatesService {
     return this.apps.findById(actor.tenantId, appId).then(() => this.certificates.listForApp(actor.tenantId, appId));
   }
 
+  /** Active certificates expiring within `days` with no renewal started (expiry monitoring). */
+  expiring(actor: TenantActor, days: number): Promise<AppCertificate[]> {
+    return this.certificates.listExpiringWithoutRenewal(actor.tenantId, new Date(Date.now() + days * 86_400_000));
+  }
+
   get(actor: TenantActor, certificateId: string): Promise<AppCertificate> {
     return this.certificates.findById(actor.tenantId, certificateId);
   }
