@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -9,6 +10,9 @@ import {
   type BrokerHarness,
 } from './support/broker-harness.js';
 import { OPERATOR } from './support/api-harness.js';
+
+// RSA key generation and several HTTP round trips per test: generous on a loaded 2-core machine.
+jest.setTimeout(120_000);
 
 /**
  * RFC 7591 §2.3 software statements on plain RFC 7591 sites (issue 15, item 7): sent only where

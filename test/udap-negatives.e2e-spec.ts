@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SecretValue } from '#domain';
 import { parseCertificate, signX5cJwt, toX5c } from '#smart-client';
@@ -10,6 +11,9 @@ import {
   type BrokerHarness,
 } from './support/broker-harness.js';
 import { OPERATOR } from './support/api-harness.js';
+
+// RSA key generation and several HTTP round trips per test: generous on a loaded 2-core machine.
+jest.setTimeout(120_000);
 
 /**
  * UDAP refusals, each shown in words: signed metadata that does not validate (the broker does

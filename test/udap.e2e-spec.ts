@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { SECRET_STORE, type SecretStore } from '#domain';
 import { PrismaService } from '#persistence';
 import { dumpDatabaseExceptSecretStore } from './support/database-scan.js';
@@ -9,6 +10,9 @@ import {
   type BrokerHarness,
 } from './support/broker-harness.js';
 import { OPERATOR } from './support/api-harness.js';
+
+// RSA key generation and several HTTP round trips per test: generous on a loaded 2-core machine.
+jest.setTimeout(120_000);
 
 /**
  * UDAP end to end (HL7 UDAP Security IG STU 2) against the sandbox's UDAP sites and their

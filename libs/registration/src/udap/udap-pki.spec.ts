@@ -1,8 +1,12 @@
+import { jest } from '@jest/globals';
 import { SecretValue } from '#domain';
 import { certificateMatchesKey, generateUdapKeyAndCsr } from '#secrets';
 import { identityOf, parseCertificate, validateChain, verifyX5cJwt, signX5cJwt, toX5c } from '#smart-client';
 import { createAuthority, signCsr } from '../../../../apps/sandbox/src/udap/udap-pki.js';
 import { pemOf } from '../../../../apps/sandbox/src/udap/udap-pki.js';
+
+// RSA key generation and several HTTP round trips per test: generous on a loaded 2-core machine.
+jest.setTimeout(120_000);
 
 /** The broker's key + CSR, signed by a community CA like the sandbox's, validates as UDAP needs. */
 describe('UDAP key material and chains', () => {
