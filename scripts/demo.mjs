@@ -71,9 +71,47 @@ async function seed() {
     body: JSON.stringify({ healthSystemIds }),
   });
   const accepted = await onboarding.json();
-  const state = { tenantId: tenant.id, apiKey: key.token, appId: app.id, onboardingId: accepted.id };
+  const udap = await seedUdap(tenantHeaders, healthSystemIds[0]); // issue 15
+  const state = { tenantId: tenant.id, apiKey: key.token, appId: app.id, onboardingId: accepted.id, ...udap };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
   return state;
+}
+
+/**
+ * UDAP (issue 15): a sandbox UDAP site and its trust community, a client_credentials app with a
+ * UDAP certificate (broker key + CSR signed by the sandbox's community CA), onboarded to the UDAP
+ * site and one plain site. The sandbox makes a new PKI at each start, so this runs on the first
+ * start only (as the rest of the seed).
+ */
+async function seedUdap(tenantHeaders, plainHealthSystemId) {
+  const sandboxCall = async (method, path, body) => {
+    const response = await fetch(`${sandbox}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    return { status: response.status, body: await response.json() };
+  };
+  let site = await sandboxCall('POST', '/udap/sites', { name: 'udap-1', b2b: 'supported' });
+  if (site.status === 409) site = { body: (await sandboxCall('GET', '/udap/sites')).body.sites.find((s) => s.name === 'udap-1') };
+  const community = (await sandboxCall('GET', '/udap/community')).body;
+  const healthSystem = (await call('POST', '/v1/admin/health-systems', operator, { name: 'Sandbox udap-1 (UDAP)', fhirBaseUrl: site.body.fhirBaseUrl, vendor: 'sandbox' })).body;
+  const trust = (await call('POST', '/v1/admin/udap/communities', operator, { uri: community.uri, name: 'Sandbox UDAP community', trustAnchors: community.trustAnchors })).body;
+  await call('PUT', `/v1/admin/health-systems/${healthSystem.id}/udap`, operator, { communityId: trust.id });
+  const app = (
+    await call('POST', '/v1/apps', tenantHeaders, {
+      name: 'Demo B2B (UDAP)',
+      keyManagement: 'managed',
+      clientMetadata: { client_name: 'Demo B2B (UDAP)', grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', scope: 'system/*.rs', contacts: ['ops@b2b.example.com'] },
+    })
+  ).body;
+  await call('PUT', `/v1/apps/${app.id}/udap/settings`, tenantHeaders, { b2b: { organization_id: 'https://b2b.example.com', organization_name: 'Demo B2B', purpose_of_use: ['urn:oid:2.16.840.1.113883.5.8#TREAT'] } });
+  const certificate = (await call('POST', `/v1/apps/${app.id}/udap/certificates`, tenantHeaders, { communityId: trust.id, sanUri: 'https://b2b.example.com/demo-udap-app' })).body;
+  const signed = (await sandboxCall('POST', '/udap/ca/sign', { csr: certificate.csr })).body;
+  await call('PUT', `/v1/udap/certificates/${certificate.id}/chain`, tenantHeaders, { chain: signed.chain });
+  const onboarding = await fetch(`${api}/v1/apps/${app.id}/onboardings`, {
+    method: 'POST',
+    headers: { ...tenantHeaders, 'idempotency-key': `demo-udap-${app.id}` },
+    body: JSON.stringify({ healthSystemIds: [healthSystem.id, plainHealthSystemId] }),
+  });
+  log(`UDAP: community ${community.uri}, site ${site.body.fhirBaseUrl}, app ${app.id} with certificate ${certificate.id}`);
+  return { udapAppId: app.id, udapOnboardingId: (await onboarding.json()).id };
 }
 
 const state = existsSync(STATE_FILE) ? JSON.parse(readFileSync(STATE_FILE, 'utf8')) : await seed();
@@ -85,6 +123,15 @@ for (let i = 0; i < 120; i++) {
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 log(`onboarding ${state.onboardingId}: ${JSON.stringify(progress.counts)}${progress.completed ? '' : ' (still running)'}`);
+if (state.udapOnboardingId) {
+  let udapProgress;
+  for (let i = 0; i < 60; i++) {
+    udapProgress = (await call('GET', `/v1/onboardings/${state.udapOnboardingId}`, tenantHeaders)).body;
+    if (udapProgress.completed) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  log(`UDAP onboarding ${state.udapOnboardingId} (a UDAP site and a plain one): ${JSON.stringify(udapProgress.counts)}`);
+}
 log('where to look (the demo API key is in .data/demo.json):');
 log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" ${api}/v1/onboardings/${state.onboardingId}`);
 log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" "${api}/v1/registrations?onboardingId=${state.onboardingId}"`);

@@ -19,6 +19,8 @@ import { PublicJwksController } from './tenant/public-jwks.controller.js';
 import { OnboardingsController } from './tenant/onboardings.controller.js';
 import { RegistrationsController } from './tenant/registrations.controller.js';
 import { OperatorAuditController, TenantAuditController } from './tenant/audit.controller.js';
+import { UdapOperatorController } from './udap/udap-operator.controller.js'; // UDAP (issue 15)
+import { UdapTenantController } from './udap/udap-tenant.controller.js'; // UDAP (issue 15)
 
 @Module({})
 export class ApiModule {
@@ -47,6 +49,8 @@ export class ApiModule {
         RegistrationsController,
         TenantAuditController,
         PublicJwksController,
+        UdapOperatorController,
+        UdapTenantController,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, OperatorGuard, TenantGuard],
     };

@@ -8,9 +8,11 @@ import type { SiteOptions } from './site-profiles.js';
 import { SiteRegistry, type BulkSitesRequest } from './site-registry.js';
 import { handleSiteRequest } from './site-routes.js';
 import type { SiteInfo } from './site.js';
+import { createUdapSandbox, type UdapSandbox } from './udap/udap-server.js'; // UDAP sites (issue 15)
 
 export type { SiteInfo } from './site.js';
 export { SITE_PROFILES, type SiteOptions, type SiteProfile } from './site-profiles.js';
+export type { UdapSandbox, UdapSiteInfo, UdapSiteOptions } from './udap/udap-server.js';
 
 export interface SandboxOptions {
   /** 0 (the default) picks a free port. */
@@ -36,6 +38,8 @@ export interface Sandbox {
   addSites(request: BulkSitesRequest): SiteInfo[];
   site(name: string): SiteInfo | undefined;
   sites(): SiteInfo[];
+  /** The UDAP sites under `/udap` and their community PKI (issue 15). */
+  udap: UdapSandbox;
   /** Stops listening, drops open connections and cancels pending `slow` delays. */
   close(): Promise<void>;
 }
@@ -50,6 +54,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const onServerError =
     options.onServerError ?? ((site: string, error: Error) => console.error(`[sandbox] site ${site}:`, error));
   const registry = new SiteRegistry(url, keys, onServerError);
+  const udap = await createUdapSandbox(url);
   try {
     for (const site of options.sites ?? []) registry.add(site);
   } catch (error) {
@@ -62,7 +67,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // is normal, not the leak Node warns about past 10 listeners.
   setMaxListeners(0, closing.signal);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    route(registry, req, res, closing.signal).catch((error: unknown) => answerError(res, error, closing.signal));
+    route(registry, udap, req, res, closing.signal).catch((error: unknown) => answerError(res, error, closing.signal));
   });
 
   return {
@@ -72,6 +77,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     addSites: (request) => registry.addBulk(request).map((site) => site.info()),
     site: (name) => registry.get(name)?.info(),
     sites: () => registry.all().map((site) => site.info()),
+    udap,
     close: () => {
       closing.abort();
       return new Promise<void>((resolve, reject) => {
@@ -89,7 +95,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
  */
 const RFC8414_ROOT = '/.well-known/oauth-authorization-server';
 
-async function route(registry: SiteRegistry, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
+async function route(
+  registry: SiteRegistry,
+  udap: UdapSandbox,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+) {
   const rawUrl = req.url ?? '/';
   const queryStart = rawUrl.indexOf('?');
   let path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
@@ -100,6 +112,7 @@ async function route(registry: SiteRegistry, req: IncomingMessage, res: ServerRe
   }
   const segments = path.split('/').slice(1).map(decodePathSegment);
 
+  if (segments[0] === 'udap') return udap.handle(req, res, segments.slice(1), new URLSearchParams(query));
   if (segments[0] === 'sandbox') return handleOperatorRequest(registry, req, res, segments.slice(1));
   if (segments[0] === 'sites' && segments[1]) {
     const site = registry.get(segments[1]);

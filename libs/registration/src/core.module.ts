@@ -41,6 +41,7 @@ import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
 import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 import { lifecycleProviders } from './lifecycle/index.js';
+import { udapProviders } from './udap/index.js'; // UDAP (issue 15)
 
 const repositories = [
   TenantRepository,
@@ -107,6 +108,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         ...repositories,
         ...useCases,
         ...lifecycleProviders,
+        ...udapProviders,
       ],
       exports: [
         BROKER_CONFIG,
@@ -118,6 +120,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         ...repositories,
         ...useCases,
         ...lifecycleProviders,
+        ...udapProviders,
       ],
     };
   }

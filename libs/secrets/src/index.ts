@@ -18,3 +18,4 @@ export {
 } from './rate-limit/redis-write-rate-limiter.js';
 export { RateLimitedSecretStore } from './rate-limit/rate-limited-secret-store.js';
 export { createSecretStore, createWriteRateLimiter, type SecretStoreDeps } from './create-secret-store.js';
+export * from './certificates/udap-key-material.js';

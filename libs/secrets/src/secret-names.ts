@@ -27,6 +27,14 @@ export const secretNames = {
   appSigningKey(tenantId: string, appId: string, kid: string): string {
     return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/keys/${segment('kid', kid)}`;
   },
+  /** The private key (PKCS #8 PEM) of an app's UDAP certificate in one trust community (issue 15). */
+  appCertificateKey(tenantId: string, appId: string, certificateId: string): string {
+    return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/udap-certificates/${segment('certificateId', certificateId)}/private-key`;
+  },
+  /** A software statement (RFC 7591 §2.3) a tenant supplied for an app (issue 15). */
+  appSoftwareStatement(tenantId: string, appId: string): string {
+    return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/software-statement`;
+  },
   /** The Standard Webhooks signing secret (`whsec_...`) of one admin webhook endpoint. */
   webhookSigningSecret(healthSystemId: string, endpointId: string): string {
     return `health-systems/${segment('healthSystemId', healthSystemId)}/webhooks/${segment('endpointId', endpointId)}/signing-secret`;

@@ -95,3 +95,6 @@ export {
   type ClientCredentialsTokenRequest,
   type TokenResult,
 } from './token/client-credentials.js';
+
+// UDAP (HL7 UDAP Security IG): discovery with signed metadata, DCR, JWT client authentication.
+export * from './udap/index.js';

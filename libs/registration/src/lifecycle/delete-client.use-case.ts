@@ -8,6 +8,7 @@ import type { JobAttempt } from '../registering/register-client.use-case.js';
 import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { problemOf } from './lifecycle-problems.js';
 import { LifecycleRecorder } from './lifecycle-recorder.js';
+import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js'; // UDAP seam (issue 15)
 
 /**
  * What happened to a client at its site. `access_lost`: the broker knows its registration access
@@ -41,6 +42,7 @@ export class DeleteClientUseCase {
     private readonly vault: RegistrationCredentialVault,
     private readonly recorder: LifecycleRecorder,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
+    private readonly udap: UdapRegistrationUseCase,
   ) {}
 
   async execute(job: LifecycleJobData, attempt: JobAttempt): Promise<DeleteResult> {
@@ -63,6 +65,15 @@ export class DeleteClientUseCase {
     const accessLost = registration.lastError?.error === 'management_access_lost';
     const clients: Array<{ clientId: string; atSite: SiteOutcome }> = [];
     for (const { credential } of credentials) {
+      // UDAP seam (issue 15): no RFC 7592 there; a UDAP client is cancelled with an empty grant_types (IG §3.4).
+      if (
+        !credential.management &&
+        credential.clientId === registration.clientId &&
+        (await this.udap.cancelAtSite(registration))
+      ) {
+        clients.push({ clientId: credential.clientId, atSite: 'deleted' });
+        continue;
+      }
       if (!credential.management) {
         clients.push({ clientId: credential.clientId, atSite: 'not_supported' });
         continue;

@@ -30,6 +30,8 @@ import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
 import { RegistrationEvents } from './registration-events.js';
+import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js'; // UDAP seam (issue 15)
+import { SoftwareStatementsService } from '../udap/software-statements.service.js'; // RFC 7591 §2.3 (issue 15)
 import {
   mayHaveCreatedClient,
   permanentProblem,
@@ -72,6 +74,8 @@ export class RegisterClientUseCase {
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+    private readonly udap: UdapRegistrationUseCase,
+    private readonly softwareStatements: SoftwareStatementsService,
   ) {}
 
   async execute(job: RegistrationJobData, attempt: JobAttempt): Promise<RegisterOutcome> {
@@ -93,10 +97,11 @@ export class RegisterClientUseCase {
     }
   }
 
-  private async discoverAndRegister(
-    { registration, app, healthSystem }: RegistrationContext,
-    attempt: JobAttempt,
-  ): Promise<RegisterOutcome> {
+  private async discoverAndRegister(context: RegistrationContext, attempt: JobAttempt): Promise<RegisterOutcome> {
+    // UDAP seam (issue 15): a site of a trust community the app holds a certificate of registers the UDAP way.
+    const udapPlan = await this.udap.plan(context);
+    if (udapPlan) return this.udap.register(context, attempt, udapPlan);
+    const { registration, app, healthSystem } = context;
     let description: SmartServerDescription;
     try {
       // The health system row is the discovery cache: the copy loaded with it spares a lookup.
@@ -142,7 +147,9 @@ export class RegisterClientUseCase {
 
     let result: RegistrationResult;
     try {
-      result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
+      // Issue 15: a software statement (RFC 7591 §2.3) where the site's policy requires one.
+      const softwareStatement = await this.softwareStatements.forSite(registration, app, healthSystem, metadata);
+      result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken, softwareStatement });
     } catch (error) {
       const problem = toRegistrationError(error);
       await this.prisma.$transaction((tx) =>
