@@ -93,12 +93,16 @@ export interface Registration {
   clientId: string | null;
   clientIdIssuedAt: Date | null;
   clientSecretExpiresAt: Date | null;
+  /** When the served secret was received; its lifetime runs to clientSecretExpiresAt. */
+  clientSecretIssuedAt: Date | null;
   credential: SecretRef | null;
   managementSupported: boolean | null;
   attemptCount: number;
   nextAttemptAt: Date | null;
   lastError: RegistrationError | null;
   drift: unknown[] | null;
+  /** Canonical metadata of the first RFC 7592 read of the current client and metadata (see drift). */
+  managementBaseline: Record<string, unknown> | null;
   lastVerifiedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;

@@ -35,12 +35,14 @@ export function toRegistration(row: RegistrationRow): Registration {
     clientId: row.clientId,
     clientIdIssuedAt: row.clientIdIssuedAt,
     clientSecretExpiresAt: row.clientSecretExpiresAt,
+    clientSecretIssuedAt: row.clientSecretIssuedAt,
     credential: secretRefOf(row.credentialSecret, row.credentialVersion),
     managementSupported: row.managementSupported,
     attemptCount: row.attemptCount,
     nextAttemptAt: row.nextAttemptAt,
     lastError: row.lastError as RegistrationError | null,
     drift: row.drift as unknown[] | null,
+    managementBaseline: row.managementBaseline as Record<string, unknown> | null,
     lastVerifiedAt: row.lastVerifiedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -81,6 +83,14 @@ export interface LifecycleTargetFilter {
   /** Only rows holding a credential reference (a client exists at the site). */
   withCredential?: boolean;
   secretExpiringBefore?: Date;
+  /**
+   * Secrets due for rotation by their own lifetime: less than `fraction` of it left (lifetime from
+   * `clientSecretIssuedAt`, else the client's issue time, else the row's creation), and at most
+   * `windowSeconds` left in any case. A one-hour secret is rotated in its last minutes, not at
+   * every sweep; a one-year secret within the window.
+   */
+  secretDue?: { now: Date; windowSeconds: number; fraction: number };
+  ids?: string[];
 }
 
 export interface Transition {
@@ -227,6 +237,24 @@ export class RegistrationRepository {
     afterId: string | undefined,
     limit: number,
   ): Promise<LifecycleTarget[]> {
+    if (filter.secretDue) {
+      const { now, windowSeconds, fraction } = filter.secretDue;
+      const due = await this.prisma.$queryRaw<Array<{ id: string }>>`
+        SELECT "id" FROM "Registration"
+        WHERE "clientSecretExpiresAt" IS NOT NULL
+          AND "clientSecretExpiresAt" - ${now}::timestamptz < LEAST(
+            make_interval(secs => ${windowSeconds}::double precision),
+            ("clientSecretExpiresAt" - COALESCE("clientSecretIssuedAt", "clientIdIssuedAt", "createdAt")) * ${fraction}::double precision)
+          AND "state" = ANY(${filter.states}::text[])
+          AND (${afterId ?? null}::uuid IS NULL OR "id" > ${afterId ?? null}::uuid)
+        ORDER BY "id" LIMIT ${limit}`;
+      if (!due.length) return [];
+      return this.findLifecycleTargets(
+        { ...filter, secretDue: undefined, ids: due.map((row) => row.id) } as LifecycleTargetFilter,
+        undefined,
+        limit,
+      );
+    }
     return this.prisma.registration.findMany({
       where: {
         state: { in: filter.states },
@@ -235,6 +263,7 @@ export class RegistrationRepository {
         ...(filter.healthSystemId && { healthSystemId: filter.healthSystemId }),
         ...(filter.withCredential && { credentialSecret: { not: null } }),
         ...(filter.secretExpiringBefore && { clientSecretExpiresAt: { lt: filter.secretExpiringBefore } }),
+        ...(filter.ids && { id: { in: filter.ids } }),
         ...(afterId && { id: { gt: afterId } }),
       },
       select: { id: true, tenantId: true, healthSystemId: true },

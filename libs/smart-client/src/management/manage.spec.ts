@@ -73,12 +73,12 @@ const http = createSafeHttpClient({ allowedHosts: ['127.0.0.1'], timeoutMs: 2000
 const access = () => ({ registrationClientUri: clientUri, registrationAccessToken: new SecretValue(currentToken) });
 
 describe('updateClient', () => {
-  it('saves the token rotated by its GET before sending the PUT, then PUTs the merged document', async () => {
+  it('saves the token rotated by its GET before sending the PUT, then PUTs client_id and the full metadata wanted', async () => {
     const changes: CredentialsChange[] = [];
     const result = await updateClient(http, {
       access: access(),
       knownClientSecret: new SecretValue('secret-1'),
-      changes: { client_name: 'App 2', contacts: null, scope: 'system/*.rs system/Patient.rs' },
+      metadata: { client_name: 'App 2', scope: 'system/*.rs system/Patient.rs', jwks_uri: 'https://app.example/jwks' },
       onCredentialsChanged: async (change) => {
         await new Promise((resolve) => setTimeout(resolve, 20)); // a slow secret store
         events.push(`saved ${change.registrationAccessToken?.reveal()}`);
@@ -111,7 +111,7 @@ describe('updateClient', () => {
     await expect(
       updateClient(http, {
         access: access(),
-        changes: { client_name: 'x' },
+        metadata: { client_name: 'x' },
         onCredentialsChanged: () => {
           throw new Error('secret store down');
         },
@@ -123,7 +123,7 @@ describe('updateClient', () => {
   it('sends the client secret only when asked', async () => {
     await updateClient(http, {
       access: access(),
-      changes: {},
+      metadata: { client_name: 'App' },
       clientSecret: new SecretValue('secret-1'),
       onCredentialsChanged: () => undefined,
     });

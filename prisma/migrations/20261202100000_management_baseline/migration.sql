@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Registration" ADD COLUMN     "managementBaseline" JSONB;
+ALTER TABLE "Registration" ADD COLUMN     "clientSecretIssuedAt" TIMESTAMPTZ(3);
