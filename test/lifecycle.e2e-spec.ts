@@ -112,7 +112,12 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
   }
 
   beforeAll(async () => {
-    broker = await startBroker({ ROTATION_WINDOW_SECONDS: '15', ROTATION_SWEEP_INTERVAL_SECONDS: '2' });
+    // A 20 s secret rotated in its last 15 s (the window; a fraction of 0.9 of its lifetime is more).
+    broker = await startBroker({
+      ROTATION_WINDOW_SECONDS: '15',
+      ROTATION_REMAINING_FRACTION: '0.9',
+      ROTATION_SWEEP_INTERVAL_SECONDS: '2',
+    });
     const siteIds = await broker.addSites(Object.values(SITES));
     ({ auth } = await broker.api.tenantWithKey(ALL_SCOPES, 'Lifecycle tenant'));
     appId = (await http().post('/v1/apps').set(auth).send(backendApp('Lifecycle v1')).expect(201)).body.id;
@@ -212,6 +217,8 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
 
   it('detects drift made by the site administrator, field by field', async () => {
     const { clientId } = registrationOf.open;
+    // The first RFC 7592 read after registration is the baseline of what this site's reads show.
+    expect(await act('open', 'verify')).toMatchObject({ state: 'registered', drift: [] });
     await fetch(`${broker.sandbox.url}/sandbox/sites/${SITES.open.name}/clients/${clientId}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },

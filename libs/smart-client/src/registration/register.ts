@@ -61,7 +61,9 @@ export type ClientInformation = z.output<typeof clientInformationSchema> & {
 
 /** Registered metadata without credentials and bookkeeping members. */
 export function metadataOf(information: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(information).filter(([field]) => !NON_METADATA_FIELDS.has(field)));
+  return Object.fromEntries(
+    Object.entries(information).filter(([field]) => !NON_METADATA_FIELDS.has(field) && field !== 'extras'),
+  );
 }
 
 /**
