@@ -12,7 +12,7 @@ import {
   type RegistrationError,
   type RegistrationState,
 } from '#domain';
-import type { Prisma, Registration as RegistrationRow } from './generated/client.js';
+import type { Prisma, Registration as RegistrationRow, RegistrationAttempt as RegistrationAttemptRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 import { asJson, secretRefOf } from './json.js';
@@ -157,6 +157,34 @@ export class RegistrationRepository {
       _count: { _all: true },
     });
     return Object.fromEntries(groups.map((group) => [group.state, group._count._all]));
+  }
+
+  /**
+   * The row, its history and its attempts as of one instant: one read-only REPEATABLE READ
+   * transaction, so a step completing meanwhile cannot show its new state next to the old
+   * history (or a settled row next to a still-pending attempt).
+   */
+  async snapshot(
+    tenantId: string,
+    id: string,
+  ): Promise<{ registration: Registration; history: Transition[]; attempts: RegistrationAttemptRow[] }> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const row = await tx.registration.findFirst({ where: { id, tenantId } });
+        if (!row) throw new NotFoundError('registration', id);
+        const history = await tx.registrationTransition.findMany({
+          where: { registrationId: id },
+          orderBy: [{ at: 'asc' }, { id: 'asc' }],
+          select: { fromState: true, toState: true, reason: true, at: true },
+        });
+        const attempts = await tx.registrationAttempt.findMany({
+          where: { tenantId, registrationId: id },
+          orderBy: { startedAt: 'asc' },
+        });
+        return { registration: toRegistration(row), history, attempts };
+      },
+      { isolationLevel: 'RepeatableRead' },
+    );
   }
 
   async history(tenantId: string, id: string): Promise<Transition[]> {

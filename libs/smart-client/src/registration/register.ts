@@ -160,7 +160,12 @@ export async function register(http: SafeHttpClient, request: RegisterRequest): 
     }),
   );
   // RFC 7591 §3.2.1 says 201; a few servers answer 200, which is just as successful.
-  if (!response.ok) throw errorFromResponse('register', response, { sentInitialAccessToken: !!request.initialAccessToken });
+  if (!response.ok) {
+    throw withRequirement(
+      errorFromResponse('register', response, { sentInitialAccessToken: !!request.initialAccessToken }),
+      requested,
+    );
+  }
 
   const information = parseClientInformation('register', () => response.json(), response.status);
   const granted = metadataOf(information);
@@ -183,4 +188,28 @@ export async function register(http: SafeHttpClient, request: RegisterRequest): 
     extras: information.extras,
     httpStatus: response.status,
   };
+}
+
+/**
+ * Requirements a site states only through its errors, turned into what the tenant must add.
+ * Seen: servers that demand `redirect_uris` from every client, client_credentials-only ones
+ * included (RFC 7591 §2 requires them only for redirect-based grants).
+ */
+export function withRequirement(error: SmartClientError, requested: Readonly<Record<string, unknown>>): SmartClientError {
+  const text = `${error.error} ${error.errorDescription ?? ''}`;
+  const hasRedirectUris = Array.isArray(requested.redirect_uris) && requested.redirect_uris.length > 0;
+  if (!hasRedirectUris && /redirect_uri/i.test(text)) {
+    const grants = Array.isArray(requested.grant_types) ? requested.grant_types.join(', ') : 'the requested grants';
+    return new SmartClientError('register', {
+      error: error.error,
+      errorDescription:
+        `the site requires redirect_uris even for a client with ${grants}: add "redirect_uris" ` +
+        `(an https URI the app controls) to the app's clientMetadata. Site said: ${error.errorDescription ?? error.error}`,
+      httpStatus: error.httpStatus,
+      retryable: false,
+      outcomeUnknown: error.outcomeUnknown,
+      cause: error,
+    });
+  }
+  return error;
 }
