@@ -61,6 +61,8 @@ export interface HealthSystem {
   name: string;
   fhirBaseUrl: string;
   vendor: string | null;
+  /** Jobs at most at once at this site, fleet-wide; null = the SITE_CONCURRENCY default. */
+  siteConcurrency: number | null;
   /** Where the initial access token is stored, if the site needs one. Never the token. */
   initialAccessToken: SecretRef | null;
   /** The last discovery result (smart-client's description, with the source of each field). */
