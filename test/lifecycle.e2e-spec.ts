@@ -402,6 +402,10 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
         .sort();
     expect(await leftBehind('nomgmt')).toEqual((await clientsAt('nomgmt')).map((c) => c.client_id).sort());
     expect(await leftBehind('crash')).toEqual([registrationOf.crash.clientId]);
+    // A deleted registration no longer shows the error it had; the deletion's audit event keeps it.
+    expect((await detail(registrationOf.crash.id)).lastError).toBeNull();
+    const deletedEvent = (await auditOf(registrationOf.crash.id)).find((e) => e.action === 'registration.deleted');
+    expect(deletedEvent?.details.clearedError).toMatchObject({ error: 'management_access_lost' });
     await http().get(`/v1/registrations/${registrationOf.expiring.id}/credentials`).set(auth).expect(409);
     const history = (await detail(registrationOf.expiring.id)).history.map((h: { toState: string }) => h.toState);
     expect(history.slice(-2)).toEqual(['deleting', 'deleted']);
