@@ -29,7 +29,8 @@ const SITES = {
       arrayShapes: true,
     },
   },
-  keep: { name: `io-keep-${run}`, profile: 'open', secretTtlSeconds: 3600, quirks: { secretOnPut: 'keep' } },
+  keep: { name: `io-keep-${run}`, profile: 'open', quirks: { secretOnPut: 'keep' } },
+  extend: { name: `io-extend-${run}`, profile: 'open', secretTtlSeconds: 3600, quirks: { secretOnPut: 'keep' } },
   bare: {
     name: `io-bare-${run}`,
     profile: 'open',
@@ -50,7 +51,7 @@ const SITES = {
 } satisfies Record<string, SiteOptions>;
 type SiteKey = keyof typeof SITES;
 const KEYS = Object.keys(SITES) as SiteKey[];
-const WITH_7592: SiteKey[] = ['thin', 'renew', 'keep', 'bare', 'refused'];
+const WITH_7592: SiteKey[] = ['thin', 'renew', 'keep', 'extend', 'bare', 'refused'];
 /** The scope a token request with the served credential may get at each site. */
 const tokenScope = (site: SiteKey) => (site === 'bare' ? 'system/Patient.rs' : 'system/*.rs');
 
@@ -151,6 +152,7 @@ describe('lifecycle against servers that differ from the sandbox default', () =>
 
   it('rotates: a new secret from PUT where the site renews it, a new client where it keeps it (previousClientId)', async () => {
     const before = Object.fromEntries(KEYS.map((key) => [key, registration[key].clientId]));
+    const expiryBefore = Object.fromEntries(KEYS.map((key) => [key, registration[key].clientSecretExpiresAt]));
     for (const site of KEYS.filter((key) => key !== 'refused')) {
       const rotated = await driver.act(registration[site].id, 'rotate');
       expect({ site, state: rotated.state, lastError: rotated.lastError }).toEqual({
@@ -160,8 +162,13 @@ describe('lifecycle against servers that differ from the sandbox default', () =>
       });
       registration[site] = rotated;
     }
-    // renew: same client, new secret; keep: the site can renew only by registering again.
+    // renew: same client, new secret; keep: the site can renew only by registering again;
+    // extend: same client and secret, a later expiry (the one the site's PUT answered).
     expect(registration.renew.clientId).toBe(before.renew);
+    expect(registration.extend.clientId).toBe(before.extend);
+    expect(new Date(registration.extend.clientSecretExpiresAt).getTime()).toBeGreaterThan(
+      new Date(expiryBefore.extend).getTime(),
+    );
     expect(registration.keep.clientId).not.toBe(before.keep);
     const keepAudit = await driver.auditOf(registration.keep.id);
     expect(keepAudit).toEqual(

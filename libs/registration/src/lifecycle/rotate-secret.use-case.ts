@@ -86,6 +86,9 @@ export class RotateSecretUseCase {
     });
     if (result.outcome === 'gone') throw goneProblem(registration.lastError, registration.clientId, result.httpStatus);
     if (!absorber.hasPendingSecret) {
+      // Same secret, later expiry: the site renews a secret's lifetime on PUT. Nothing to replace.
+      const extendedTo = extendedExpiry(registration.clientSecretExpiresAt, result.clientSecretExpiresAt);
+      if (extendedTo !== undefined) return this.extended(registration, started, extendedTo);
       // The site keeps secrets on PUT (plain node-oidc-provider does): only a new client brings a new secret.
       return this.credentialSwitch.reRegister(registration, 'rotate', started, requested);
     }
@@ -96,6 +99,22 @@ export class RotateSecretUseCase {
       { credential: absorber.credential, versionId: absorber.latestVersion.versionId },
       { testMetadata: result.granted },
     );
+  }
+
+  /** The PUT kept the secret and moved its expiry: record the expiry the site answered. */
+  private async extended(registration: Registration, started: RegistrationAttempt, expiresAt: Date | null): Promise<RotateResult> {
+    await this.recorder.complete(registration, 'rotate', started, {
+      to: 'registered',
+      reason: 'secret lifetime extended by the site',
+      set: { clientSecretExpiresAt: expiresAt, clientSecretIssuedAt: new Date(), lastError: Prisma.DbNull, nextAttemptAt: null },
+      audit: {
+        action: 'registration.secret_rotated',
+        outcome: 'success',
+        details: { clientId: registration.clientId, method: 'expiry_extended', clientSecretExpiresAt: expiresAt?.toISOString() ?? null },
+      },
+      attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
+    });
+    return { clientId: registration.clientId!, method: 'rfc7592_put', tested: false };
   }
 
   /** private_key_jwt clients have no secret; key rotation is a separate (not yet built) job. */
@@ -120,4 +139,15 @@ export class RotateSecretUseCase {
 function authMethodOf(registration: Registration): unknown {
   return canonicalMember('token_endpoint_auth_method', registration.grantedMetadata?.token_endpoint_auth_method) ??
     canonicalMember('token_endpoint_auth_method', registration.requestedMetadata.token_endpoint_auth_method);
+}
+
+/**
+ * The new expiry when an RFC 7592 answer moved an expiring secret's expiry later (0: never
+ * expires any more); undefined when the answer did not say, or nothing improved.
+ */
+export function extendedExpiry(current: Date | null, answered: number | undefined): Date | null | undefined {
+  if (answered === undefined || current === null) return undefined;
+  if (answered === 0) return null;
+  const next = new Date(answered * 1000);
+  return next.getTime() > current.getTime() ? next : undefined;
 }
