@@ -112,7 +112,12 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
   }
 
   beforeAll(async () => {
-    broker = await startBroker({ ROTATION_WINDOW_SECONDS: '15', ROTATION_SWEEP_INTERVAL_SECONDS: '2' });
+    // A 20 s secret rotated in its last 15 s (the window; a fraction of 0.9 of its lifetime is more).
+    broker = await startBroker({
+      ROTATION_WINDOW_SECONDS: '15',
+      ROTATION_REMAINING_FRACTION: '0.9',
+      ROTATION_SWEEP_INTERVAL_SECONDS: '2',
+    });
     const siteIds = await broker.addSites(Object.values(SITES));
     ({ auth } = await broker.api.tenantWithKey(ALL_SCOPES, 'Lifecycle tenant'));
     appId = (await http().post('/v1/apps').set(auth).send(backendApp('Lifecycle v1')).expect(201)).body.id;
@@ -131,6 +136,7 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
   }, 90_000);
 
   afterAll(async () => {
+    if (process.env.DUMP_WORKER_LOGS) (await import('node:fs')).writeFileSync(process.env.DUMP_WORKER_LOGS, broker.workerLogs.text);
     await broker?.close();
   });
 
@@ -212,6 +218,8 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
 
   it('detects drift made by the site administrator, field by field', async () => {
     const { clientId } = registrationOf.open;
+    // The first RFC 7592 read after registration is the baseline of what this site's reads show.
+    expect(await act('open', 'verify')).toMatchObject({ state: 'registered', drift: [] });
     await fetch(`${broker.sandbox.url}/sandbox/sites/${SITES.open.name}/clients/${clientId}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
@@ -394,6 +402,10 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
         .sort();
     expect(await leftBehind('nomgmt')).toEqual((await clientsAt('nomgmt')).map((c) => c.client_id).sort());
     expect(await leftBehind('crash')).toEqual([registrationOf.crash.clientId]);
+    // A deleted registration no longer shows the error it had; the deletion's audit event keeps it.
+    expect((await detail(registrationOf.crash.id)).lastError).toBeNull();
+    const deletedEvent = (await auditOf(registrationOf.crash.id)).find((e) => e.action === 'registration.deleted');
+    expect(deletedEvent?.details.clearedError).toMatchObject({ error: 'management_access_lost' });
     await http().get(`/v1/registrations/${registrationOf.expiring.id}/credentials`).set(auth).expect(409);
     const history = (await detail(registrationOf.expiring.id)).history.map((h: { toState: string }) => h.toState);
     expect(history.slice(-2)).toEqual(['deleting', 'deleted']);

@@ -281,7 +281,7 @@ describe('management (RFC 7592)', () => {
     const updated = await updateClient(http, {
       access: stored,
       knownClientSecret: registration.clientSecret,
-      changes: { client_name: 'Renamed app' },
+      metadata: { ...BACKEND, client_name: 'Renamed app' },
       onCredentialsChanged,
     });
     expect(updated).toMatchObject({
@@ -337,7 +337,7 @@ describe('expiring secrets', () => {
     await updateClient(http, {
       access: registration.management!,
       knownClientSecret: registration.clientSecret,
-      changes: {},
+      metadata: BACKEND,
       onCredentialsChanged: (change) => void changes.push(change),
     });
     const renewed = changes.find((change) => change.clientSecret);

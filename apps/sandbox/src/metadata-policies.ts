@@ -18,7 +18,10 @@ export function metadataPolicies(behaviour: SiteBehaviour): MetadataPolicy[] {
   if (Object.keys(behaviour.authMethodReplacements).length) {
     policies.push(replaceAuthMethods(behaviour.authMethodReplacements));
   }
-  if (behaviour.secretTtlSeconds) policies.push(expireSecrets(behaviour.secretTtlSeconds));
+  if (behaviour.secretTtlSeconds || behaviour.secretOnPut === 'renew') {
+    policies.push(secretLifecycle(behaviour.secretTtlSeconds, behaviour.secretOnPut === 'renew'));
+  }
+  if (behaviour.quirks.requireRedirectUris) policies.push(requireRedirectUris);
   return policies;
 }
 
@@ -66,15 +69,28 @@ function replaceAuthMethods(replacements: Readonly<Record<string, string>>): Met
 }
 
 /**
- * Issued secrets expire after `ttlSeconds` (oidc-provider's token endpoint then answers
- * `invalid_client`), and every RFC 7592 update issues a fresh secret: RFC 7592 §2.2 lets the
- * server return a new `client_secret`, which is how a client renews an expiring one. oidc-provider
- * alone keeps the old secret and `client_secret_expires_at: 0` on update (lib/actions/registration.js).
+ * Issued secrets expire after `ttlSeconds` when set (oidc-provider's token endpoint then answers
+ * `invalid_client`); with `renewOnUpdate`, every RFC 7592 update issues a fresh secret: RFC 7592
+ * §2.2 lets the server return a new `client_secret`, which is how a client renews an expiring
+ * one, and the old one stops working at once. Without it an update keeps the secret and, with a
+ * lifetime, extends it (the expiry changes while the value does not). oidc-provider alone keeps
+ * the old secret and `client_secret_expires_at: 0` on update (lib/actions/registration.js).
  */
-function expireSecrets(ttlSeconds: number): MetadataPolicy {
+function secretLifecycle(ttlSeconds: number | undefined, renewOnUpdate: boolean): MetadataPolicy {
   return (metadata, event) => {
     if (typeof metadata.client_secret !== 'string') return;
-    if (event === 'update') metadata.client_secret = randomBytes(48).toString('base64url');
-    metadata.client_secret_expires_at = Math.floor(Date.now() / 1000) + ttlSeconds;
+    if (event === 'update' && renewOnUpdate) metadata.client_secret = randomBytes(48).toString('base64url');
+    if (ttlSeconds) metadata.client_secret_expires_at = Math.floor(Date.now() / 1000) + ttlSeconds;
   };
 }
+
+/**
+ * Some servers demand `redirect_uris` from every client, client_credentials-only ones included
+ * (RFC 7591 §2 makes it a MUST only for redirect-based flows).
+ */
+const requireRedirectUris: MetadataPolicy = (_metadata, event, requested) => {
+  if (event !== 'register') return;
+  if (!Array.isArray(requested.redirect_uris) || requested.redirect_uris.length === 0) {
+    throw new errors.InvalidRedirectUri('redirect_uris is mandatory at this site, for every client');
+  }
+};

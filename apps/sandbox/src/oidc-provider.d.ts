@@ -48,6 +48,10 @@ declare module 'oidc-provider' {
     body: unknown;
     readonly method: string;
     readonly oidc?: OIDCContext;
+    /** A request header (Koa). */
+    get(field: string): string;
+    /** Removes a response header (Koa). */
+    remove(field: string): void;
   }
 
   export type Middleware = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>;
@@ -89,5 +93,6 @@ declare module 'oidc-provider' {
 
   export const errors: {
     InvalidClientMetadata: new (description: string) => Error & { error: string; error_description: string };
+    InvalidRedirectUri: new (description: string) => Error & { error: string; error_description: string };
   };
 }

@@ -5,6 +5,7 @@ import type { SiteStore } from './memory-adapter.js';
 import { metadataPolicies, type ClientEvent } from './metadata-policies.js';
 import type { SiteBehaviour } from './site-profiles.js';
 import { SUPPORTED_SCOPES } from './smart-scopes.js';
+import { quirksMiddleware } from './site-quirks.js';
 
 /** Keys every site's provider shares: generating an RSA key per site would make 1,000 sites slow. */
 export interface SharedProviderKeys {
@@ -91,6 +92,9 @@ export function createSiteProvider({ issuer, behaviour, store, keys, onServerErr
   const provider = new Provider(issuer, configuration);
   // The sandbox is reached directly over plain http: no X-Forwarded-* headers to trust.
   provider.proxy = false;
+  // Answer rewrites run outermost, so they see the final answer (after the read rotation below).
+  const quirks = quirksMiddleware(behaviour.quirks);
+  if (quirks) provider.use(quirks);
   if (behaviour.rotatesRegistrationAccessToken) provider.use(rotateRegistrationAccessTokenOnRead);
   provider.on('server_error', (_ctx, error) => onServerError(error));
   return provider;

@@ -99,7 +99,12 @@ async function patchClient(
 }
 
 function siteSummary(site: Site): Record<string, unknown> {
-  return { ...site.info(), clientCount: site.store.clientCount() };
+  return {
+    ...site.info(),
+    clientCount: site.store.clientCount(),
+    quirks: site.behaviour.quirks,
+    concurrentRegistrationsRefused: site.concurrentRegistrationsRefused,
+  };
 }
 
 /** A client's metadata as the operator sees it: everything but the secret. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { siteQuirksSchema, type SiteQuirks } from './site-quirks.js';
 
 /**
  * Each profile imitates a way real EHR authorization servers differ, so the broker is tested
@@ -33,8 +34,10 @@ export interface SiteOptions {
   /** URL-safe name; the site lives under `/sites/{name}/`. */
   name: string;
   profile: SiteProfile;
-  /** `expiring-secrets`: lifetime of issued client secrets (default 60). */
+  /** Lifetime of issued client secrets, any profile (`expiring-secrets` default 60; otherwise never). */
   secretTtlSeconds?: number;
+  /** Per-site variations of real servers, combinable with any profile (see site-quirks.ts). */
+  quirks?: SiteQuirks;
   /** `flaky`: share of registration requests that fail, 0..1 (default 0.3). */
   flakyRate?: number;
   /** `flaky`: the Retry-After of its 429 answers (default 1). */
@@ -71,6 +74,7 @@ export const siteOptionsSchema = z.strictObject({
   delayMs: z.number().int().nonnegative().max(120_000).optional(),
   allowedScopes: z.array(z.string().regex(SCOPE_TOKEN)).min(1).optional(),
   initialAccessToken: z.string().min(16).optional(),
+  quirks: siteQuirksSchema.optional(),
 }) satisfies z.ZodType<SiteOptions>;
 
 /** What a site does, resolved once from its options: every profile default filled in. */
@@ -82,6 +86,9 @@ export interface SiteBehaviour {
   /** A new registration access token on every RFC 7592 read and update; the one used is revoked. */
   rotatesRegistrationAccessToken: boolean;
   secretTtlSeconds?: number;
+  /** RFC 7592 PUT: a new secret (the old revoked at once), or the same one. */
+  secretOnPut: 'keep' | 'renew';
+  quirks: SiteQuirks;
   allowedScopes?: readonly string[];
   /** Token endpoint auth methods the site swaps for another one at registration. */
   authMethodReplacements: Readonly<Record<string, string>>;
@@ -92,7 +99,24 @@ export interface SiteBehaviour {
 }
 
 export function resolveBehaviour(options: SiteOptions): SiteBehaviour {
+  const profile = profileBehaviour(options);
+  const quirks = options.quirks ?? {};
+  return {
+    ...profile,
+    quirks,
+    secretTtlSeconds: options.secretTtlSeconds ?? profile.secretTtlSeconds,
+    secretOnPut: quirks.secretOnPut ?? profile.secretOnPut,
+    management: profile.management && !quirks.noManagement,
+    rotatesRegistrationAccessToken: quirks.registrationAccessTokenRotation
+      ? quirks.registrationAccessTokenRotation === 'every_call'
+      : profile.rotatesRegistrationAccessToken,
+  };
+}
+
+function profileBehaviour(options: SiteOptions): SiteBehaviour {
   const behaviour: SiteBehaviour = {
+    secretOnPut: 'keep',
+    quirks: {},
     profile: options.profile,
     management: true,
     rotatesRegistrationAccessToken: false,
@@ -109,7 +133,7 @@ export function resolveBehaviour(options: SiteOptions): SiteBehaviour {
         initialAccessToken: options.initialAccessToken ?? `iat-${randomBytes(24).toString('base64url')}`,
       };
     case 'expiring-secrets':
-      return { ...behaviour, secretTtlSeconds: options.secretTtlSeconds ?? 60 };
+      return { ...behaviour, secretTtlSeconds: options.secretTtlSeconds ?? 60, secretOnPut: 'renew' };
     case 'rotating-rat':
       return { ...behaviour, rotatesRegistrationAccessToken: true };
     case 'narrowing-scopes':

@@ -65,12 +65,40 @@ async function forwardToProvider(
       throw new HttpError(429, 'too_many_requests', 'registration rate limit reached', { 'retry-after': retryAfter });
     }
     if (failure === 503) throw new HttpError(503, 'temporarily_unavailable', 'registration service unavailable');
+    if (site.behaviour.quirks.corruptConcurrentRegistrations) return registerAlone(site, req, res, oauthPath, query);
   }
   // Mounted under a prefix: oidc-provider derives its mount path from `originalUrl` minus `url`
   // (lib/helpers/oidc_context.js urlFor), the way Express's `app.use(prefix, ...)` presents it.
   Object.assign(req, { originalUrl: req.url });
   req.url = oauthPath + query;
   await site.providerHandler()(req, res);
+}
+
+/**
+ * A server that cannot take two registrations at once (seen: the second one corrupted): a
+ * registration arriving while another is in flight fails with 500 and creates nothing. Each
+ * registration is held a little so that concurrent ones really overlap.
+ */
+async function registerAlone(
+  site: Site,
+  req: IncomingMessage,
+  res: ServerResponse,
+  oauthPath: string,
+  query: string,
+): Promise<void> {
+  if (site.registrationsInFlight > 0) {
+    site.concurrentRegistrationsRefused++;
+    throw new HttpError(500, 'server_error', 'registration store corrupted by a concurrent registration');
+  }
+  site.registrationsInFlight++;
+  try {
+    await delay(100);
+    Object.assign(req, { originalUrl: req.url });
+    req.url = oauthPath + query;
+    await site.providerHandler()(req, res);
+  } finally {
+    site.registrationsInFlight--;
+  }
 }
 
 function sendManagePage(site: Site, res: ServerResponse): void {

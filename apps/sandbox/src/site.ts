@@ -29,6 +29,9 @@ export class Site {
   #provider?: Provider;
   #providerHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   #registrationAttempts = 0;
+  /** `corruptConcurrentRegistrations`: registrations being served now, and those refused for overlapping. */
+  registrationsInFlight = 0;
+  concurrentRegistrationsRefused = 0;
   #registrationFailures = 0;
 
   constructor(

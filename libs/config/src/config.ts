@@ -71,6 +71,8 @@ const envSchema = z
     SITE_CONCURRENCY: positiveInt(4),
     /** Client secrets expiring within this window are rotated by the rotation sweep (default 7 days). */
     ROTATION_WINDOW_SECONDS: positiveInt(7 * 24 * 3600),
+    /** A secret is rotated once less than this fraction of its own lifetime is left (default 0.2), within the window. */
+    ROTATION_REMAINING_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
     /** How often the rotation sweep looks for expiring secrets (default 1 hour). */
     ROTATION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
     /** How often every registration is verified against its site with RFC 7592 GET (default 1 day). */
@@ -139,6 +141,7 @@ export interface BrokerConfig {
   discovery: { ttlSeconds: number };
   lifecycle: {
     rotationWindowSeconds: number;
+    rotationRemainingFraction: number;
     rotationSweepIntervalSeconds: number;
     verifyIntervalSeconds: number;
     discoveryRefreshIntervalSeconds: number;
@@ -200,6 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     discovery: { ttlSeconds: env.DISCOVERY_TTL_SECONDS },
     lifecycle: {
       rotationWindowSeconds: env.ROTATION_WINDOW_SECONDS,
+      rotationRemainingFraction: env.ROTATION_REMAINING_FRACTION,
       rotationSweepIntervalSeconds: env.ROTATION_SWEEP_INTERVAL_SECONDS,
       verifyIntervalSeconds: env.VERIFY_INTERVAL_SECONDS,
       discoveryRefreshIntervalSeconds: env.DISCOVERY_REFRESH_INTERVAL_SECONDS,

@@ -62,6 +62,8 @@ export interface HealthSystem {
   name: string;
   fhirBaseUrl: string;
   vendor: string | null;
+  /** Jobs at most at once at this site, fleet-wide; null = the SITE_CONCURRENCY default. */
+  siteConcurrency: number | null;
   /** Where the initial access token is stored, if the site needs one. Never the token. */
   initialAccessToken: SecretRef | null;
   /** The last discovery result (smart-client's description, with the source of each field). */
@@ -94,12 +96,16 @@ export interface Registration {
   clientId: string | null;
   clientIdIssuedAt: Date | null;
   clientSecretExpiresAt: Date | null;
+  /** When the served secret was received; its lifetime runs to clientSecretExpiresAt. */
+  clientSecretIssuedAt: Date | null;
   credential: SecretRef | null;
   managementSupported: boolean | null;
   attemptCount: number;
   nextAttemptAt: Date | null;
   lastError: RegistrationError | null;
   drift: unknown[] | null;
+  /** Canonical metadata of the first RFC 7592 read of the current client and metadata (see drift). */
+  managementBaseline: Record<string, unknown> | null;
   lastVerifiedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;

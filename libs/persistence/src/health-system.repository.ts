@@ -19,6 +19,7 @@ export function toHealthSystem(row: HealthSystemRow): HealthSystem {
     name: row.name,
     fhirBaseUrl: row.fhirBaseUrl,
     vendor: row.vendor,
+    siteConcurrency: row.siteConcurrency,
     initialAccessToken: secretRefOf(row.initialAccessTokenSecret, row.initialAccessTokenVersion),
     discovery: row.discovery as Record<string, unknown> | null,
     discoveredAt: row.discoveredAt,
@@ -32,6 +33,7 @@ export interface HealthSystemInput {
   name: string;
   fhirBaseUrl: string;
   vendor: string | null;
+  siteConcurrency?: number | null;
   initialAccessToken: SecretRef | null;
 }
 

@@ -12,7 +12,11 @@ import {
   type RegistrationError,
   type RegistrationState,
 } from '#domain';
-import { Prisma, type Registration as RegistrationRow } from './generated/client.js';
+import {
+  Prisma,
+  type Registration as RegistrationRow,
+  type RegistrationAttempt as RegistrationAttemptRow,
+} from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetQuery, toPage } from './pagination.js';
 import { asJson, boundedNote, remoteJson, remoteJsonValue, secretRefOf } from './json.js';
@@ -36,12 +40,14 @@ export function toRegistration(row: RegistrationRow): Registration {
     clientId: row.clientId,
     clientIdIssuedAt: row.clientIdIssuedAt,
     clientSecretExpiresAt: row.clientSecretExpiresAt,
+    clientSecretIssuedAt: row.clientSecretIssuedAt,
     credential: secretRefOf(row.credentialSecret, row.credentialVersion),
     managementSupported: row.managementSupported,
     attemptCount: row.attemptCount,
     nextAttemptAt: row.nextAttemptAt,
     lastError: row.lastError as RegistrationError | null,
     drift: row.drift as unknown[] | null,
+    managementBaseline: row.managementBaseline as Record<string, unknown> | null,
     lastVerifiedAt: row.lastVerifiedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -76,10 +82,10 @@ export interface StateChange {
  * `remoteJson`), and the state reason says what was cut, so the registration still succeeds.
  */
 function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'reason'> {
-  const { grantedMetadata: granted, metadataDifferences: differences } = change.set ?? {};
+  const { grantedMetadata: granted, metadataDifferences: differences, managementBaseline: baseline } = change.set ?? {};
   const isDocument = (value: unknown) =>
     !!value && typeof value === 'object' && value !== Prisma.DbNull && value !== Prisma.JsonNull;
-  if (!isDocument(granted) && !isDocument(differences)) return change;
+  if (!isDocument(granted) && !isDocument(differences) && !isDocument(baseline)) return change;
   const set = { ...change.set };
   const notes: string[] = [];
   if (isDocument(granted)) {
@@ -89,6 +95,8 @@ function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'r
   }
   // The differences quote what the site granted, so they are bounded the same way.
   if (isDocument(differences)) set.metadataDifferences = remoteJsonValue(differences).json;
+  // The management baseline is what a site's RFC 7592 read showed: a remote document too.
+  if (isDocument(baseline)) set.managementBaseline = remoteJson(baseline).json;
   const reason = notes.length ? [change.reason, boundedNote(notes)].filter(Boolean).join('; ') : change.reason;
   return { set, reason };
 }
@@ -104,6 +112,14 @@ export interface LifecycleTargetFilter {
   /** Only rows holding a credential reference (a client exists at the site). */
   withCredential?: boolean;
   secretExpiringBefore?: Date;
+  /**
+   * Secrets due for rotation by their own lifetime: less than `fraction` of it left (lifetime from
+   * `clientSecretIssuedAt`, else the client's issue time, else the row's creation), and at most
+   * `windowSeconds` left in any case. A one-hour secret is rotated in its last minutes, not at
+   * every sweep; a one-year secret within the window.
+   */
+  secretDue?: { now: Date; windowSeconds: number; fraction: number };
+  ids?: string[];
 }
 
 export interface Transition {
@@ -170,6 +186,34 @@ export class RegistrationRepository {
       _count: { _all: true },
     });
     return Object.fromEntries(groups.map((group) => [group.state, group._count._all]));
+  }
+
+  /**
+   * The row, its history and its attempts as of one instant: one read-only REPEATABLE READ
+   * transaction, so a step completing meanwhile cannot show its new state next to the old
+   * history (or a settled row next to a still-pending attempt).
+   */
+  async snapshot(
+    tenantId: TenantId,
+    id: string,
+  ): Promise<{ registration: Registration; history: Transition[]; attempts: RegistrationAttemptRow[] }> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const row = await tx.registration.findFirst({ where: { id, tenantId } });
+        if (!row) throw new NotFoundError('registration', id);
+        const history = await tx.registrationTransition.findMany({
+          where: { registrationId: id },
+          orderBy: [{ at: 'asc' }, { id: 'asc' }],
+          select: { fromState: true, toState: true, reason: true, at: true },
+        });
+        const attempts = await tx.registrationAttempt.findMany({
+          where: { tenantId, registrationId: id },
+          orderBy: { startedAt: 'asc' },
+        });
+        return { registration: toRegistration(row), history, attempts };
+      },
+      { isolationLevel: 'RepeatableRead' },
+    );
   }
 
   async history(tenantId: TenantId, id: string): Promise<Transition[]> {
@@ -256,6 +300,24 @@ export class RegistrationRepository {
     afterId: string | undefined,
     limit: number,
   ): Promise<LifecycleTarget[]> {
+    if (filter.secretDue) {
+      const { now, windowSeconds, fraction } = filter.secretDue;
+      const due = await this.prisma.$queryRaw<Array<{ id: string }>>`
+        SELECT "id" FROM "Registration"
+        WHERE "clientSecretExpiresAt" IS NOT NULL
+          AND "clientSecretExpiresAt" - ${now}::timestamptz < LEAST(
+            make_interval(secs => ${windowSeconds}::double precision),
+            ("clientSecretExpiresAt" - COALESCE("clientSecretIssuedAt", "clientIdIssuedAt", "createdAt")) * ${fraction}::double precision)
+          AND "state" = ANY(${filter.states}::text[])
+          AND (${afterId ?? null}::uuid IS NULL OR "id" > ${afterId ?? null}::uuid)
+        ORDER BY "id" LIMIT ${limit}`;
+      if (!due.length) return [];
+      return this.findLifecycleTargets(
+        { ...filter, secretDue: undefined, ids: due.map((row) => row.id) } as LifecycleTargetFilter,
+        undefined,
+        limit,
+      );
+    }
     const rows = await this.prisma.registration.findMany({
       where: {
         state: { in: filter.states },
@@ -264,6 +326,7 @@ export class RegistrationRepository {
         ...(filter.healthSystemId && { healthSystemId: filter.healthSystemId }),
         ...(filter.withCredential && { credentialSecret: { not: null } }),
         ...(filter.secretExpiringBefore && { clientSecretExpiresAt: { lt: filter.secretExpiringBefore } }),
+        ...(filter.ids && { id: { in: filter.ids } }),
         ...(afterId && { id: { gt: afterId } }),
       },
       select: { id: true, tenantId: true, healthSystemId: true },

@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
  */
 const ACQUIRE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+local limit = tonumber(redis.call('HGET', KEYS[2], ARGV[6])) or tonumber(ARGV[3])
+if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   return 1
@@ -34,15 +35,37 @@ export class SiteConcurrencyLimiter {
     const now = Date.now();
     const acquired = await this.redis.eval(
       ACQUIRE,
-      1,
+      2,
       key,
+      siteLimitsKey(this.options.keyPrefix),
       now,
       now + this.options.leaseMs,
       this.options.limit,
       leaseId,
       this.options.leaseMs * 2,
+      healthSystemId,
     );
     if (acquired !== 1) return null;
     return { release: async () => void (await this.redis.zrem(key, leaseId)) };
+  }
+}
+
+/** The hash of per-site limits (health system id -> jobs at once) the operator set. */
+export const siteLimitsKey = (keyPrefix: string) => `${keyPrefix}:site-limits`;
+
+/**
+ * Per-health-system limits, set by the operator API (the database column is the record; this is
+ * the copy the workers' acquire script reads in the same round trip). A site without one uses the
+ * fleet-wide default.
+ */
+export class SiteConcurrencyLimits {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+  ) {}
+
+  async set(healthSystemId: string, limit: number | null): Promise<void> {
+    if (limit === null) await this.redis.hdel(siteLimitsKey(this.keyPrefix), healthSystemId);
+    else await this.redis.hset(siteLimitsKey(this.keyPrefix), healthSystemId, String(limit));
   }
 }

@@ -65,6 +65,30 @@ describe('errorFromResponse (RFC 7591 §3.2.2 classification)', () => {
   });
 });
 
+describe('bare 401/403 (empty body, no WWW-Authenticate) said in words, status kept', () => {
+  it.each([
+    ['register', 401, { sentInitialAccessToken: true }, /refused the initial access token/],
+    ['register', 403, {}, /requires authorization to register/],
+    ['read', 403, {}, /refused the registration access token/],
+    ['delete', 401, {}, /refused the registration access token/],
+    ['token', 401, {}, /refused the client credentials/],
+    ['token', 403, {}, /most likely the requested scope/],
+  ] as const)('%s answered %s', (operation, status, context, words) => {
+    const error = errorFromResponse(operation, response(status, ''), context);
+    expect(error).toMatchObject({ error: 'http_error', httpStatus: status, retryable: false });
+    expect(error.errorDescription).toMatch(words);
+    expect(error.message).toContain(`(HTTP ${status})`);
+  });
+
+  it('reads the error from WWW-Authenticate when the body has none (RFC 6750 §3)', () => {
+    const error = errorFromResponse(
+      'read',
+      response(401, '', { 'www-authenticate': 'Bearer error="invalid_token", error_description="expired"' }),
+    );
+    expect(error).toMatchObject({ error: 'invalid_token', errorDescription: 'expired', httpStatus: 401 });
+  });
+});
+
 describe('errorFromOutbound', () => {
   it('keeps the transport classification and says when the server may have acted', () => {
     const url = 'https://ehr.example/reg';

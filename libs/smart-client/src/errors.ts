@@ -81,12 +81,20 @@ const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'slow_down'])
  * are retryable; every other 4xx is permanent for the same input, including 401/403
  * `invalid_token` (a bad or expired initial / registration access token).
  */
-export function errorFromResponse(operation: SmartOperation, response: SafeHttpResponse): SmartClientError {
+export function errorFromResponse(
+  operation: SmartOperation,
+  response: SafeHttpResponse,
+  context: ErrorContext = {},
+): SmartClientError {
   const status = new HttpStatusError(response.url, response.status, response.headers, response.body);
-  const document = oauthErrorDocument(response);
+  const document = oauthErrorDocument(response) ?? wwwAuthenticateError(response.headers['www-authenticate']);
+  const error = document?.error ?? 'http_error';
   return new SmartClientError(operation, {
-    error: document?.error ?? 'http_error',
-    errorDescription: document?.error_description ?? (document ? undefined : status.bodyExcerpt || undefined),
+    error,
+    errorDescription:
+      document?.error_description ??
+      describeStatus(operation, response.status, context) ??
+      (status.bodyExcerpt || undefined),
     httpStatus: response.status,
     retryable: status.retryable || TRANSIENT_OAUTH_ERRORS.has(document?.error ?? ''),
     retryAfterMs: parseRetryAfter(response.headers['retry-after']),
@@ -94,6 +102,47 @@ export function errorFromResponse(operation: SmartOperation, response: SafeHttpR
     outcomeUnknown: response.status >= 500,
     cause: status,
   });
+}
+
+/** What the caller sent, so that a bare status can be told in words. */
+export interface ErrorContext {
+  /** A registration sent with an initial access token. */
+  sentInitialAccessToken?: boolean;
+}
+
+/**
+ * Words for an answer that explains nothing (a 401/403 with an empty body and no
+ * WWW-Authenticate, seen at several EHR front ends): what the status means for this operation.
+ */
+function describeStatus(operation: SmartOperation, httpStatus: number, context: ErrorContext): string | undefined {
+  const refused = httpStatus === 401 || httpStatus === 403;
+  if (!refused) return undefined;
+  const bare = `HTTP ${httpStatus} without an error document`;
+  switch (operation) {
+    case 'register':
+      return context.sentInitialAccessToken
+        ? `the site refused the initial access token (${bare})`
+        : `the site requires authorization to register: it may need an initial access token (${bare})`;
+    case 'read':
+    case 'update':
+    case 'delete':
+      return `the site refused the registration access token (${bare})`;
+    case 'token':
+      return httpStatus === 401
+        ? `the site refused the client credentials (${bare})`
+        : `the site refused the token request, most likely the requested scope (${bare})`;
+    default:
+      return `the site refused the request (${bare})`;
+  }
+}
+
+/** RFC 6750 §3: `Bearer error="invalid_token", error_description="..."` when the body says nothing. */
+function wwwAuthenticateError(header: string | undefined): { error: string; error_description?: string } | undefined {
+  if (!header) return undefined;
+  const error = /\berror="([^"]{1,100})"/.exec(header)?.[1];
+  if (!error) return undefined;
+  const description = /\berror_description="([^"]{1,500})"/.exec(header)?.[1];
+  return { error, ...(description && { error_description: description }) };
 }
 
 /** A transport failure as a SmartClientError, keeping the OutboundError as `cause`. */

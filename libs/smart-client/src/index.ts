@@ -65,6 +65,13 @@ export {
 
 export { diffMetadata, type MetadataChangeKind, type MetadataDifference } from './registration/diff-metadata.js';
 export {
+  canonicalMember,
+  canonicalMetadata,
+  isKnownMember,
+  normaliseClientDocument,
+  type NormalisedDocument,
+} from './registration/normalise.js';
+export {
   register,
   type ManagementAccess,
   type RegisterRequest,

@@ -49,6 +49,7 @@ export const toHealthSystemResponse = (healthSystem: HealthSystem) => ({
   name: healthSystem.name,
   fhirBaseUrl: healthSystem.fhirBaseUrl,
   vendor: healthSystem.vendor,
+  siteConcurrency: healthSystem.siteConcurrency,
   initialAccessTokenConfigured: healthSystem.initialAccessToken !== null,
   discovery: toDiscoverySummary(healthSystem),
   createdAt: healthSystem.createdAt.toISOString(),

@@ -10,6 +10,8 @@ export const fhirBaseUrlSchema = httpUrlSchema({ allowQuery: false }).transform(
 );
 
 const initialAccessToken = z.string().min(1).max(8192).nullable();
+/** Jobs at most at once at this site (a server that corrupts concurrent registrations: 1); null = the default. */
+const siteConcurrency = z.number().int().min(1).max(256).nullable();
 
 export const createHealthSystemSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -17,6 +19,7 @@ export const createHealthSystemSchema = z.strictObject({
   vendor: z.string().trim().min(1).max(100).nullable().default(null),
   /** Write-only: stored in the secret store, never returned. */
   initialAccessToken: initialAccessToken.default(null),
+  siteConcurrency: siteConcurrency.default(null),
 });
 
 export const updateHealthSystemSchema = z
@@ -26,5 +29,6 @@ export const updateHealthSystemSchema = z
     vendor: z.string().trim().min(1).max(100).nullable(),
     /** A string replaces the token, null removes it, absent keeps it. */
     initialAccessToken,
+    siteConcurrency,
   })
   .partial();

@@ -13,7 +13,8 @@ import {
 } from '#domain';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { AuditRepository, HealthSystemRepository } from '#persistence';
-import { RegistrationJobs } from '#queue';
+import { REDIS, RegistrationJobs, SiteConcurrencyLimits } from '#queue';
+import type { Redis } from 'ioredis';
 import { secretNames } from '#secrets';
 import { createHealthSystemSchema, updateHealthSystemSchema } from './health-system-input.js';
 
@@ -28,7 +29,13 @@ export class HealthSystemsService {
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
     private readonly jobs: RegistrationJobs,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
+
+  /** The workers read per-site limits from Redis in their acquire script. */
+  private applySiteConcurrency(id: string, limit: number | null): Promise<void> {
+    return new SiteConcurrencyLimits(this.redis, this.config.redis.queuePrefix).set(id, limit);
+  }
 
   async create(input: unknown): Promise<HealthSystem> {
     const data = parseOrThrow(createHealthSystemSchema, input, 'health system');
@@ -36,6 +43,7 @@ export class HealthSystemsService {
     const id = randomUUID();
     const initialAccessToken = data.initialAccessToken ? await this.storeToken(id, data.initialAccessToken) : null;
     const healthSystem = await this.healthSystems.create({ ...data, id, initialAccessToken });
+    if (data.siteConcurrency !== null) await this.applySiteConcurrency(id, data.siteConcurrency);
     await this.audit.record({
       actor: OPERATOR,
       healthSystemId: id,
@@ -66,6 +74,7 @@ export class HealthSystemsService {
       initialAccessToken = await this.storeToken(id, token);
     }
     const healthSystem = await this.healthSystems.update(id, { ...changes, initialAccessToken });
+    if (changes.siteConcurrency !== undefined) await this.applySiteConcurrency(id, changes.siteConcurrency);
     if (changes.fhirBaseUrl) await this.jobs.enqueueDiscover(id);
     await this.audit.record({
       actor: OPERATOR,

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SECRET_STORE, type Registration, type SecretStore } from '#domain';
-import { HealthSystemRepository, Prisma, type RegistrationAttempt } from '#persistence';
+import { HealthSystemRepository, Prisma, RegistrationAttemptRepository, type RegistrationAttempt } from '#persistence';
 import { deleteClient, register, type CachedSmartDiscovery, type SafeHttpClient } from '#smart-client';
 import { credentialFromRegistration, type RegistrationCredential } from '../credentials/registration-credential.js';
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
-import { permanentProblem } from '../registering/registration-errors.js';
+import { permanentProblem, type RegistrationProblem } from '../registering/registration-errors.js';
 import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
-import { LifecycleProblem } from './lifecycle-problems.js';
+import { asLastError, LifecycleProblem } from './lifecycle-problems.js';
 import { LifecycleRecorder, type LifecycleAction } from './lifecycle-recorder.js';
 import { UsabilityCheck } from './usability-check.js';
 
@@ -45,12 +45,20 @@ export class CredentialSwitch {
     private readonly recorder: LifecycleRecorder,
     private readonly usability: UsabilityCheck,
     private readonly healthSystems: HealthSystemRepository,
+    private readonly attempts: RegistrationAttemptRepository,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
   ) {}
 
-  /** Tests and promotes a pending new secret of the SAME client. */
+  /**
+   * Tests and promotes a pending new secret of the SAME client. The served credential must be
+   * the one the site accepts: when the new secret is refused, the old one is tried as a control.
+   * Old accepted: the site did not switch, the new secret is not promoted (the step fails with
+   * `new_credential_rejected`, the old one keeps being served). Old refused too: the site has
+   * switched (it revoked the old secret when it issued the new one), so the new one is promoted,
+   * marked untested, and the registration says so.
+   */
   async promoteSecret(
     registration: Registration,
     action: LifecycleAction,
@@ -58,22 +66,52 @@ export class CredentialSwitch {
     pending: { credential: RegistrationCredential; versionId: string },
     context: SwitchContext,
   ): Promise<SwitchResult> {
-    const tested = await this.prove(registration, pending.credential, context.testMetadata);
+    let tested: boolean;
+    let unproven: RegistrationProblem | undefined;
+    try {
+      tested = await this.prove(registration, pending.credential, context.testMetadata);
+    } catch (error) {
+      if (!(error instanceof LifecycleProblem) || error.problem.error !== 'new_credential_rejected') throw error;
+      const old = await this.vault.served(registration);
+      const control = old?.credential.clientSecret
+        ? await this.usability.check(registration, old.credential, context.testMetadata)
+        : undefined;
+      if (!control || control.status !== 'unusable') throw error;
+      if (control.problem.retryable) throw new LifecycleProblem(control.problem);
+      tested = false;
+      unproven = {
+        ...permanentProblem(
+          'new_credential_unproven',
+          `the site refused a token request with both the new secret (${error.problem.error_description ?? error.problem.error}) ` +
+            `and the previous one (${control.problem.error}): the new secret, the site's latest, is served untested`,
+        ),
+      };
+    }
     await this.vault.promote(registration.credential!.name, pending.versionId);
     await this.recorder.complete(registration, action, started, {
       to: 'registered',
-      reason: action === 'rotate' ? 'secret rotated' : 'metadata updated',
+      reason: unproven
+        ? `${action}: new secret served untested (the previous one is refused too)`
+        : action === 'rotate'
+          ? 'secret rotated'
+          : 'metadata updated',
       set: {
         credentialVersion: pending.versionId,
         clientSecretExpiresAt: expiry(pending.credential),
+        clientSecretIssuedAt: new Date(),
         ...context.set,
-        lastError: Prisma.DbNull,
+        lastError: unproven ? asLastError(unproven) : Prisma.DbNull,
         nextAttemptAt: null,
       },
       audit: {
         action: action === 'rotate' ? 'registration.secret_rotated' : 'registration.updated',
         outcome: 'success',
-        details: { clientId: pending.credential.clientId, method: 'rfc7592_put', tested },
+        details: {
+          clientId: pending.credential.clientId,
+          method: 'rfc7592_put',
+          tested,
+          ...(unproven && { untestedBecause: unproven.error_description }),
+        },
       },
       attempt: { outcome: 'succeeded', clientId: pending.credential.clientId },
     });
@@ -107,6 +145,10 @@ export class CredentialSwitch {
       ? (await this.secrets.get(healthSystem.initialAccessToken.name))?.value
       : undefined;
     const result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
+    // As at first registration: the new client is named on the attempt before anything else can
+    // fail, so a worker killed from here on leaves a record that names it (the resumed attempt
+    // is closed `unknown` with this client id) rather than an untracked client at the site.
+    await this.attempts.noteClient(started.id, result.clientId).catch(() => undefined);
     const credential = credentialFromRegistration(result);
     const ref = await this.vault.stage(registration.credential!.name, credential, `${started.id}.client`);
     return this.switchOver(
@@ -148,9 +190,11 @@ export class CredentialSwitch {
         clientId: credential.clientId,
         credentialVersion: replacement.versionId,
         clientSecretExpiresAt: expiry(credential),
+        clientSecretIssuedAt: new Date(),
         managementSupported: credential.management !== undefined,
         ...context.set,
         drift: Prisma.DbNull,
+        managementBaseline: Prisma.DbNull, // a new client: its first read sets the baseline again
         lastError: Prisma.DbNull,
         nextAttemptAt: null,
       },

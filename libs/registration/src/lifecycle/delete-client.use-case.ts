@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Registration, RegistrationState } from '#domain';
-import { RegistrationRepository, type RegistrationAttempt } from '#persistence';
+import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { deleteClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
@@ -87,13 +87,25 @@ export class DeleteClientUseCase {
     await this.recorder.complete(registration, 'delete', started, {
       to: 'deleted',
       reason: 'offboarded',
-      set: { credentialSecret: null, credentialVersion: null, clientSecretExpiresAt: null, nextAttemptAt: null },
+      // A deleted registration shows no error any more; the one it had stays in this audit event
+      // and in the history of the step that recorded it.
+      set: {
+        credentialSecret: null,
+        credentialVersion: null,
+        clientSecretExpiresAt: null,
+        nextAttemptAt: null,
+        lastError: Prisma.DbNull,
+      },
       audit: {
         action: 'registration.deleted',
         outcome: 'success',
         // An orphan_suspected registration never stored its client: the attempt that may have
         // created one (with its nonce) is in the registration's attempts and audit trail.
-        details: { clients, orphanSuspected: registration.state === 'orphan_suspected' },
+        details: {
+          clients,
+          orphanSuspected: registration.state === 'orphan_suspected',
+          ...(registration.lastError && { clearedError: registration.lastError }),
+        },
       },
       attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
     });

@@ -302,13 +302,18 @@ function announcement(
     case 'registration.updated':
       return {
         type: 'registration.updated',
-        data: () => ({ changes: Array.isArray(details.differences) ? details.differences.map(String) : [] }),
+        data: () => ({
+          changes: Array.isArray(details.differences) ? details.differences.map(String) : [],
+          // A re-registration replaced the client: say which one, not just "changed".
+          ...(typeof details.previousClientId === 'string' && { previousClientId: details.previousClientId }),
+        }),
       };
     case 'registration.secret_rotated':
       return {
         type: 'registration.secret_rotated',
         data: (context) => ({
           clientSecretExpiresAt: context.registration.clientSecretExpiresAt?.toISOString() ?? null,
+          ...(typeof details.previousClientId === 'string' && { previousClientId: details.previousClientId }),
         }),
       };
     case 'registration.deleted':

@@ -32,15 +32,16 @@ export class LifecycleSweeps {
   }
 
   /**
-   * Secrets that expire within the rotation window (or already have), and broker-managed
+   * Secrets with less than the configured fraction of their own lifetime left, and at most the
+   * rotation window (or already expired), and broker-managed
    * signing keys older than their rotation period (rotated here: no site is called for them).
    */
   async rotateExpiring(now = new Date()): Promise<{ enqueued: number; signingKeysRotated: number }> {
-    const secretExpiringBefore = new Date(now.getTime() + this.config.lifecycle.rotationWindowSeconds * 1000);
+    const { rotationWindowSeconds: windowSeconds, rotationRemainingFraction: fraction } = this.config.lifecycle;
     const { enqueued } = await this.enqueueAll(
       LifecycleJob.Rotate,
-      { states: [...STARTABLE_STATES], withCredential: true, secretExpiringBefore },
-      'secret expires within the rotation window',
+      { states: [...STARTABLE_STATES], withCredential: true, secretDue: { now, windowSeconds, fraction } },
+      'less than the rotation fraction of the secret lifetime is left',
     );
     const { rotated } = await this.managedKeys.rotateDue(now);
     return { enqueued, signingKeysRotated: rotated };

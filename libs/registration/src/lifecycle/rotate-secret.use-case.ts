@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Registration } from '#domain';
 import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
-import { updateClient, type SafeHttpClient } from '#smart-client';
+import { canonicalMember, updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { RequestedMetadataBuilder } from '../registering/requested-metadata.js';
 import type { JobAttempt } from '../registering/register-client.use-case.js';
@@ -59,7 +59,12 @@ export class RotateSecretUseCase {
     }
     if (loaded.pending)
       return this.credentialSwitch.promoteSecret(registration, 'rotate', started, loaded, { testMetadata: held });
-    if (!loaded.credential.clientSecret) return this.skip(registration, started);
+    if (!loaded.credential.clientSecret) return this.skip(registration, started, 'the client has no secret');
+    // A private_key_jwt client never uses the secret a site may have issued with it: its expiry
+    // is no reason to replace the client (a new client_id for the tenant) or to PUT anything.
+    if (authMethodOf(registration) === 'private_key_jwt') {
+      return this.skip(registration, started, 'the client authenticates with private_key_jwt; its unused secret may expire');
+    }
     if (!loaded.credential.management) {
       return this.credentialSwitch.reRegister(
         registration,
@@ -70,21 +75,22 @@ export class RotateSecretUseCase {
     }
 
     const absorber = this.vault.absorber(registration, loaded, started.id);
+    // The broker's own requested document, as an update sends it: never the server's echo.
+    const requested = await this.requestedMetadata.build(registration);
     const result = await updateClient(this.http, {
       access: loaded.credential.management,
-      changes: {},
+      metadata: requested,
       knownClientSecret: loaded.credential.clientSecret,
+      clientId: loaded.credential.clientId,
       onCredentialsChanged: absorber.onCredentialsChanged,
     });
     if (result.outcome === 'gone') throw goneProblem(registration.lastError, registration.clientId, result.httpStatus);
     if (!absorber.hasPendingSecret) {
+      // Same secret, later expiry: the site renews a secret's lifetime on PUT. Nothing to replace.
+      const extendedTo = extendedExpiry(registration.clientSecretExpiresAt, result.clientSecretExpiresAt);
+      if (extendedTo !== undefined) return this.extended(registration, started, extendedTo);
       // The site keeps secrets on PUT (plain node-oidc-provider does): only a new client brings a new secret.
-      return this.credentialSwitch.reRegister(
-        registration,
-        'rotate',
-        started,
-        await this.requestedMetadata.build(registration),
-      );
+      return this.credentialSwitch.reRegister(registration, 'rotate', started, requested);
     }
     return this.credentialSwitch.promoteSecret(
       registration,
@@ -95,19 +101,53 @@ export class RotateSecretUseCase {
     );
   }
 
+  /** The PUT kept the secret and moved its expiry: record the expiry the site answered. */
+  private async extended(registration: Registration, started: RegistrationAttempt, expiresAt: Date | null): Promise<RotateResult> {
+    await this.recorder.complete(registration, 'rotate', started, {
+      to: 'registered',
+      reason: 'secret lifetime extended by the site',
+      set: { clientSecretExpiresAt: expiresAt, clientSecretIssuedAt: new Date(), lastError: Prisma.DbNull, nextAttemptAt: null },
+      audit: {
+        action: 'registration.secret_rotated',
+        outcome: 'success',
+        details: { clientId: registration.clientId, method: 'expiry_extended', clientSecretExpiresAt: expiresAt?.toISOString() ?? null },
+      },
+      attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
+    });
+    return { clientId: registration.clientId!, method: 'rfc7592_put', tested: false };
+  }
+
   /** private_key_jwt clients have no secret; key rotation is a separate (not yet built) job. */
-  private async skip(registration: Registration, started: RegistrationAttempt): Promise<RotateResult> {
+  private async skip(registration: Registration, started: RegistrationAttempt, why: string): Promise<RotateResult> {
     await this.recorder.complete(registration, 'rotate', started, {
       to: 'registered',
       reason: 'no client secret to rotate',
-      set: { lastError: Prisma.DbNull, nextAttemptAt: null },
+      // No rotation is due for a secret nothing uses: the sweep stops picking this row.
+      set: { lastError: Prisma.DbNull, nextAttemptAt: null, clientSecretExpiresAt: null },
       audit: {
         action: 'registration.secret_rotation_skipped',
         outcome: 'success',
-        details: { why: 'the client has no secret' },
+        details: { why },
       },
       attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
     });
     return 'nothing_to_rotate';
   }
+}
+
+/** The token endpoint auth method the site granted (else the one requested). */
+function authMethodOf(registration: Registration): unknown {
+  return canonicalMember('token_endpoint_auth_method', registration.grantedMetadata?.token_endpoint_auth_method) ??
+    canonicalMember('token_endpoint_auth_method', registration.requestedMetadata.token_endpoint_auth_method);
+}
+
+/**
+ * The new expiry when an RFC 7592 answer moved an expiring secret's expiry later (0: never
+ * expires any more); undefined when the answer did not say, or nothing improved.
+ */
+export function extendedExpiry(current: Date | null, answered: number | undefined): Date | null | undefined {
+  if (answered === undefined || current === null) return undefined;
+  if (answered === 0) return null;
+  const next = new Date(answered * 1000);
+  return next.getTime() > current.getTime() ? next : undefined;
 }

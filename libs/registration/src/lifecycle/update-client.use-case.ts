@@ -77,8 +77,11 @@ export class UpdateClientUseCase {
     const absorber = this.vault.absorber(registration, loaded, started.id);
     const result = await updateClient(this.http, {
       access: loaded.credential.management,
-      changes: changesTowards(registration.requestedMetadata, desired),
+      // RFC 7592 §2.2: client_id and the full canonical metadata wanted; members the app dropped
+      // are removed by being left out.
+      metadata: desired,
       knownClientSecret: loaded.credential.clientSecret,
+      clientId: loaded.credential.clientId,
       onCredentialsChanged: absorber.onCredentialsChanged,
     });
     if (result.outcome === 'gone') throw goneProblem(registration.lastError, registration.clientId, result.httpStatus);
@@ -87,6 +90,12 @@ export class UpdateClientUseCase {
       grantedMetadata: result.granted as Prisma.InputJsonValue,
       metadataDifferences: result.differences as object[],
       drift: Prisma.DbNull,
+      // The metadata changed: the next read is the new baseline.
+      managementBaseline: Prisma.DbNull,
+      // The expiry follows the site's latest answer; a thin answer (none given) leaves it as it was.
+      ...(result.clientSecretExpiresAt !== undefined && {
+        clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
+      }),
     };
     // Sites that renew the secret on every PUT (sandbox `expiring-secrets`) hand out a new one here.
     if (absorber.hasPendingSecret) {
@@ -123,16 +132,3 @@ export class UpdateClientUseCase {
   }
 }
 
-/**
- * RFC 7592 §2.2 changes for updateClient: every member the app wants, and `null` (remove) for
- * members the broker asked for before and the app dropped. Members the server added on its own
- * (defaults) are left as they are.
- */
-export function changesTowards(
-  previous: Readonly<Record<string, unknown>>,
-  desired: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const changes: Record<string, unknown> = { ...desired };
-  for (const field of Object.keys(previous)) if (!(field in desired)) changes[field] = null;
-  return changes;
-}

@@ -14,7 +14,23 @@ import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { toRegistrationError, type RegistrationProblem } from '../registering/registration-errors.js';
 
 export type Usability =
-  { status: 'usable' } | { status: 'unusable'; problem: RegistrationProblem } | { status: 'not_tested'; why: string };
+  | {
+      status: 'usable';
+      /** The scope asked for, and the scope the token answer says it grants (when it says). */
+      requestedScope?: string;
+      tokenScope?: string;
+    }
+  | { status: 'unusable'; problem: RegistrationProblem }
+  | { status: 'not_tested'; why: string; inconclusive?: RegistrationProblem };
+
+/**
+ * Answers to a token request that say nothing about the credentials: the scope was refused
+ * (`invalid_scope`), or a 403 (an empty body most often: a gateway's policy). The client
+ * authenticated or was not even looked at; either way this is no proof that it is rejected.
+ */
+function isInconclusive(problem: RegistrationProblem): boolean {
+  return problem.error === 'invalid_scope' || problem.error === 'insufficient_scope' || problem.httpStatus === 403;
+}
 
 /**
  * Proves a credential works with a real RFC 6749 §4.4 client credentials token request: the
@@ -53,15 +69,24 @@ export class UsabilityCheck {
       const description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
       const tokenEndpoint = description.endpoints.token?.value;
       if (!tokenEndpoint) return { status: 'not_tested', why: 'the site advertises no token endpoint' };
-      await requestClientCredentialsToken(this.http, {
+      const scope = scopeToAsk(metadata.scope, registration.grantedMetadata?.scope, registration.requestedMetadata.scope);
+      const token = await requestClientCredentialsToken(this.http, {
         tokenEndpoint,
         clientId: credential.clientId,
         auth,
-        scope: systemScopes(metadata.scope),
+        scope,
       });
-      return { status: 'usable' };
+      return { status: 'usable', requestedScope: scope, tokenScope: token.scope };
     } catch (error) {
-      return { status: 'unusable', problem: toRegistrationError(error) };
+      const problem = toRegistrationError(error);
+      if (!problem.retryable && isInconclusive(problem)) {
+        return {
+          status: 'not_tested',
+          why: `the site refused the scope asked for, not the credentials (${problem.error}${problem.httpStatus ? `, HTTP ${problem.httpStatus}` : ''}): inconclusive`,
+          inconclusive: problem,
+        };
+      }
+      return { status: 'unusable', problem };
     }
   }
 
@@ -85,9 +110,23 @@ export class UsabilityCheck {
   }
 }
 
-/** SMART backend services ask for `system/` scopes; other scopes need a user. */
-function systemScopes(scope: unknown): string | undefined {
-  if (typeof scope !== 'string') return undefined;
-  const system = scope.split(/\s+/).filter((item) => item.startsWith('system/'));
-  return system.length ? system.join(' ') : undefined;
+/** Scopes that need a user or a launch: a client credentials token can never carry them. */
+const USER_BOUND = /^(openid|fhirUser|profile|offline_access|online_access|launch(\/.*)?|(patient|user)\/.*)$/;
+
+/**
+ * The scope a proof asks for: one the registration was granted (or, when no answer said, one it
+ * requested), so a site that refuses everything else still answers about the credentials.
+ * SMART backend services ask for `system/` scopes; other user-free scopes next; with none, no
+ * scope at all (the server's default).
+ */
+export function scopeToAsk(...candidates: unknown[]): string | undefined {
+  for (const candidate of candidates) {
+    if (typeof candidate !== 'string' || candidate.trim() === '') continue;
+    const tokens = candidate.trim().split(/\s+/);
+    const system = tokens.filter((item) => item.startsWith('system/'));
+    if (system.length) return system.join(' ');
+    const userFree = tokens.filter((item) => !USER_BOUND.test(item));
+    if (userFree.length) return userFree.join(' ');
+  }
+  return undefined;
 }

@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Registration } from '#domain';
 import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
-import { readClient, type SafeHttpClient } from '#smart-client';
+import { canonicalMetadata, readClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { permanentProblem } from '../registering/registration-errors.js';
 import type { JobAttempt } from '../registering/register-client.use-case.js';
 import { CredentialSaveError, RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
-import { CLIENT_GONE_DRIFT, detectDrift, type DriftEntry } from './drift.js';
+import { baselineAfterRead, CLIENT_GONE_DRIFT, detectDrift, tokenScopeDrift, type DriftEntry } from './drift.js';
 import { LifecycleRecorder, STARTABLE_STATES } from './lifecycle-recorder.js';
 import {
   LifecycleProblem,
@@ -62,10 +62,10 @@ export class VerifyClientUseCase {
   private async verify(registration: Registration, started: RegistrationAttempt): Promise<VerifyResult> {
     const loaded = await this.vault.latest(registration);
     if (!loaded) throw credentialMissing();
-    const held = registration.grantedMetadata ?? {};
+    const held = canonicalMetadata(registration.grantedMetadata ?? {});
     if (!loaded.credential.management) {
       const usable = await this.usability.check(registration, loaded.credential, held);
-      return this.finish(registration, started, 'token_request_only', [], usable);
+      return this.finish(registration, started, 'token_request_only', tokenScopeDrift(held, usable), usable);
     }
 
     const absorber = this.vault.absorber(registration, loaded, started.id);
@@ -74,6 +74,7 @@ export class VerifyClientUseCase {
       read = await readClient(this.http, {
         access: loaded.credential.management,
         knownClientSecret: loaded.credential.clientSecret,
+        clientId: loaded.credential.clientId,
         onCredentialsChanged: absorber.onCredentialsChanged,
       });
     } catch (error) {
@@ -83,9 +84,17 @@ export class VerifyClientUseCase {
       throw error;
     }
     if (read.outcome === 'gone') return this.goneOrLocked(registration, started, loaded, read.httpStatus);
-    const drift = detectDrift(held, read.metadata);
-    const usable = await this.usability.check(registration, absorber.credential, read.metadata);
-    return this.finish(registration, started, 'rfc7592', drift, usable);
+    const drift = detectDrift(held, read.metadata, registration.managementBaseline);
+    // A thin answer says nothing about the members it omits: they are as the broker holds them.
+    const known = { ...held, ...read.metadata };
+    const usable = await this.usability.check(registration, absorber.credential, known);
+    return this.finish(registration, started, 'rfc7592', [...drift, ...tokenScopeDrift(known, usable)], usable, {
+      managementBaseline: baselineAfterRead(registration.managementBaseline, read.metadata) as Prisma.InputJsonValue,
+      // The expiry follows the site's latest answer, also when the secret did not change.
+      ...(read.clientSecretExpiresAt !== undefined && {
+        clientSecretExpiresAt: read.clientSecretExpiresAt ? new Date(read.clientSecretExpiresAt * 1000) : null,
+      }),
+    });
   }
 
   private async finish(
@@ -94,6 +103,7 @@ export class VerifyClientUseCase {
     method: VerifyResult['method'],
     drift: DriftEntry[],
     usable: Usability,
+    extra: Prisma.RegistrationUncheckedUpdateManyInput = {},
   ): Promise<VerifyResult> {
     if (usable.status === 'unusable' && usable.problem.retryable) throw new LifecycleProblem(usable.problem);
     const unusable = usable.status === 'unusable' ? usable.problem : undefined;
@@ -109,6 +119,7 @@ export class VerifyClientUseCase {
           ? 'verified; drift found'
           : 'verified',
       set: {
+        ...extra,
         drift: entries as object[],
         lastVerifiedAt: new Date(),
         lastError: unusable ? asLastError(unusable) : Prisma.DbNull,
@@ -122,6 +133,7 @@ export class VerifyClientUseCase {
           driftFields: entries.map((entry) => entry.field),
           usable: usable.status,
           ...(usable.status === 'not_tested' && { notTestedBecause: usable.why }),
+          ...(usable.status === 'usable' && usable.tokenScope !== undefined && { tokenScope: usable.tokenScope }),
         },
       },
       attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },

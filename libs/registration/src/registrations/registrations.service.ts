@@ -73,11 +73,11 @@ export class RegistrationsService {
   }
 
   async detail(tenantId: TenantId, id: string): Promise<RegistrationDetail> {
-    const registration = await this.registrations.findById(tenantId, id);
-    const [healthSystem, history, attempts, description] = await Promise.all([
+    // Row, history and attempts from one snapshot: never a new state beside an old history.
+    const { registration, history, attempts: attemptRows } = await this.registrations.snapshot(tenantId, id);
+    const attempts = attemptRows as RegistrationAttempt[];
+    const [healthSystem, description] = await Promise.all([
       this.healthSystems.findById(registration.healthSystemId),
-      this.registrations.history(tenantId, id),
-      this.attempts.list(tenantId, id),
       this.discoveryCache.lastKnown(registration.healthSystemId) as Promise<SmartServerDescription | undefined>,
     ]);
     const endpoints = Object.fromEntries(

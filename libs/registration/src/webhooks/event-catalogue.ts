@@ -53,6 +53,8 @@ const eventData = {
   'registration.updated': webhookSubjectSchema.extend({
     /** RFC 7591 metadata fields whose value changed at the site. */
     changes: z.array(z.string()),
+    /** Set when the change needed a new client (no RFC 7592): the client it replaced. */
+    previousClientId: z.string().nullable().optional(),
   }),
   'registration.failed': webhookSubjectSchema.extend({
     /** RFC 7591 §3.2.2 error of the site (or a broker code such as `network_error`). */
@@ -65,6 +67,8 @@ const eventData = {
   }),
   'registration.secret_rotated': webhookSubjectSchema.extend({
     clientSecretExpiresAt: isoTime.nullable(),
+    /** Set when the site could only renew the secret by registering a new client: the client it replaced. */
+    previousClientId: z.string().nullable().optional(),
   }),
   'registration.deleted': webhookSubjectSchema.extend({
     reason: z.string().nullable(),

@@ -73,12 +73,12 @@ const http = createSafeHttpClient({ allowedHosts: ['127.0.0.1'], timeoutMs: 2000
 const access = () => ({ registrationClientUri: clientUri, registrationAccessToken: new SecretValue(currentToken) });
 
 describe('updateClient', () => {
-  it('saves the token rotated by its GET before sending the PUT, then PUTs the merged document', async () => {
+  it('saves the token rotated by its GET before sending the PUT, then PUTs client_id and the full metadata wanted', async () => {
     const changes: CredentialsChange[] = [];
     const result = await updateClient(http, {
       access: access(),
       knownClientSecret: new SecretValue('secret-1'),
-      changes: { client_name: 'App 2', contacts: null, scope: 'system/*.rs system/Patient.rs' },
+      metadata: { client_name: 'App 2', scope: 'system/*.rs system/Patient.rs', jwks_uri: 'https://app.example/jwks' },
       onCredentialsChanged: async (change) => {
         await new Promise((resolve) => setTimeout(resolve, 20)); // a slow secret store
         events.push(`saved ${change.registrationAccessToken?.reveal()}`);
@@ -111,7 +111,7 @@ describe('updateClient', () => {
     await expect(
       updateClient(http, {
         access: access(),
-        changes: { client_name: 'x' },
+        metadata: { client_name: 'x' },
         onCredentialsChanged: () => {
           throw new Error('secret store down');
         },
@@ -123,7 +123,7 @@ describe('updateClient', () => {
   it('sends the client secret only when asked', async () => {
     await updateClient(http, {
       access: access(),
-      changes: {},
+      metadata: { client_name: 'App' },
       clientSecret: new SecretValue('secret-1'),
       onCredentialsChanged: () => undefined,
     });
@@ -153,5 +153,97 @@ describe('deleteClient', () => {
       outcome: 'gone',
       httpStatus: 401,
     });
+  });
+});
+
+/**
+ * A thin RFC 7592 server: GET answers without client_id, credentials or scope and in array
+ * shapes with vendor members; PUT answers 200 with an empty body and refuses array shapes;
+ * DELETE answers 200 with an empty body.
+ */
+describe('thin and differently shaped answers', () => {
+  let thin: Server;
+  let uri: string;
+  const sent: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    thin = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (req.method === 'GET') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              client_name: ['App'],
+              token_endpoint_auth_method: ['client_secret_basic'],
+              logo_uri: '',
+              contacts: [],
+              x_vendor: 'active',
+            }),
+          );
+          return;
+        }
+        if (req.method === 'PUT') {
+          const body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+          sent.push(body);
+          const arrays = Object.entries(body).some(([k, v]) => Array.isArray(v) && !k.endsWith('s'));
+          if (arrays) res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_client_metadata"}');
+          else res.writeHead(200).end();
+          return;
+        }
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => thin.listen(0, '127.0.0.1', resolve));
+    uri = `http://127.0.0.1:${(thin.address() as AddressInfo).port}/reg/c9`;
+  });
+  afterAll(() => new Promise<void>((resolve) => thin.close(() => resolve())));
+
+  const thinAccess = () => ({ registrationClientUri: uri, registrationAccessToken: new SecretValue('rat') });
+
+  it('reads a thin answer as the known client with canonical metadata, extras aside, nothing changed', async () => {
+    const changes: CredentialsChange[] = [];
+    const read = await readClient(http, {
+      access: thinAccess(),
+      clientId: 'c9',
+      onCredentialsChanged: (change) => void changes.push(change),
+    });
+    expect(read).toMatchObject({
+      outcome: 'found',
+      clientId: 'c9',
+      metadata: { client_name: 'App', token_endpoint_auth_method: 'client_secret_basic' },
+      extras: { x_vendor: 'active' },
+    });
+    if (read.outcome === 'found') {
+      expect(read.metadata).not.toHaveProperty('logo_uri');
+      expect(read.clientSecretExpiresAt).toBeUndefined();
+    }
+    expect(changes).toEqual([]);
+  });
+
+  it('PUTs client_id + the canonical metadata wanted (never the echo), and takes an empty 200 as "as sent"', async () => {
+    const result = await updateClient(http, {
+      access: thinAccess(),
+      clientId: 'c9',
+      metadata: { client_name: 'App 2', token_endpoint_auth_method: ['client_secret_basic'], scope: 'system/*.rs' },
+      onCredentialsChanged: () => undefined,
+    });
+    expect(sent.at(-1)).toEqual({
+      client_id: 'c9',
+      client_name: 'App 2',
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'system/*.rs',
+    });
+    expect(result).toMatchObject({
+      outcome: 'updated',
+      clientId: 'c9',
+      emptyAnswer: true,
+      granted: { client_name: 'App 2', scope: 'system/*.rs' },
+      differences: [],
+    });
+  });
+
+  it('takes 200 with an empty body as deleted', async () => {
+    expect(await deleteClient(http, { access: thinAccess() })).toEqual({ outcome: 'deleted' });
   });
 });

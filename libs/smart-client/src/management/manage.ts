@@ -1,7 +1,8 @@
 import { SecretValue } from '#domain';
-import { errorFromResponse, send, type SmartOperation } from '../errors.js';
+import { errorFromResponse, send, SmartClientError, type SmartOperation } from '../errors.js';
 import type { SafeHttpClient, SafeHttpResponse } from '../http/safe-http.js';
 import { diffMetadata, type MetadataDifference } from '../registration/diff-metadata.js';
+import { canonicalMetadata } from '../registration/normalise.js';
 import {
   metadataOf,
   parseClientInformation,
@@ -44,6 +45,8 @@ export interface ManagementRequest {
    * secret is reported.
    */
   knownClientSecret?: SecretValue;
+  /** The client's id: thin answers that omit `client_id` still describe this client. */
+  clientId?: string;
 }
 
 /**
@@ -59,16 +62,23 @@ export interface Gone {
 export interface ReadResult {
   outcome: 'found';
   clientId: string;
-  /** Registered metadata without credentials. */
+  /** Registered metadata without credentials, canonical; members the answer omitted are absent (unknown). */
   metadata: Record<string, unknown>;
+  /** Members no RFC defines, kept aside. */
+  extras: Record<string, unknown>;
+  /** As answered; undefined when the answer did not say (unchanged / unknown). */
   clientSecretExpiresAt?: number;
   /** The access to use next (rotated or not). */
   access: ManagementAccess;
 }
 
 export interface UpdateRequest extends ManagementRequest {
-  /** Members to set; `null` removes a member (RFC 7592 §2.2: omitted fields are removed). */
-  changes: Readonly<Record<string, unknown>>;
+  /**
+   * RFC 7592 §2.2: the FULL metadata the client should have (a PUT replaces everything, omitted
+   * members are removed). Sent in canonical RFC 7591 shape with `client_id`; never an echo of
+   * the server's own answer (servers refuse their own array shapes and vendor members).
+   */
+  metadata: Readonly<Record<string, unknown>>;
   /**
    * RFC 7592 §2.2: the client MAY send its secret, which MUST then match. Sent only when given
    * (and only to servers that insist), so the secret is not spread further than needed.
@@ -81,10 +91,13 @@ export interface UpdateResult {
   clientId: string;
   /** The metadata sent in the PUT (without credentials). */
   requested: Record<string, unknown>;
-  /** The metadata the server kept. */
+  /** The metadata the server kept: what it answered, and what was sent for members it did not mention. */
   granted: Record<string, unknown>;
   differences: MetadataDifference[];
+  /** As answered; undefined when the answer did not say. */
   clientSecretExpiresAt?: number;
+  /** The answer carried no client information (empty body or 204): the server said nothing about the result. */
+  emptyAnswer: boolean;
   access: ManagementAccess;
 }
 
@@ -102,11 +115,13 @@ const isGone = (status: number) => status === 401 || status === 404 || status ==
 /** Tracks the current credentials through one operation and reports every change at once. */
 class CredentialTracker {
   access: ManagementAccess;
+  clientId?: string;
   private secret?: SecretValue;
 
   constructor(private readonly request: ManagementRequest) {
     this.access = request.access;
     this.secret = request.knownClientSecret;
+    this.clientId = request.clientId;
   }
 
   async absorb(information: ClientInformation): Promise<void> {
@@ -144,17 +159,38 @@ async function call(
   );
 }
 
+/** A 2xx body, or undefined when the server sent none (204, or 200 with an empty body). */
+function informationOf(
+  operation: 'read' | 'update',
+  response: SafeHttpResponse,
+  knownClientId: string | undefined,
+): ClientInformation | undefined {
+  if (response.body.length === 0 || response.body.toString('utf8').trim() === '') return undefined;
+  return parseClientInformation(operation, () => response.json(), response.status, knownClientId);
+}
+
 async function readWith(http: SafeHttpClient, tracker: CredentialTracker): Promise<ReadResult | Gone> {
   const response = await call(http, 'read', tracker.access, 'GET');
   if (isGone(response.status)) return { outcome: 'gone', httpStatus: response.status };
   if (!response.ok) throw errorFromResponse('read', response);
-  const information = parseClientInformation('read', () => response.json(), response.status);
-  await tracker.absorb(information);
+  const information = informationOf('read', response, tracker.clientId);
+  if (information) await tracker.absorb(information);
+  const clientId = information?.client_id ?? tracker.clientId;
+  if (!clientId) {
+    throw new SmartClientError('read', {
+      error: 'invalid_response',
+      errorDescription: 'the RFC 7592 read answered without a body or client_id',
+      httpStatus: response.status,
+      retryable: true,
+    });
+  }
+  tracker.clientId = clientId;
   return {
     outcome: 'found',
-    clientId: information.client_id,
-    metadata: metadataOf(information),
-    clientSecretExpiresAt: information.client_secret_expires_at,
+    clientId,
+    metadata: information ? metadataOf(information) : {},
+    extras: information?.extras ?? {},
+    clientSecretExpiresAt: information?.client_secret_expires_at,
     access: tracker.access,
   };
 }
@@ -165,42 +201,44 @@ export function readClient(http: SafeHttpClient, request: ManagementRequest): Pr
 }
 
 /**
- * RFC 7592 §2.2: reads the current registration, applies `changes` to it and PUTs the whole
- * document with `client_id` (a PUT replaces everything, so sending only the changes would
- * erase the rest). Read-only members are stripped; the secret is sent only when given.
+ * RFC 7592 §2.2: reads the registration (to learn a rotated registration access token and that
+ * the client still exists), then PUTs `client_id` and the full canonical metadata wanted.
+ * Credential members are never sent; the secret only when given.
  */
 export async function updateClient(http: SafeHttpClient, request: UpdateRequest): Promise<UpdateResult | Gone> {
   const tracker = new CredentialTracker(request);
   const current = await readWith(http, tracker);
   if (current.outcome === 'gone') return current;
 
-  const merged: Record<string, unknown> = { ...current.metadata };
-  for (const [field, value] of Object.entries(request.changes)) {
-    if (READ_ONLY_FIELDS.includes(field) || field === 'client_id') continue;
-    if (value === null || value === undefined) delete merged[field];
-    else merged[field] = value;
-  }
-  const body: Record<string, unknown> = { ...merged, client_id: current.clientId };
+  const sent = canonicalMetadata(request.metadata);
+  for (const field of READ_ONLY_FIELDS) delete sent[field];
+  delete sent.client_id;
+  const body: Record<string, unknown> = { ...sent, client_id: current.clientId };
   if (request.clientSecret) body.client_secret = request.clientSecret.reveal();
 
   const response = await call(http, 'update', tracker.access, 'PUT', body);
   if (isGone(response.status)) return { outcome: 'gone', httpStatus: response.status };
   if (!response.ok) throw errorFromResponse('update', response);
-  const information = parseClientInformation('update', () => response.json(), response.status);
-  await tracker.absorb(information);
-  const granted = metadataOf(information);
+  const information = informationOf('update', response, current.clientId);
+  if (information) await tracker.absorb(information);
+  // A thin answer says nothing about the members it omits: they are as sent.
+  const granted = { ...sent, ...(information ? metadataOf(information) : {}) };
   return {
     outcome: 'updated',
-    clientId: information.client_id,
-    requested: merged,
+    clientId: information?.client_id ?? current.clientId,
+    requested: sent,
     granted,
-    differences: diffMetadata(merged, granted),
-    clientSecretExpiresAt: information.client_secret_expires_at,
+    differences: diffMetadata(sent, granted),
+    clientSecretExpiresAt: information?.client_secret_expires_at,
+    emptyAnswer: !information,
     access: tracker.access,
   };
 }
 
-/** RFC 7592 §2.3: deletes the client (204). A client already gone counts as deleted by the caller. */
+/**
+ * RFC 7592 §2.3: deletes the client. 204 per the RFC; any 2xx (200 with or without a body) is
+ * taken as deleted. A client already gone counts as deleted by the caller.
+ */
 export async function deleteClient(
   http: SafeHttpClient,
   request: Omit<ManagementRequest, 'onCredentialsChanged' | 'knownClientSecret'>,

@@ -3,6 +3,7 @@ import { SecretValue, toFieldProblems } from '#domain';
 import { errorFromResponse, send, SmartClientError } from '../errors.js';
 import type { SafeHttpClient } from '../http/safe-http.js';
 import { diffMetadata, NON_METADATA_FIELDS, type MetadataDifference } from './diff-metadata.js';
+import { canonicalMetadata, normaliseClientDocument } from './normalise.js';
 
 /** RFC 7591 §3: dynamic client registration. */
 
@@ -35,6 +36,8 @@ export interface RegistrationResult {
   granted: Record<string, unknown>;
   /** Requested vs granted (see `diffMetadata`). */
   differences: MetadataDifference[];
+  /** Members the site answered that no RFC defines (kept aside, never compared or sent back). */
+  extras: Record<string, unknown>;
   httpStatus: number;
 }
 
@@ -50,20 +53,17 @@ export const clientInformationSchema = z
     registration_access_token: z.string().min(1).max(MAX_TOKEN).optional(),
     registration_client_uri: z.string().min(1).max(2048).optional(),
   })
-  .superRefine((response, ctx) => {
-    if (response.client_secret !== undefined && response.client_secret_expires_at === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['client_secret_expires_at'],
-        message: 'is REQUIRED when a client_secret is issued (RFC 7591 §3.2.1)',
-      });
-    }
-  });
-export type ClientInformation = z.output<typeof clientInformationSchema>;
+  ;
+export type ClientInformation = z.output<typeof clientInformationSchema> & {
+  /** Members no RFC defines, kept aside by the normaliser. */
+  extras: Record<string, unknown>;
+};
 
 /** Registered metadata without credentials and bookkeeping members. */
 export function metadataOf(information: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(information).filter(([field]) => !NON_METADATA_FIELDS.has(field)));
+  return Object.fromEntries(
+    Object.entries(information).filter(([field]) => !NON_METADATA_FIELDS.has(field) && field !== 'extras'),
+  );
 }
 
 /**
@@ -75,20 +75,41 @@ export function parseClientInformation(
   operation: 'register' | 'read' | 'update',
   body: () => unknown,
   httpStatus: number,
+  knownClientId?: string,
 ): ClientInformation {
-  let document: unknown;
+  let raw: unknown;
   try {
-    document = body();
+    raw = body();
   } catch {
     throw invalidResponse(operation, 'the response body is not JSON', httpStatus);
   }
+  // Every shape variation (one-element arrays, "" / [] for absent, numeric strings) becomes the
+  // RFC shape before anything is checked; unknown members are kept aside.
+  const { document, extras } = normaliseClientDocument(raw);
+  // RFC 7592 §3 answers carry client_id; a thin management answer that omits it still describes
+  // the client it was asked about.
+  if (operation !== 'register' && document.client_id === undefined && knownClientId) document.client_id = knownClientId;
   const parsed = clientInformationSchema.safeParse(document);
   if (!parsed.success) {
     const problems = toFieldProblems(parsed.error.issues).map((problem) => `${problem.path} ${problem.message}`);
     const clientId = (document as { client_id?: unknown } | null)?.client_id;
     throw invalidResponse(operation, problems.slice(0, 5).join('; '), httpStatus, clientId);
   }
-  const information = parsed.data;
+  const information: ClientInformation = { ...parsed.data, extras };
+  // RFC 7591 §3.2.1's "REQUIRED when a secret is issued" is a rule for the registration answer;
+  // on read/update a missing expiry means "unchanged / unknown".
+  if (
+    operation === 'register' &&
+    information.client_secret !== undefined &&
+    information.client_secret_expires_at === undefined
+  ) {
+    throw invalidResponse(
+      operation,
+      'client_secret_expires_at is REQUIRED when a client_secret is issued (RFC 7591 §3.2.1)',
+      httpStatus,
+      information.client_id,
+    );
+  }
   // RFC 7592 §3: a registration response carries both or neither. Later GETs may omit the
   // token while keeping the URI (a server may hand out the token only on create and update).
   const hasToken = information.registration_access_token !== undefined;
@@ -127,7 +148,8 @@ function invalidResponse(
  * any other 4xx; retryable for 408, 425, 429, 5xx, timeouts and network failures.
  */
 export async function register(http: SafeHttpClient, request: RegisterRequest): Promise<RegistrationResult> {
-  const requested = { ...request.metadata };
+  // Exact in what we send: the canonical RFC 7591 shape of what was asked for.
+  const requested = canonicalMetadata(request.metadata);
   const body = request.softwareStatement ? { ...requested, software_statement: request.softwareStatement } : requested;
   const response = await send('register', () =>
     http.request({
@@ -138,7 +160,12 @@ export async function register(http: SafeHttpClient, request: RegisterRequest): 
     }),
   );
   // RFC 7591 §3.2.1 says 201; a few servers answer 200, which is just as successful.
-  if (!response.ok) throw errorFromResponse('register', response);
+  if (!response.ok) {
+    throw withRequirement(
+      errorFromResponse('register', response, { sentInitialAccessToken: !!request.initialAccessToken }),
+      requested,
+    );
+  }
 
   const information = parseClientInformation('register', () => response.json(), response.status);
   const granted = metadataOf(information);
@@ -158,6 +185,31 @@ export async function register(http: SafeHttpClient, request: RegisterRequest): 
       }),
     granted,
     differences: diffMetadata(requested, granted),
+    extras: information.extras,
     httpStatus: response.status,
   };
+}
+
+/**
+ * Requirements a site states only through its errors, turned into what the tenant must add.
+ * Seen: servers that demand `redirect_uris` from every client, client_credentials-only ones
+ * included (RFC 7591 §2 requires them only for redirect-based grants).
+ */
+export function withRequirement(error: SmartClientError, requested: Readonly<Record<string, unknown>>): SmartClientError {
+  const text = `${error.error} ${error.errorDescription ?? ''}`;
+  const hasRedirectUris = Array.isArray(requested.redirect_uris) && requested.redirect_uris.length > 0;
+  if (!hasRedirectUris && /redirect_uri/i.test(text)) {
+    const grants = Array.isArray(requested.grant_types) ? requested.grant_types.join(', ') : 'the requested grants';
+    return new SmartClientError('register', {
+      error: error.error,
+      errorDescription:
+        `the site requires redirect_uris even for a client with ${grants}: add "redirect_uris" ` +
+        `(an https URI the app controls) to the app's clientMetadata. Site said: ${error.errorDescription ?? error.error}`,
+      httpStatus: error.httpStatus,
+      retryable: false,
+      outcomeUnknown: error.outcomeUnknown,
+      cause: error,
+    });
+  }
+  return error;
 }
