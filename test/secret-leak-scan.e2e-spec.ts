@@ -14,6 +14,7 @@ import {
 } from './support/broker-harness.js';
 import { dumpDatabaseExceptSecretStore, dumpSecretStoreTable } from './support/database-scan.js';
 import { TEST_LOCAL_SECRETS_KEY, TEST_OPERATOR_TOKEN } from './support/test-config.js';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
 jest.setTimeout(180_000);
 
@@ -128,11 +129,22 @@ async function dumpRedis(url: string, prefix: string): Promise<string> {
  */
 describe('secret leak scan across the broker', () => {
   let broker: BrokerHarness;
+  let worker: WorkerProcess;
 
   beforeAll(async () => {
-    broker = await startBroker();
+    // The worker runs as its own process, as in production, so its log is its whole stdout:
+    // an in-process worker shares nestjs-pino's process-wide root logger with the API.
+    broker = await startBroker({}, { inProcessWorker: false });
+    worker = await startWorkerProcess({
+      ...broker.env,
+      LOG_LEVEL: 'debug',
+      ...(process.env.REDIS_URL && { REDIS_URL: process.env.REDIS_URL }),
+    });
   });
-  afterAll(() => broker?.close());
+  afterAll(async () => {
+    await worker?.kill('SIGTERM');
+    await broker?.close();
+  });
 
   it('finds no secret of any kind where it does not belong', async () => {
     const responses: string[] = [];
@@ -264,10 +276,12 @@ describe('secret leak scan across the broker', () => {
     const places: Array<[string, string]> = [
       ['responses', responses.join('\n')],
       ['API logs', broker.api.logs.text],
-      ['worker logs', broker.workerLogs.text],
+      ['worker logs', worker.output()],
       ['tables', await dumpDatabaseExceptSecretStore(broker.api.config.database.url)],
       ['Redis', await dumpRedis(broker.api.config.redis.url, broker.env.QUEUE_PREFIX!)],
     ];
+    // The worker logged its jobs at debug: an empty log would make its check vacuous.
+    expect(worker.output()).toMatch(/"msg"/);
     const found = places.flatMap(([place, text]) =>
       secrets.filter(([, value]) => text.includes(value)).map(([kind]) => `${kind} in ${place}`),
     );
