@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { JWK } from 'jose';
 import { SecretValue } from '#domain';
 import { errorFromResponse, send, SmartClientError } from '../errors.js';
-import type { SafeHttpClient } from '../http/safe-http.js';
+import type { SafeHttpClient, SafeHttpResponse } from '../http/safe-http.js';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type AssertionAlgorithm } from './client-assertion.js';
 
 /**
@@ -82,6 +82,11 @@ export async function requestClientCredentialsToken(
   const response = await send('token', () =>
     http.request({ method: 'POST', url: request.tokenEndpoint, headers, body: form.toString() }),
   );
+  return readTokenResponse(response);
+}
+
+/** A token endpoint's answer (RFC 6749 §5.1, §5.2), whichever way the client authenticated. */
+export function readTokenResponse(response: SafeHttpResponse): TokenResult {
   if (!response.ok) throw errorFromResponse('token', response);
   let body: unknown;
   try {

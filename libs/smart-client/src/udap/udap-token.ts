@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { SecretValue } from '#domain';
-import { errorFromResponse, send, SmartClientError } from '../errors.js';
+import { send } from '../errors.js';
 import type { SafeHttpClient } from '../http/safe-http.js';
 import { CLIENT_ASSERTION_TYPE } from '../token/client-assertion.js';
-import type { TokenResult } from '../token/client-credentials.js';
+import { readTokenResponse, type TokenResult } from '../token/client-credentials.js';
 import { newJti, signX5cJwt } from './x5c-jwt.js';
 import type { UdapSigner } from './udap-registration.js';
 
@@ -65,13 +64,6 @@ export interface UdapClientCredentialsRequest extends UdapAssertionInput {
   scope: string;
 }
 
-const tokenResponseSchema = z.looseObject({
-  access_token: z.string().min(1).max(16_384),
-  token_type: z.string().min(1).max(64),
-  expires_in: z.number().nonnegative().optional(),
-  scope: z.string().max(4096).optional(),
-});
-
 /**
  * IG §5.2.1 token request: grant_type=client_credentials, scope, client_assertion_type,
  * client_assertion, udap=1; no Authorization header and no client secret.
@@ -95,26 +87,5 @@ export async function requestUdapClientCredentialsToken(
       body: form.toString(),
     }),
   );
-  if (!response.ok) throw errorFromResponse('token', response);
-  let body: unknown;
-  try {
-    body = response.json();
-  } catch {
-    body = undefined;
-  }
-  const parsed = tokenResponseSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new SmartClientError('token', {
-      error: 'invalid_response',
-      errorDescription: 'the token response lacks access_token or token_type (RFC 6749 §5.1)',
-      httpStatus: response.status,
-      retryable: false,
-    });
-  }
-  return {
-    accessToken: new SecretValue(parsed.data.access_token),
-    tokenType: parsed.data.token_type,
-    expiresIn: parsed.data.expires_in,
-    scope: parsed.data.scope,
-  };
+  return readTokenResponse(response);
 }
