@@ -1,5 +1,6 @@
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { LoggerOptions } from 'pino';
+import { traceFields } from './tracing.js';
 
 /**
  * Every field that can carry a credential, wherever it appears in a log object. pino
@@ -51,6 +52,8 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
     name,
     level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    // trace_id/span_id of the active span (when tracing is on) join log lines to traces.
+    mixin: traceFields,
     // Request bodies are never logged (they may carry client metadata and tokens).
     serializers: { err: (error: Error) => ({ type: error.name, message: error.message, stack: error.stack }) },
   };

@@ -1,6 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { BullMQOtel } from 'bullmq-otel';
 import type { BrokerConfig } from '#config';
+import { tracingEnabled } from '#observability';
 import { QueueName } from './names.js';
 import { DEFAULT_JOB_OPTIONS } from './retry-policy.js';
 import { RegistrationJobs } from './registration-jobs.js';
@@ -24,6 +26,9 @@ export class QueueModule {
           connection: { url: config.redis.url },
           prefix: config.redis.queuePrefix,
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
+          // With tracing on, each job carries the W3C trace context of the code that added it
+          // (the onboarding request, a sweep) and its processing continues that trace.
+          telemetry: tracingEnabled() ? new BullMQOtel({ tracerName: 'bullmq' }) : undefined,
         }),
         ...queues,
       ],
