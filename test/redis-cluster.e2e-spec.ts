@@ -45,9 +45,10 @@ suite('the broker on a real Redis Cluster', () => {
 
   afterAll(async () => {
     await broker?.close();
+    hooks?.closeAllConnections();
     await new Promise((resolve) => hooks?.close(resolve));
     await cluster?.stop();
-  });
+  }, 60_000);
 
   it('runs an onboarding with webhook deliveries through a master failover and loses nothing', async () => {
     const sites = Array.from({ length: 8 }, (_, i) => ({
