@@ -5,7 +5,7 @@
 // neither downloads nor removes it. The calling script then runs again on that binary, and
 // every child it starts with `process.execPath` (Prisma, tsc, Jest, worker processes) too.
 //
-// BROKER_NODE=system keeps the machine's Node (>= 22 is supported); BROKER_NODE_CACHE moves
+// BROKER_NODE=system keeps the machine's Node (>= 22.15 is supported); BROKER_NODE_CACHE moves
 // the cache (default .cache/node-<version> in the repository).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -18,7 +18,7 @@ const REEXEC_MARK = 'BROKER_NODE_REEXEC';
 
 const log = (message) => console.log(`[node] ${message}`);
 
-function fail(message, hint = "set BROKER_NODE=system to run on this machine's Node instead (Node 22 or newer)") {
+function fail(message, hint = "set BROKER_NODE=system to run on this machine's Node instead (22.15 or newer)") {
   console.error(`[node] ${message}`);
   if (hint) console.error(`[node] ${hint}`);
   process.exit(1);
@@ -70,7 +70,10 @@ export async function ensureNodeRuntime(what) {
   const major = Number(process.versions.node.split('.')[0]);
   if (major >= REQUIRED_MAJOR || process.env[REEXEC_MARK]) return;
   if (process.env.BROKER_NODE === 'system') {
-    if (major < 22) fail(`Node ${process.versions.node} is not supported (Node 22 or newer; 24 recommended)`, 'unset BROKER_NODE to run on a fetched Node 24');
+    const [, minor] = process.versions.node.split('.').map(Number);
+    if (major < 22 || (major === 22 && minor < 15)) {
+      fail(`Node ${process.versions.node} is not supported (22.15 or newer; 24 recommended)`, 'unset BROKER_NODE to run on a fetched Node 24');
+    }
     log(`${what} runs on this machine's Node ${process.versions.node} (BROKER_NODE=system)`);
     return;
   }
