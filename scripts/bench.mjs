@@ -4,10 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { ensureServices } from './services.mjs';
 import { migrate, prisma } from './db.mjs';
+import { ensureNodeRuntime } from './node-runtime.mjs';
 
 const [name, ...flags] = process.argv.slice(2);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_bench';
 
+// Figures are measured on the Node the broker runs on in production (Node 24; scripts/node-runtime.mjs).
+await ensureNodeRuntime(`npm run bench:${name}`);
 await ensureServices();
 prisma(['generate'], process.env);
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

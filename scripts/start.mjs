@@ -11,6 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ensureServices } from './services.mjs';
 import { migrate, prisma } from './db.mjs';
+import { ensureNodeRuntime } from './node-runtime.mjs';
+
+// On Node 24 (fetched once when this machine's Node is older; scripts/node-runtime.mjs),
+// before anything else starts.
+await ensureNodeRuntime('npm start');
 
 const log = (message) => console.log(`[start] ${message}`);
 const ENV_FILE = '.data/dev.env';

@@ -5,9 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { ensureServices } from './services.mjs';
 import { migrate, prisma } from './db.mjs';
+import { ensureNodeRuntime } from './node-runtime.mjs';
 
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_test';
 
+// On Node 24 (fetched once when this machine's Node is older; scripts/node-runtime.mjs).
+await ensureNodeRuntime('npm test');
 await ensureServices();
 prisma(['generate'], process.env);
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

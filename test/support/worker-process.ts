@@ -28,6 +28,9 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     env: {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_test',
+      // The test run's Redis (a database index of its own when several runs share one server), as
+      // the in-process API that enqueues the jobs uses; without it the workers watched database 0.
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
       LOCAL_SECRETS_KEY: TEST_LOCAL_SECRETS_KEY,
       LOG_LEVEL: 'info',

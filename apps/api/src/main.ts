@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '#config';
-import { createApiApp } from './bootstrap.js';
+import { startTracing } from '#observability';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before the application's modules load, so the instrumentations can hook them.
+  await startTracing('broker-api');
+  const { createApiApp } = await import('./bootstrap.js');
   const app = await createApiApp(config);
   await app.listen(config.api.port);
 }

@@ -1,12 +1,7 @@
 import 'reflect-metadata';
-import { Logger } from 'nestjs-pino';
 import type { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '#config';
-import { metricsRegistry } from '#observability';
-import { PrismaService } from '#persistence';
-import { REDIS } from '#queue';
-import { createWorkerContext } from './bootstrap.js';
-import { startHealthServer } from './health-server.js';
+import { metricsRegistry, startTracing, stopTracing } from '#observability';
 
 /**
  * The worker: a Nest application context (no HTTP API) running the queue processors, plus a
@@ -15,6 +10,15 @@ import { startHealthServer } from './health-server.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before the worker's modules load (pg, ioredis, http), so the instrumentations can hook them.
+  await startTracing('broker-worker');
+  const [{ Logger }, { PrismaService }, { REDIS }, { createWorkerContext }, { startHealthServer }] = await Promise.all([
+    import('nestjs-pino'),
+    import('#persistence'),
+    import('#queue'),
+    import('./bootstrap.js'),
+    import('./health-server.js'),
+  ]);
   const app = await createWorkerContext(config);
   const logger = app.get(Logger);
   const health = await startHealthServer(config.worker.healthPort, {
@@ -32,6 +36,7 @@ async function main(): Promise<void> {
     logger.log(`received ${signal}: finishing running jobs, then stopping`);
     health.close();
     await app.close();
+    await stopTracing();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -22,6 +22,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...minimal, DATABASE_PREPARED_STATEMENTS: 'false' }).database.preparedStatements).toBe(false);
   });
 
+  it('reads a Redis Cluster from REDIS_CLUSTER_NODES and keeps a single Redis without it', () => {
+    expect(loadConfig(minimal).redis.clusterNodes).toBeUndefined();
+    expect(loadConfig({ ...minimal, REDIS_CLUSTER_NODES: 'redis-a:7000, 10.0.0.2:7001' }).redis.clusterNodes).toEqual([
+      { host: 'redis-a', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ]);
+    expect(problemsOf({ ...minimal, REDIS_CLUSTER_NODES: 'redis-a' }).join()).toMatch(/REDIS_CLUSTER_NODES/);
+  });
+
   it('lists every wrong value at once, each with its variable', () => {
     const problems = problemsOf({
       ...minimal,

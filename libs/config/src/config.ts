@@ -48,6 +48,18 @@ const envSchema = z
       .string()
       .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
       .default('redis://127.0.0.1:6379'),
+    // host:port,host:port... of a Redis Cluster's seed nodes: the broker then speaks the cluster
+    // protocol (MOVED/ASK, failover); REDIS_URL still gives the credentials and TLS (rediss://).
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^\s*[^\s,:]+:\d+(\s*,\s*[^\s,:]+:\d+)*\s*$/, { message: 'must be host:port[,host:port...]' })
+      .transform((value) =>
+        value.split(',').map((node) => {
+          const [host, port] = node.trim().split(':');
+          return { host: host!, port: Number(port) };
+        }),
+      )
+      .optional(),
     QUEUE_PREFIX: z
       .string()
       .regex(/^\{[A-Za-z0-9_:-]+\}$/, { message: 'must be a Redis Cluster hash tag such as {broker}' })
@@ -127,7 +139,12 @@ export interface BrokerConfig {
   };
   worker: { healthPort: number; concurrency: number; siteConcurrency: number };
   database: { url: string; poolSize: number; preparedStatements: boolean };
-  redis: { url: string; queuePrefix: string };
+  redis: {
+    url: string;
+    queuePrefix: string;
+    /** Seed nodes of a Redis Cluster; absent for a single Redis (or a managed one behind one endpoint). */
+    clusterNodes?: Array<{ host: string; port: number }>;
+  };
   operatorToken: string;
   secrets: {
     backend: Env['SECRETS_BACKEND'];
@@ -186,7 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       poolSize: env.DATABASE_POOL_SIZE,
       preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
     },
-    redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
+    redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX, clusterNodes: env.REDIS_CLUSTER_NODES },
     operatorToken: env.OPERATOR_TOKEN,
     secrets: {
       backend: env.SECRETS_BACKEND,

@@ -1,6 +1,7 @@
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { LoggerOptions } from 'pino';
 import { redactUrl, redactUrlsIn } from './url-redaction.js';
+import { traceFields } from './tracing.js';
 
 /**
  * Every field that can carry a credential, wherever it appears in a log object. pino
@@ -61,6 +62,8 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
     name,
     level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    // trace_id/span_id of the active span (when tracing is on) join log lines to traces.
+    mixin: traceFields,
     // Request bodies are never logged (they may carry client metadata and tokens).
     serializers: { err: serializeError },
     // Field names are not enough: a URL (a site's endpoint, a request line) can carry a credential

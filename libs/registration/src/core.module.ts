@@ -97,7 +97,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
       providers: [
         { provide: BROKER_CONFIG, useValue: config },
         PrismaService,
-        { provide: REDIS, useFactory: () => createRedisConnection(config.redis.url) },
+        { provide: REDIS, useFactory: () => createRedisConnection(config.redis) },
         {
           provide: SECRET_STORE,
           useFactory: (prisma: PrismaService, redis: Redis) =>

@@ -1,11 +1,18 @@
 import type { SecretStore } from '#domain';
-import { secretStoreCalls } from '#observability';
+import { inSpan, secretStoreCalls } from '#observability';
 
-/** Counts every secret store call by operation and result (`broker_secret_store_calls_total`). */
+/**
+ * Counts every secret store call by operation and result (`broker_secret_store_calls_total`)
+ * and traces it as `secrets.<operation>` (backend and operation only: never a name's value).
+ */
 export function instrumentSecretStore(store: SecretStore): SecretStore {
   const count = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
     try {
-      const result = await call();
+      const result = await inSpan(
+        `secrets.${operation}`,
+        { 'broker.secrets.backend': store.backend, 'broker.secrets.operation': operation },
+        call,
+      );
       secretStoreCalls.inc({ backend: store.backend, operation, result: 'ok' });
       return result;
     } catch (error) {
