@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ALL_SCOPES, OPERATOR, startApi, validAppBody, type ApiHarness } from './support/api-harness.js';
+import { createAuthority, pemOf } from '../apps/sandbox/src/udap/udap-pki.js';
 import { documentedRoutes, fillPath, label, type Route } from './support/openapi-routes.js';
 
 /**
@@ -58,6 +59,25 @@ describe('tenant isolation (generated from the OpenAPI document)', () => {
       expect(onboarding.status).toBeLessThan(300);
       ownerIds.onboardings = onboarding.body.id;
     }
+    // A UDAP app certificate of the owner's (key pair + CSR), under a community the operator adds.
+    const authority = await createAuthority('Isolation community CA');
+    const community = await api
+      .http()
+      .post('/v1/admin/udap/communities')
+      .set(OPERATOR)
+      .send({
+        uri: `https://isolation-${randomUUID()}.example.org/community`,
+        name: 'Isolation',
+        trustAnchors: pemOf(authority.certificate),
+      })
+      .expect(201);
+    const certificate = await api
+      .http()
+      .post(`/v1/apps/${ownerIds.apps}/udap/certificates`)
+      .set(owner.auth)
+      .send({ communityId: community.body.id, sanUri: `https://isolation-${randomUUID()}.example.org/app` })
+      .expect(201);
+    ownerIds.certificates = certificate.body.id;
     const registrations = await api.http().get('/v1/registrations').set(owner.auth).expect(200);
     ownerIds.registrations = registrations.body.items[0].id;
     forbidden = [
@@ -97,15 +117,24 @@ describe('tenant isolation (generated from the OpenAPI document)', () => {
         if (!id) throw new Error(`${label(route)}: no owner object for "${resource}"; add one to this test's set-up`);
         return id;
       });
-      const request = api.http()[route.method](path).set(intruder.auth).set('Idempotency-Key', randomUUID());
       const body = route.template.endsWith('/onboardings')
         ? { allHealthSystems: true }
         : route.method === 'put'
           ? validAppBody()
           : undefined;
-      const response = body ? await request.send(body) : await request;
-      if (response.status !== 404 || !/^application\/problem\+json/.test(response.headers['content-type'] ?? '')) {
-        failures.push(`${label(route)} -> ${response.status} ${response.text.slice(0, 200)}`);
+      const call = async (target: string) => {
+        const request = api.http()[route.method](target).set(intruder.auth).set('Idempotency-Key', randomUUID());
+        return body ? await request.send(body) : await request;
+      };
+      const response = await call(path);
+      const isProblem = /^application\/problem\+json/.test(response.headers['content-type'] ?? '');
+      if (response.status !== 404 || !isProblem) {
+        // A body refused before any lookup (400 validation) tells nothing about the owner's object
+        // as long as a made-up id gets the very same answer: no existence oracle.
+        const unknown = await call(fillPath(route, () => randomUUID()));
+        const sameAsUnknown =
+          isProblem && response.status === 400 && unknown.status === 400 && response.body.code === unknown.body.code;
+        if (!sameAsUnknown) failures.push(`${label(route)} -> ${response.status} ${response.text.slice(0, 200)}`);
       }
       expectNothingOfTheOwner(response.text, Object.values(ownerIds));
     }
