@@ -24,7 +24,13 @@ describe('tracing across the API and worker processes', () => {
   let initialAccessToken: string;
   let registrationId: string;
 
-  const call = async (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${api.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
@@ -74,12 +80,14 @@ describe('tracing across the API and worker processes', () => {
     );
     expect(onboarding).toMatchObject({ status: 202 });
 
+    // A query string with a secret-looking value: the API refuses it (400), and it must not reach a span.
+    const refused = await call('GET', `/v1/onboardings/${onboarding.body.id}?access_token=${querySecret}`, apiKeyToken);
+    expect(refused).toMatchObject({ status: 400 });
     const deadline = Date.now() + 90_000;
     let progress: any;
     do {
       await new Promise((resolve) => setTimeout(resolve, 300));
-      // A query string with a secret-looking value: it must not reach a span.
-      progress = (await call('GET', `/v1/onboardings/${onboarding.body.id}?access_token=${querySecret}`, apiKeyToken)).body;
+      progress = (await call('GET', `/v1/onboardings/${onboarding.body.id}`, apiKeyToken)).body;
     } while (!progress?.completed && Date.now() < deadline);
     expect(progress.completed).toBe(true);
     const registrations = await call('GET', `/v1/registrations?onboardingId=${onboarding.body.id}`, apiKeyToken);
@@ -91,7 +99,10 @@ describe('tracing across the API and worker processes', () => {
       () => traced().some((span) => span.service === 'broker-worker' && span.name === 'process registration'),
       () =>
         receiver.spans
-          .map((span) => `${span.traceId === traceId ? 'T' : '-'} ${span.service} ${span.name} ${JSON.stringify(span.attributes)}`)
+          .map(
+            (span) =>
+              `${span.traceId === traceId ? 'T' : '-'} ${span.service} ${span.name} ${JSON.stringify(span.attributes)}`,
+          )
           .join('\n'),
     );
   }, 180_000);
@@ -119,7 +130,9 @@ describe('tracing across the API and worker processes', () => {
     // ...the worker processing that job, with the site's RFC 7591 call, PostgreSQL and the
     // secret store inside it.
     expect(names).toContain('broker-worker process registration');
-    expect(spans.some((span) => span.service === 'broker-worker' && span.name === 'POST' && isOutboundTo(span, '/sites/'))).toBe(true);
+    expect(
+      spans.some((span) => span.service === 'broker-worker' && span.name === 'POST' && isOutboundTo(span, '/sites/')),
+    ).toBe(true);
     expect(spans.some((span) => span.service === 'broker-worker' && span.name.startsWith('pg.query '))).toBe(true);
     expect(names).toContain('broker-worker secrets.put');
     // Every span hangs off another span of the trace, except the request's own (its parent is
