@@ -12,6 +12,7 @@ import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './operations/metrics.controller.js';
 import { TenantsController } from './admin/tenants.controller.js';
 import { HealthSystemsController } from './admin/health-systems.controller.js';
+import { PossibleOrphansController } from './admin/possible-orphans.controller.js';
 import { WebhooksApiModule } from './admin/webhooks-api.module.js';
 import { AppsController } from './tenant/apps.controller.js';
 import { PublicJwksController } from './tenant/public-jwks.controller.js';
@@ -40,6 +41,7 @@ export class ApiModule {
         TenantsController,
         HealthSystemsController,
         OperatorAuditController,
+        PossibleOrphansController,
         AppsController,
         OnboardingsController,
         RegistrationsController,

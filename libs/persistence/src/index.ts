@@ -14,3 +14,4 @@ export * from './webhook-endpoint.repository.js';
 export * from './webhook-event.repository.js';
 export * from './webhook-delivery.repository.js';
 export * from './app-signing-key.repository.js';
+export * from './possible-orphan.repository.js';
