@@ -44,6 +44,30 @@ describeSecretStoreContract('AwsSecretStore (Secrets Manager fake)', async () =>
   return { store, cleanup: async () => void mock.restore() };
 });
 
+/**
+ * The same contract against a real Secrets Manager-compatible endpoint, when one is given:
+ * `SECRETS_CONTRACT_ENDPOINT=https://secretsmanager.eu-west-1.amazonaws.com` (or a LocalStack / Moto
+ * URL) with the SDK's usual credentials and `AWS_REGION`. Secrets are written under a random
+ * prefix and deleted without recovery afterwards. Skipped when the variable is not set.
+ */
+const contractEndpoint = process.env.SECRETS_CONTRACT_ENDPOINT;
+if (contractEndpoint) {
+  describeSecretStoreContract(`AwsSecretStore (real endpoint ${contractEndpoint})`, async () => {
+    const region = process.env.AWS_REGION ?? 'us-east-1';
+    const client = createSecretsManagerClient({ region, endpoint: contractEndpoint });
+    const store = new AwsSecretStore({
+      client,
+      namePrefix: `broker-contract-${randomUUID().slice(0, 8)}/`,
+      recoveryWindowInDays: 0,
+    });
+    return { store, cleanup: async () => client.destroy() };
+  });
+} else {
+  describe.skip('AwsSecretStore against a real endpoint (set SECRETS_CONTRACT_ENDPOINT)', () => {
+    it('satisfies the SecretStore contract', () => undefined);
+  });
+}
+
 describe('AwsSecretStore requests', () => {
   it('creates a new secret with the prefixed name, token, KMS key, tags and description', async () => {
     const { mock, store } = setup({ kmsKeyId: 'alias/broker' });
