@@ -78,9 +78,11 @@ describe('secret store outages (Secrets Manager fake; real PostgreSQL, Redis, sa
   }
 
   const clientsAt = async (site: string) =>
-    ((await (await fetch(`${broker.sandbox.url}/sandbox/sites/${site}/clients`)).json()) as {
-      clients: Array<{ client_id: string }>;
-    }).clients.map((client) => client.client_id);
+    (
+      (await (await fetch(`${broker.sandbox.url}/sandbox/sites/${site}/clients`)).json()) as {
+        clients: Array<{ client_id: string }>;
+      }
+    ).clients.map((client) => client.client_id);
 
   const detail = async (auth: { Authorization: string }, id: string) =>
     (await broker.api.http().get(`/v1/registrations/${id}`).set(auth).expect(200)).body;
@@ -217,7 +219,10 @@ describe('secret store outages (Secrets Manager fake; real PostgreSQL, Redis, sa
       expect(clients.sort()).toEqual([registration!.clientId, ...orphans.map((o) => o.clientId)].sort());
       const attempts = (await detail(auth, registration!.id)).attempts as Array<Record<string, any>>;
       for (const orphan of orphans) {
-        expect(orphan).toMatchObject({ reason: 'credential_not_stored', clientName: validAppBody().clientMetadata.client_name });
+        expect(orphan).toMatchObject({
+          reason: 'credential_not_stored',
+          clientName: validAppBody().clientMetadata.client_name,
+        });
         expect(attempts.find((a) => a.id === orphan.attemptId)).toMatchObject({ outcome: 'orphan_suspected' });
       }
 

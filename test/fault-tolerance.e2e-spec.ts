@@ -85,49 +85,45 @@ describe('fault tolerance (worker processes)', () => {
     privateRedis = undefined;
   });
 
-  it(
-    'loses nothing and leaves nothing waiting on a person when two workers are killed 20 times at random during 200 registrations',
-    async () => {
-      broker = await startBroker({ WORKER_CONCURRENCY: '8', ...FAST_RECONCILER }, { inProcessWorker: false });
-      const run = Date.now().toString(36);
-      // Slow sites keep registrations in flight at the moments of the kills.
-      const { siteIds, auth, onboardingId } = await onboard(
-        broker,
-        sites(`kill-${run}`, 200, { profile: 'slow', delayMs: 100 }),
-      );
-      workers.push(await startWorkerProcess(broker.env), await startWorkerProcess(broker.env));
-      for (let kill = 0; kill < 20; kill++) {
-        await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1_000));
-        const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
-        await victim.kill('SIGKILL');
-        workers.push(await startWorkerProcess(broker.env));
-      }
-      const progress = await waitForOnboarding(broker.api, auth, onboardingId, 300_000);
-      expect(progress.completed).toBe(true);
+  it('loses nothing and leaves nothing waiting on a person when two workers are killed 20 times at random during 200 registrations', async () => {
+    broker = await startBroker({ WORKER_CONCURRENCY: '8', ...FAST_RECONCILER }, { inProcessWorker: false });
+    const run = Date.now().toString(36);
+    // Slow sites keep registrations in flight at the moments of the kills.
+    const { siteIds, auth, onboardingId } = await onboard(
+      broker,
+      sites(`kill-${run}`, 200, { profile: 'slow', delayMs: 100 }),
+    );
+    workers.push(await startWorkerProcess(broker.env), await startWorkerProcess(broker.env));
+    for (let kill = 0; kill < 20; kill++) {
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1_000));
+      const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
+      await victim.kill('SIGKILL');
+      workers.push(await startWorkerProcess(broker.env));
+    }
+    const progress = await waitForOnboarding(broker.api, auth, onboardingId, 300_000);
+    expect(progress.completed).toBe(true);
 
-      const registrations = await listRegistrations(broker.api, auth, { onboardingId });
-      expect(registrations).toHaveLength(200);
-      // Nothing waits on a person: every registration registered, none orphan_suspected or failed.
-      expect(registrations.filter((r) => r.state !== 'registered')).toEqual([]);
-      const healthSystems = new Set(siteIds.values());
-      const orphans = (await possibleOrphans(broker)).filter((o) => healthSystems.has(o.healthSystemId));
-      // Every possible-orphan record names a real attempt of its registration.
-      for (const orphan of orphans) {
-        const detail = await broker.api.http().get(`/v1/registrations/${orphan.registrationId}`).set(auth).expect(200);
-        expect(detail.body.attempts.find((a: { id: string }) => a.id === orphan.attemptId)).toMatchObject({
-          action: 'register',
-          outcome: 'orphan_suspected',
-        });
-      }
-      // Every client at a site is the registered one or a recorded possible orphan.
-      const audit = await unknownClients(broker, siteIds, registrations, orphans);
-      expect(audit.unknown).toEqual([]);
-      expect(audit.registeredSites).toBe(200);
-      expect(audit.clients).toBeGreaterThanOrEqual(200 + orphans.filter((o) => o.clientId).length);
-      expect(audit.clients).toBeLessThanOrEqual(200 + orphans.length);
-    },
-    420_000,
-  );
+    const registrations = await listRegistrations(broker.api, auth, { onboardingId });
+    expect(registrations).toHaveLength(200);
+    // Nothing waits on a person: every registration registered, none orphan_suspected or failed.
+    expect(registrations.filter((r) => r.state !== 'registered')).toEqual([]);
+    const healthSystems = new Set(siteIds.values());
+    const orphans = (await possibleOrphans(broker)).filter((o) => healthSystems.has(o.healthSystemId));
+    // Every possible-orphan record names a real attempt of its registration.
+    for (const orphan of orphans) {
+      const detail = await broker.api.http().get(`/v1/registrations/${orphan.registrationId}`).set(auth).expect(200);
+      expect(detail.body.attempts.find((a: { id: string }) => a.id === orphan.attemptId)).toMatchObject({
+        action: 'register',
+        outcome: 'orphan_suspected',
+      });
+    }
+    // Every client at a site is the registered one or a recorded possible orphan.
+    const audit = await unknownClients(broker, siteIds, registrations, orphans);
+    expect(audit.unknown).toEqual([]);
+    expect(audit.registeredSites).toBe(200);
+    expect(audit.clients).toBeGreaterThanOrEqual(200 + orphans.filter((o) => o.clientId).length);
+    expect(audit.clients).toBeLessThanOrEqual(200 + orphans.length);
+  }, 420_000);
 
   it(
     'shares one queue between two worker processes without registering anything twice',
@@ -232,7 +228,10 @@ describe('fault tolerance (worker processes)', () => {
         connection: { url: redis.url },
         prefix: broker.env.QUEUE_PREFIX,
       });
-      const lifecycle = new Queue(QueueName.Lifecycle, { connection: { url: redis.url }, prefix: broker.env.QUEUE_PREFIX });
+      const lifecycle = new Queue(QueueName.Lifecycle, {
+        connection: { url: redis.url },
+        prefix: broker.env.QUEUE_PREFIX,
+      });
       try {
         expect((await queue.getJobSchedulers()).map((s) => s.key)).toEqual([RECONCILER_SCHEDULER_ID]);
         redis.flushAll();

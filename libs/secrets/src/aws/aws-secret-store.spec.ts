@@ -11,7 +11,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ErrorCode, SecretValue, ValidationError } from '#domain';
+import { SecretValue, ValidationError } from '#domain';
 import { SecretStoreUnavailableError } from '../errors.js';
 import { describeSecretStoreContract } from '../secret-store.contract.js';
 import { FakeSecretsManager } from '../testing/fake-secrets-manager.js';

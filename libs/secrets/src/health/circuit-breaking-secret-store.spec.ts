@@ -31,7 +31,12 @@ describe('CircuitBreakingSecretStore', () => {
 
   it('opens after consecutive store failures, refuses calls without reaching the store, and names the cause', async () => {
     const { store, state } = innerStore();
-    const breaker = new CircuitBreakingSecretStore(store, { failureThreshold: 2, openMs: 5_000, idleProbeMs: 60_000, now: clock });
+    const breaker = new CircuitBreakingSecretStore(store, {
+      failureThreshold: 2,
+      openMs: 5_000,
+      idleProbeMs: 60_000,
+      now: clock,
+    });
     state.failure = down('ECONNREFUSED');
     await expect(put(breaker)).rejects.toBeInstanceOf(SecretStoreUnavailableError);
     expect(await breaker.status()).toEqual({ available: true });
@@ -46,7 +51,12 @@ describe('CircuitBreakingSecretStore', () => {
 
   it('probes once the open time is over and closes when the store answers', async () => {
     const { store, state } = innerStore();
-    const breaker = new CircuitBreakingSecretStore(store, { failureThreshold: 1, openMs: 5_000, idleProbeMs: 60_000, now: clock });
+    const breaker = new CircuitBreakingSecretStore(store, {
+      failureThreshold: 1,
+      openMs: 5_000,
+      idleProbeMs: 60_000,
+      now: clock,
+    });
     state.failure = down('KMSDisabledException');
     await expect(put(breaker)).rejects.toThrow();
     now += 5_000;
@@ -62,7 +72,12 @@ describe('CircuitBreakingSecretStore', () => {
 
   it('finds an outage before any job fails: a status asked after an idle time probes first', async () => {
     const { store, state } = innerStore();
-    const breaker = new CircuitBreakingSecretStore(store, { failureThreshold: 3, openMs: 5_000, idleProbeMs: 5_000, now: clock });
+    const breaker = new CircuitBreakingSecretStore(store, {
+      failureThreshold: 3,
+      openMs: 5_000,
+      idleProbeMs: 5_000,
+      now: clock,
+    });
     state.failure = down('AccessDeniedException');
     expect(await breaker.status()).toMatchObject({ available: false, reason: 'AccessDeniedException' });
     expect(state.calls).toEqual([`get ${SECRET_STORE_PROBE_NAME}`]);
@@ -70,7 +85,12 @@ describe('CircuitBreakingSecretStore', () => {
 
   it('does not count errors about one secret (decryption, not found) as store failures', async () => {
     const { store, state } = innerStore();
-    const breaker = new CircuitBreakingSecretStore(store, { failureThreshold: 1, openMs: 5_000, idleProbeMs: 60_000, now: clock });
+    const breaker = new CircuitBreakingSecretStore(store, {
+      failureThreshold: 1,
+      openMs: 5_000,
+      idleProbeMs: 60_000,
+      now: clock,
+    });
     state.failure = new SecretDecryptionError('n', 'v1');
     await expect(put(breaker)).rejects.toBeInstanceOf(SecretDecryptionError);
     expect(await breaker.status()).toEqual({ available: true });

@@ -3,8 +3,7 @@ import { SecretStoreUnavailableError, type SecretStoreFailure } from '../errors.
 
 /** Whether the store can be expected to take a write now, and if not, why and when to look again. */
 export type SecretStoreStatus =
-  | { available: true }
-  | { available: false; reason: string; retryInMs: number; since: Date };
+  { available: true } | { available: false; reason: string; retryInMs: number; since: Date };
 
 /**
  * Asked before anything that would leave a credential to store: a registration does not POST
@@ -27,7 +26,11 @@ export interface CircuitBreakerOptions {
   now?: () => number;
 }
 
-export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerOptions = { failureThreshold: 3, openMs: 5_000, idleProbeMs: 5_000 };
+export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerOptions = {
+  failureThreshold: 3,
+  openMs: 5_000,
+  idleProbeMs: 5_000,
+};
 
 /** The name the probe reads: it never exists, so a healthy store answers "not found". */
 export const SECRET_STORE_PROBE_NAME = 'broker-health/probe';
