@@ -28,6 +28,9 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     env: {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_test',
+      // The test process's Redis (a database of its own when engineers share one server); a test's
+      // own REDIS_URL (a private Redis) in `env` still wins.
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
       OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
       LOCAL_SECRETS_KEY: TEST_LOCAL_SECRETS_KEY,
       LOG_LEVEL: 'info',
