@@ -47,7 +47,11 @@ const SITES = {
     profile: 'open',
     quirks: { tokenScopes: ['system/Observation.rs'], scopeRefusal: 'forbidden_empty', bareAuthErrors: true },
   },
-  nomgmt: { name: `io-nomgmt-${run}`, profile: 'open', quirks: { noManagement: true, arrayShapes: true, extraMembers: true } },
+  nomgmt: {
+    name: `io-nomgmt-${run}`,
+    profile: 'open',
+    quirks: { noManagement: true, arrayShapes: true, extraMembers: true },
+  },
 } satisfies Record<string, SiteOptions>;
 type SiteKey = keyof typeof SITES;
 const KEYS = Object.keys(SITES) as SiteKey[];
@@ -101,7 +105,12 @@ describe('lifecycle against servers that differ from the sandbox default', () =>
   it('records the scope a token actually grants, and treats a refused scope (bare 403) as inconclusive', async () => {
     const bare = await driver.detail(registration.bare.id);
     expect(bare.drift).toEqual([
-      { field: 'token_scope', expected: 'system/*.rs system/Patient.rs', actual: 'system/Patient.rs', kind: 'narrowed' },
+      {
+        field: 'token_scope',
+        expected: 'system/*.rs system/Patient.rs',
+        actual: 'system/Patient.rs',
+        kind: 'narrowed',
+      },
     ]);
     const refused = await driver.auditOf(registration.refused.id);
     const verified = refused.filter((event) => event.action === 'registration.verified');
@@ -135,7 +144,11 @@ describe('lifecycle against servers that differ from the sandbox default', () =>
     const updated = await driver.updateApp(backendMetadata('Interop v2'), ids);
     for (const [index, site] of KEYS.entries()) {
       const row = updated[index];
-      expect({ site, state: row.state, lastError: row.lastError }).toEqual({ site, state: 'registered', lastError: null });
+      expect({ site, state: row.state, lastError: row.lastError }).toEqual({
+        site,
+        state: 'registered',
+        lastError: null,
+      });
       const atSite = (await driver.clientsAt(SITES[site].name)).find((client) => client.client_id === row.clientId);
       expect({ site, name: atSite?.client_name }).toEqual({ site, name: 'Interop v2' });
       registration[site] = row;

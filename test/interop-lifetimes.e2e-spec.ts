@@ -41,7 +41,9 @@ describe('secret lifetimes from seconds to never', () => {
       (events) => events.filter((event: Json) => event.action === 'registration.secret_rotated').length >= 1,
       30_000,
     );
-    expect(rotated.filter((event: Json) => event.action === 'registration.secret_rotated').length).toBeGreaterThanOrEqual(1);
+    expect(
+      rotated.filter((event: Json) => event.action === 'registration.secret_rotated').length,
+    ).toBeGreaterThanOrEqual(1);
     const short = await waitFor(
       () => driver.detail(row.short.id),
       (d) => d.state === 'registered' && d.clientSecretExpiresAt !== shortFirstExpiry,

@@ -26,7 +26,12 @@ describe('per-health-system concurrency', () => {
       .send({ siteConcurrency: 1 })
       .expect(200);
     expect(patched.body.siteConcurrency).toBe(1);
-    await driver.http().patch(`/v1/admin/health-systems/${healthSystemId}`).set(OPERATOR).send({ siteConcurrency: 0 }).expect(400);
+    await driver
+      .http()
+      .patch(`/v1/admin/health-systems/${healthSystemId}`)
+      .set(OPERATOR)
+      .send({ siteConcurrency: 0 })
+      .expect(400);
 
     const onboardings = await Promise.all(
       [1, 2, 3, 4, 5].map(async (n) => {

@@ -136,7 +136,8 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
   }, 90_000);
 
   afterAll(async () => {
-    if (process.env.DUMP_WORKER_LOGS) (await import('node:fs')).writeFileSync(process.env.DUMP_WORKER_LOGS, broker.workerLogs.text);
+    if (process.env.DUMP_WORKER_LOGS)
+      (await import('node:fs')).writeFileSync(process.env.DUMP_WORKER_LOGS, broker.workerLogs.text);
     await broker?.close();
   });
 

@@ -4,7 +4,13 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_SCOPES, listRegistrations, startBroker, waitForOnboarding, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  listRegistrations,
+  startBroker,
+  waitForOnboarding,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 import { validAppBody } from './support/api-harness.js';
 
 /**

@@ -6,7 +6,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PrismaService } from '#persistence';
 import { LifecycleJob, QueueName, queueKeyPrefix } from '#queue';
-import { ALL_SCOPES, OPERATOR, startBroker, waitForOnboarding, listRegistrations, type BrokerHarness } from './support/broker-harness.js';
+import {
+  ALL_SCOPES,
+  OPERATOR,
+  startBroker,
+  waitForOnboarding,
+  listRegistrations,
+  type BrokerHarness,
+} from './support/broker-harness.js';
 import { validAppBody } from './support/api-harness.js';
 import { redisClusterAvailable, startRedisCluster, type LocalRedisCluster } from './support/redis-cluster.js';
 
@@ -24,7 +31,8 @@ suite('the broker on a real Redis Cluster', () => {
   let hooks: Server;
   const received = new Set<string>();
   let prefix: string;
-  const tagOf = (queue: QueueName) => queueKeyPrefix({ queuePrefix: prefix, clusterNodes: [{ host: '', port: 0 }] }, queue);
+  const tagOf = (queue: QueueName) =>
+    queueKeyPrefix({ queuePrefix: prefix, clusterNodes: [{ host: '', port: 0 }] }, queue);
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
@@ -59,7 +67,12 @@ suite('the broker on a real Redis Cluster', () => {
     const siteIds = await broker.addSites(sites);
     const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hooks`;
     for (const id of siteIds.values()) {
-      await broker.api.http().post(`/v1/admin/health-systems/${id}/webhooks`).set(OPERATOR).send({ url: hookUrl }).expect(201);
+      await broker.api
+        .http()
+        .post(`/v1/admin/health-systems/${id}/webhooks`)
+        .set(OPERATOR)
+        .send({ url: hookUrl })
+        .expect(201);
     }
     const { auth } = await broker.api.tenantWithKey(ALL_SCOPES, 'Cluster tenant');
     const app = await broker.api.http().post('/v1/apps').set(auth).send(validAppBody()).expect(201);
@@ -105,9 +118,13 @@ suite('the broker on a real Redis Cluster', () => {
   it('keeps each queue in the hash slot of its own tag, on its own shard', () => {
     for (const queue of Object.values(QueueName)) {
       const master = cluster.masterFor(tagOf(queue));
-      const keys = spawnSync('redis-cli', ['-c', '-p', String(master), '--scan', '--pattern', `${tagOf(queue)}:${queue}:*`], {
-        encoding: 'utf8',
-      }).stdout;
+      const keys = spawnSync(
+        'redis-cli',
+        ['-c', '-p', String(master), '--scan', '--pattern', `${tagOf(queue)}:${queue}:*`],
+        {
+          encoding: 'utf8',
+        },
+      ).stdout;
       expect(keys.trim().length).toBeGreaterThan(0);
     }
     expect(new Set(Object.values(QueueName).map((queue) => cluster.masterFor(tagOf(queue)))).size).toBe(3);

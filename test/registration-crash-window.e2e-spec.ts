@@ -1,6 +1,7 @@
-import { SECRET_STORE, type SecretStore } from '#domain';
+import { DomainError, ErrorCode, SECRET_STORE, type SecretStore } from '#domain';
 import {
   ALL_SCOPES,
+  OPERATOR,
   listRegistrations,
   startBroker,
   waitForOnboarding,
@@ -9,9 +10,11 @@ import {
 import { validAppBody } from './support/api-harness.js';
 
 /**
- * The window between the site's 201 and the broker's write: if storing the credential fails
- * (or the worker dies there), the job runs again and must not register a second client; the
- * registration becomes orphan_suspected and names the client the site created.
+ * The window between the site's 201 and the broker's write. A job that stops there (here: an
+ * unexpected error after the client was noted on the attempt, as a killed worker would leave it)
+ * runs again and must not register a second client silently: the interrupted attempt becomes a
+ * possible-orphan record naming the client (listed for the operator, announced to the site), and
+ * the registration registers again instead of waiting on a person.
  */
 describe('a registration whose answer could not be stored', () => {
   let broker: BrokerHarness;
@@ -21,13 +24,14 @@ describe('a registration whose answer could not be stored', () => {
   });
   afterAll(() => broker?.close());
 
-  it('ends orphan_suspected naming the client, with exactly that one client at the site', async () => {
+  it('records the interrupted attempt as a possible orphan naming the client, and registers again', async () => {
     const store = broker.worker!.get<SecretStore>(SECRET_STORE);
     const put = store.put.bind(store);
     let failures = 0;
     store.put = async (name, value, options) => {
       if (name.includes('/health-systems/') && name.endsWith('/client') && failures++ === 0) {
-        throw new Error('secret store unavailable (test)');
+        // Not a store failure (those are waited for in the job): the job itself stops here.
+        throw new DomainError(ErrorCode.Internal, 'job stopped after the site answered (test)', { retryable: true });
       }
       return put(name, value, options);
     };
@@ -44,17 +48,33 @@ describe('a registration whose answer could not be stored', () => {
       .send({ healthSystemIds: [...siteIds.values()] })
       .expect(202);
     const progress = await waitForOnboarding(broker.api, auth, accepted.body.id, 60_000);
-    expect(progress.counts).toEqual({ orphan_suspected: 1 });
+    expect(progress.counts).toEqual({ registered: 1 });
 
     const { clients } = (await (await fetch(`${broker.sandbox.url}/sandbox/sites/${site}/clients`)).json()) as {
       clients: Array<{ client_id: string }>;
     };
-    expect(clients).toHaveLength(1);
     const [registration] = await listRegistrations(broker.api, auth, { onboardingId: accepted.body.id });
-    expect(registration!.lastError.error_description).toContain(`client ${clients[0]!.client_id} exists at the site`);
+    expect(clients).toHaveLength(2);
+    const orphanClient = clients.find((client) => client.client_id !== registration!.clientId)!.client_id;
     const detail = await broker.api.http().get(`/v1/registrations/${registration!.id}`).set(auth).expect(200);
     expect(detail.body.attempts).toEqual([
-      expect.objectContaining({ action: 'register', outcome: 'orphan_suspected', clientId: clients[0]!.client_id }),
+      expect.objectContaining({ action: 'register', outcome: 'orphan_suspected', clientId: orphanClient }),
+      expect.objectContaining({ action: 'register', outcome: 'succeeded', clientId: registration!.clientId }),
+    ]);
+    const orphans = await broker.api
+      .http()
+      .get('/v1/admin/possible-orphans')
+      .query({ registrationId: registration!.id })
+      .set(OPERATOR)
+      .expect(200);
+    expect(orphans.body.items).toEqual([
+      expect.objectContaining({
+        reason: 'interrupted',
+        attemptId: detail.body.attempts[0].id,
+        clientId: orphanClient,
+        clientName: validAppBody().clientMetadata.client_name,
+        resolvedAt: null,
+      }),
     ]);
   }, 90_000);
 });

@@ -46,7 +46,11 @@ export class LifecycleDriver {
 
   async createApp(metadata: Json): Promise<string> {
     this.appId = (
-      await this.http().post('/v1/apps').set(this.auth).send({ name: 'Interop app', clientMetadata: metadata }).expect(201)
+      await this.http()
+        .post('/v1/apps')
+        .set(this.auth)
+        .send({ name: 'Interop app', clientMetadata: metadata })
+        .expect(201)
     ).body.id;
     return this.appId;
   }
@@ -63,7 +67,11 @@ export class LifecycleDriver {
     await waitForOnboarding(this.broker.api, this.auth, onboarding.body.id, 90_000);
     const registrations = await listRegistrations(this.broker.api, this.auth, { appId: this.appId });
     const bySite = new Map<string, Json>();
-    for (const site of sites) bySite.set(site.name, registrations.find((r) => r.healthSystemId === ids.get(site.name))!);
+    for (const site of sites)
+      bySite.set(
+        site.name,
+        registrations.find((r) => r.healthSystemId === ids.get(site.name))!,
+      );
     return bySite;
   }
 
@@ -91,7 +99,8 @@ export class LifecycleDriver {
     const version = replaced.body.metadataVersion;
     return waitFor(
       () => Promise.all(ids.map((id) => this.detail(id))),
-      (items) => items.every((d) => (d.metadataVersion === version && d.state === 'registered') || d.state === 'failed'),
+      (items) =>
+        items.every((d) => (d.metadataVersion === version && d.state === 'registered') || d.state === 'failed'),
       60_000,
     );
   }

@@ -112,7 +112,8 @@ export function renderTraceTree(all: ReceivedSpan[]): string {
     );
     for (const span of children) {
       const ms = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
-      const sql = span.attributes['db.system.name'] === 'postgresql' ? String(span.attributes['db.query.text'] ?? '') : '';
+      const sql =
+        span.attributes['db.system.name'] === 'postgresql' ? String(span.attributes['db.query.text'] ?? '') : '';
       const label = sql ? `${span.name}  ${sql.replace(/\s+/g, ' ').trim().slice(0, 48)}` : span.name;
       lines.push(`${'  '.repeat(depth)}${label} [${span.service}] ${ms.toFixed(1)} ms`);
       walk(span.spanId, depth + 1);

@@ -43,6 +43,11 @@ export async function startPrivateRedis() {
     url: `redis://127.0.0.1:${port}`,
     stop,
     start,
+    /** Loses every key (FLUSHALL) while the server and every connection stay up: data loss as a replaced Redis shows it. */
+    flushAll() {
+      const result = spawnSync('redis-cli', ['-p', String(port), 'flushall']);
+      if (result.status !== 0) throw new Error(`FLUSHALL failed: ${result.stderr.toString()}`);
+    },
     /** Stops Redis, stays down for two seconds, and starts it again on the same port and files. */
     async restart() {
       await stop();

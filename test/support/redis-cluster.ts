@@ -31,9 +31,7 @@ const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
 
 export function redisClusterAvailable(): boolean {
-  return (
-    spawnSync('redis-server', ['--version']).status === 0 && spawnSync('redis-cli', ['--version']).status === 0
-  );
+  return spawnSync('redis-server', ['--version']).status === 0 && spawnSync('redis-cli', ['--version']).status === 0;
 }
 
 export async function startRedisCluster(): Promise<LocalRedisCluster> {
@@ -48,9 +46,24 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     const child = spawn(
       'redis-server',
       [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir,
-        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '3000',
-        '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        nodeDir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '3000',
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
       ],
       { stdio: 'ignore' },
     );
@@ -71,7 +84,14 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     for (const { port } of nodes) await until(() => cli(port, 'ping') === 'PONG', `node ${port} to start`);
     const create = spawnSync(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...nodes.map(({ port }) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '1',
+        '--cluster-yes',
+      ],
       { encoding: 'utf8' },
     );
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`);
@@ -96,10 +116,14 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     async failover(key) {
       const from = masterFor(key);
       const masterId = cli(from, 'cluster', 'myid');
-      const replica = nodes.find(({ port }) => cli(port, 'cluster', 'nodes').split('\n').some((line) => {
-        const fields = line.split(' ');
-        return fields[2]?.includes('myself') && fields[2].includes('slave') && fields[3] === masterId;
-      }));
+      const replica = nodes.find(({ port }) =>
+        cli(port, 'cluster', 'nodes')
+          .split('\n')
+          .some((line) => {
+            const fields = line.split(' ');
+            return fields[2]?.includes('myself') && fields[2].includes('slave') && fields[3] === masterId;
+          }),
+      );
       if (!replica) throw new Error(`no replica of ${from}`);
       const answer = cli(replica.port, 'cluster', 'failover');
       if (answer !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replica.port}: ${answer}`);
@@ -126,7 +150,10 @@ function slotOwner(nodes: RedisClusterNode[], slot: number): number {
 
 function replicasInSync(nodes: RedisClusterNode[]): boolean {
   const replicas = nodes.filter(({ port }) => cli(port, 'role').startsWith('slave'));
-  return replicas.length === 3 && replicas.every(({ port }) => cli(port, 'info', 'replication').includes('master_link_status:up'));
+  return (
+    replicas.length === 3 &&
+    replicas.every(({ port }) => cli(port, 'info', 'replication').includes('master_link_status:up'))
+  );
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {

@@ -13,14 +13,15 @@ import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './operations/metrics.controller.js';
 import { TenantsController } from './admin/tenants.controller.js';
 import { HealthSystemsController } from './admin/health-systems.controller.js';
+import { PossibleOrphansController } from './admin/possible-orphans.controller.js';
 import { WebhooksApiModule } from './admin/webhooks-api.module.js';
 import { AppsController } from './tenant/apps.controller.js';
 import { PublicJwksController } from './tenant/public-jwks.controller.js';
 import { OnboardingsController } from './tenant/onboardings.controller.js';
 import { RegistrationsController } from './tenant/registrations.controller.js';
 import { OperatorAuditController, TenantAuditController } from './tenant/audit.controller.js';
-import { UdapOperatorController } from './udap/udap-operator.controller.js'; // UDAP (issue 15)
-import { UdapTenantController } from './udap/udap-tenant.controller.js'; // UDAP (issue 15)
+import { UdapOperatorController } from './udap/udap-operator.controller.js';
+import { UdapTenantController } from './udap/udap-tenant.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -44,6 +45,7 @@ export class ApiModule {
         TenantsController,
         HealthSystemsController,
         OperatorAuditController,
+        PossibleOrphansController,
         AppsController,
         OnboardingsController,
         RegistrationsController,

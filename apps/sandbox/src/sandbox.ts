@@ -8,7 +8,7 @@ import type { SiteOptions } from './site-profiles.js';
 import { SiteRegistry, type BulkSitesRequest } from './site-registry.js';
 import { handleSiteRequest } from './site-routes.js';
 import type { SiteInfo } from './site.js';
-import { createUdapSandbox, type UdapSandbox } from './udap/udap-server.js'; // UDAP sites (issue 15)
+import { createUdapSandbox, type UdapSandbox } from './udap/udap-server.js';
 
 export type { SiteInfo } from './site.js';
 export { SITE_PROFILES, type SiteOptions, type SiteProfile } from './site-profiles.js';
@@ -38,7 +38,7 @@ export interface Sandbox {
   addSites(request: BulkSitesRequest): SiteInfo[];
   site(name: string): SiteInfo | undefined;
   sites(): SiteInfo[];
-  /** The UDAP sites under `/udap` and their community PKI (issue 15). */
+  /** The UDAP sites under `/udap` and their community PKI. */
   udap: UdapSandbox;
   /** Stops listening, drops open connections and cancels pending `slow` delays. */
   close(): Promise<void>;

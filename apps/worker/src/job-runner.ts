@@ -2,7 +2,14 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { PinoLogger } from 'nestjs-pino';
 import { DomainError } from '#domain';
 import { jobDuration } from '#observability';
-import { MAX_BUSY_WAIT_MS, RetryLaterError, WaitForRegistrationError, type SiteConcurrencyLimiter } from '#queue';
+import {
+  MAX_BUSY_WAIT_MS,
+  RetryLaterError,
+  WaitForRegistrationError,
+  WaitForSecretStoreError,
+  type SiteConcurrencyLimiter,
+} from '#queue';
+import type { SecretStoreHealth } from '#secrets';
 
 /** How long a job waits before trying again for a slot of a busy site. */
 const SITE_BUSY_DELAY_MS = 250;
@@ -18,10 +25,26 @@ export async function runJob<Data extends { healthSystemId?: string }>(
   queue: string,
   job: Job<Data>,
   token: string | undefined,
-  deps: { handlers: Record<string, JobHandler<Data>>; logger: PinoLogger; siteLimiter?: SiteConcurrencyLimiter },
+  deps: {
+    handlers: Record<string, JobHandler<Data>>;
+    logger: PinoLogger;
+    siteLimiter?: SiteConcurrencyLimiter;
+    /** Jobs that must not start while the secret store fails (they would get credentials they cannot keep). */
+    storeGuard?: { health: SecretStoreHealth; jobs: ReadonlySet<string> };
+  },
 ): Promise<unknown> {
   const handler = deps.handlers[job.name];
   if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue ${queue}`);
+
+  if (deps.storeGuard?.jobs.has(job.name)) {
+    const store = await deps.storeGuard.health.status();
+    if (!store.available) {
+      // Like a busy site: wait without spending an attempt, as long as the outage lasts.
+      deps.logger.debug({ jobId: job.id, reason: store.reason }, 'job waits for the secret store');
+      await job.moveToDelayed(Date.now() + storeWaitDelayMs(store.retryInMs), token);
+      throw new DelayedError();
+    }
+  }
 
   const lease =
     deps.siteLimiter && job.data.healthSystemId
@@ -43,6 +66,13 @@ export async function runJob<Data extends { healthSystemId?: string }>(
         deps.logger.info({ result }, 'job completed');
         return result;
       } catch (error) {
+        if (error instanceof WaitForSecretStoreError) {
+          // The use case recorded why (`waiting_for_secret_store`); an outage spends no attempt.
+          stopTimer({ outcome: 'waiting' });
+          deps.logger.info({ reason: error.message }, 'job waits for the secret store');
+          await job.moveToDelayed(Date.now() + error.delayMs, token);
+          throw new DelayedError();
+        }
         if (error instanceof WaitForRegistrationError && Date.now() - job.timestamp < MAX_BUSY_WAIT_MS) {
           // Another job works on the registration: come back later without spending an attempt.
           stopTimer({ outcome: 'waiting' });
@@ -69,4 +99,9 @@ export async function runJob<Data extends { healthSystemId?: string }>(
     },
     { bindings: { queue, job: job.name, jobId: job.id, attempt: attempt.number, ...job.data } },
   );
+}
+
+/** Comes back when the open circuit may probe again, spread a little so waiting jobs do not return together. */
+export function storeWaitDelayMs(retryInMs: number): number {
+  return Math.max(retryInMs, 1_000) + Math.round(Math.random() * 1_000);
 }

@@ -9,6 +9,7 @@ import { CoreModule } from '#registration';
 import { RegistrationProcessor } from './registration/registration.processor.js';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module.js';
 import { LifecycleProcessor } from './lifecycle/lifecycle.processor.js';
+import { ScheduleKeeper } from './schedule-keeper.js';
 
 /** A site's slot is held for at most this long if its worker dies without releasing it. */
 const SITE_LEASE_MS = 60_000;
@@ -38,6 +39,7 @@ export class WorkerModule {
         },
         RegistrationProcessor,
         LifecycleProcessor,
+        ScheduleKeeper,
       ],
     };
   }

@@ -75,6 +75,21 @@ const envSchema = z
     SECRETS_MANAGER_ENDPOINT: z.url().optional(),
     SECRETS_KMS_KEY_ID: z.string().optional(),
     SECRETS_WRITE_RATE_PER_SECOND: positiveInt(20),
+    /** Days a deleted Secrets Manager secret can still be restored (AWS allows 7 to 30). */
+    SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(30),
+    /**
+     * After a site created a client, how long the job keeps trying to store its credential before
+     * it deletes the client again (RFC 7592) or records it as a possible orphan (default 5 min).
+     */
+    SECRETS_STORE_WAIT_SECONDS: positiveInt(300),
+    /** A store failing this many calls in a row opens the circuit: no job sends to a site meanwhile. */
+    SECRETS_CIRCUIT_FAILURES: positiveInt(3),
+    /** How long an open circuit waits before probing the store again (milliseconds). */
+    SECRETS_CIRCUIT_OPEN_MS: positiveInt(5_000),
+    /** How often the reconciler looks for registrations whose job went missing (default 30 s). */
+    RECONCILE_INTERVAL_SECONDS: positiveInt(30),
+    /** A registration without progress for this long is presumed to have lost its job (default 2 min). */
+    RECONCILE_GRACE_SECONDS: positiveInt(120),
     OUTBOUND_ALLOWED_HOSTS: commaList,
     OUTBOUND_TIMEOUT_MS: positiveInt(10_000),
     OUTBOUND_MAX_RESPONSE_BYTES: positiveInt(1_048_576),
@@ -153,7 +168,12 @@ export interface BrokerConfig {
     localKey?: Buffer;
     aws: { region?: string; endpoint?: string; kmsKeyId?: string };
     writeRatePerSecond: number;
+    recoveryWindowDays: number;
+    /** In-job wait for the store after a site created a client. */
+    storeWaitSeconds: number;
+    circuit: { failureThreshold: number; openMs: number };
   };
+  reconciler: { intervalSeconds: number; graceSeconds: number };
   outbound: { allowedHosts: string[]; timeoutMs: number; maxResponseBytes: number };
   discovery: { ttlSeconds: number };
   lifecycle: {
@@ -211,7 +231,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       localKey: env.LOCAL_SECRETS_KEY ? Buffer.from(env.LOCAL_SECRETS_KEY, 'base64') : undefined,
       aws: { region: env.AWS_REGION, endpoint: env.SECRETS_MANAGER_ENDPOINT, kmsKeyId: env.SECRETS_KMS_KEY_ID },
       writeRatePerSecond: env.SECRETS_WRITE_RATE_PER_SECOND,
+      recoveryWindowDays: env.SECRETS_RECOVERY_WINDOW_DAYS,
+      storeWaitSeconds: env.SECRETS_STORE_WAIT_SECONDS,
+      circuit: { failureThreshold: env.SECRETS_CIRCUIT_FAILURES, openMs: env.SECRETS_CIRCUIT_OPEN_MS },
     },
+    reconciler: { intervalSeconds: env.RECONCILE_INTERVAL_SECONDS, graceSeconds: env.RECONCILE_GRACE_SECONDS },
     outbound: {
       allowedHosts: env.OUTBOUND_ALLOWED_HOSTS,
       timeoutMs: env.OUTBOUND_TIMEOUT_MS,

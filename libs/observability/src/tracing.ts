@@ -109,7 +109,8 @@ export async function stopTracing(): Promise<void> {
 }
 
 const URL_ATTRIBUTES = ['url.full', 'http.url', 'http.target', 'url.original'];
-const DROPPED_ATTRIBUTE = /^(url\.query$|http\.(request|response)\.header\.(authorization|cookie|set-cookie|x-api-key)$)/;
+const DROPPED_ATTRIBUTE =
+  /^(url\.query$|http\.(request|response)\.header\.(authorization|cookie|set-cookie|x-api-key)$)/;
 
 /**
  * Never a secret in a span: query strings (an `initial_access_token`, a signed URL) and

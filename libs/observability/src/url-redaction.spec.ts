@@ -4,8 +4,22 @@ import pino from 'pino';
 import { loggerOptions } from './logger.js';
 import { credentialParametersIn, isCredentialParameter, redactUrl } from './url-redaction.js';
 
-const CREDENTIAL_NAMES = ['access_token', 'token', 'api_key', 'apiKey', 'key', 'secret', 'client_secret', 'code',
-  'password', 'signature', 'X-Amz-Signature', 'Access-Token', 'registration_access_token', 'my_custom_token'];
+const CREDENTIAL_NAMES = [
+  'access_token',
+  'token',
+  'api_key',
+  'apiKey',
+  'key',
+  'secret',
+  'client_secret',
+  'code',
+  'password',
+  'signature',
+  'X-Amz-Signature',
+  'Access-Token',
+  'registration_access_token',
+  'my_custom_token',
+];
 const SECRET = 'srb_0123456789abcdef0123456789abcdef_SECRETSECRETSECRETSECRETSECRETSECRETSECRE';
 
 describe('redactUrl', () => {

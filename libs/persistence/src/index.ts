@@ -15,3 +15,4 @@ export * from './webhook-event.repository.js';
 export * from './webhook-delivery.repository.js';
 export * from './app-signing-key.repository.js';
 export * from './udap/udap.repository.js';
+export * from './possible-orphan.repository.js';

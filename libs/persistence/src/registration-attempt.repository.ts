@@ -7,10 +7,12 @@ import type { TenantId } from '#domain';
 
 export type AttemptAction = 'register' | 'verify' | 'update' | 'rotate' | 'delete';
 /**
- * `unknown`: the request may have reached the server but no answer came (timeout, reset):
- * a client may exist there. `orphan_suspected`: the process died after sending.
+ * `unknown`: the request may have reached the server but no usable answer came (5xx, timeout,
+ * reset): a client may exist there. `orphan_suspected`: the process died after sending, or the
+ * credential could not be stored. `compensated`: the client was created but its credential could
+ * not be stored, so the broker deleted it again (RFC 7592).
  */
-export type AttemptOutcome = 'pending' | 'succeeded' | 'failed' | 'unknown' | 'orphan_suspected';
+export type AttemptOutcome = 'pending' | 'succeeded' | 'failed' | 'unknown' | 'orphan_suspected' | 'compensated';
 
 export interface RegistrationAttempt {
   id: string;

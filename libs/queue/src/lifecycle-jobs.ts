@@ -54,4 +54,16 @@ export class LifecycleJobs {
       { name: sweep, data: {} },
     );
   }
+
+  /**
+   * Creates the sweep's scheduler only when it is missing or has another period (Redis lost its
+   * data, or the configuration changed); an existing one is left alone, so checking it every few
+   * seconds never pushes its first run further away. Returns true when it had to create it.
+   */
+  async ensureScheduled(sweep: LifecycleSweep, everySeconds: number): Promise<boolean> {
+    const existing = await this.queue.getJobScheduler(LIFECYCLE_SCHEDULERS[sweep]);
+    if (existing && existing.every === everySeconds * 1000) return false;
+    await this.schedule(sweep, everySeconds);
+    return true;
+  }
 }

@@ -39,7 +39,10 @@ export function createRedisConnection(target: string | RedisTarget, options: Red
  * QUEUE_PREFIX (`{broker}`, unchanged); on a cluster each queue gets its own tag derived from
  * it (`{broker:registration}`) so the queues spread over the shards.
  */
-export function queueKeyPrefix(redis: Pick<BrokerConfig['redis'], 'queuePrefix' | 'clusterNodes'>, queue: string): string {
+export function queueKeyPrefix(
+  redis: Pick<BrokerConfig['redis'], 'queuePrefix' | 'clusterNodes'>,
+  queue: string,
+): string {
   if (!redis.clusterNodes?.length) return redis.queuePrefix;
   return `{${redis.queuePrefix.slice(1, -1)}:${queue}}`;
 }

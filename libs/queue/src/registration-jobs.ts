@@ -10,8 +10,8 @@ import {
   type RegistrationJobData,
 } from './names.js';
 
-/** How often the reconciler looks for registrations whose job went missing. */
-export const RECONCILE_EVERY_MS = 30_000;
+/** The reconciler's scheduler id: fixed, so every worker upserting it keeps one scheduler. */
+export const RECONCILER_SCHEDULER_ID = 'registration-reconciler';
 
 /**
  * Jobs per `addBulk` (one MULTI each). The chunks of a large onboarding are sent at once, so
@@ -61,12 +61,19 @@ export class RegistrationJobs {
     );
   }
 
-  /** One scheduler for the whole fleet: upserting it from every worker at start-up does not duplicate runs. */
-  async scheduleReconciler(): Promise<void> {
+  /**
+   * One scheduler for the whole fleet, created when missing (at start-up, and whenever the
+   * schedule keeper finds it gone with Redis data). Returns true when it had to create it. A new
+   * scheduler runs at once, so a flushed Redis is repaired within one period.
+   */
+  async ensureReconciler(everySeconds: number): Promise<boolean> {
+    const existing = await this.queue.getJobScheduler(RECONCILER_SCHEDULER_ID);
+    if (existing && existing.every === everySeconds * 1000) return false;
     await this.queue.upsertJobScheduler(
-      'registration-reconciler',
-      { every: RECONCILE_EVERY_MS },
+      RECONCILER_SCHEDULER_ID,
+      { every: everySeconds * 1000 },
       { name: RegistrationJob.Reconcile, data: {} },
     );
+    return true;
   }
 }

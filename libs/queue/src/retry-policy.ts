@@ -64,3 +64,15 @@ export class WaitForRegistrationError extends RetryLaterError {
 
 /** How long a job may wait for its registration without spending attempts. */
 export const MAX_BUSY_WAIT_MS = 15 * 60_000;
+
+/**
+ * Thrown by a processor that must not start its work while the secret store is failing (a site's
+ * answer could not be stored). Like a busy site, the job runner delays it WITHOUT spending an
+ * attempt, for as long as the outage lasts: an outage is not the registration's fault.
+ */
+export class WaitForSecretStoreError extends RetryLaterError {
+  constructor(delayMs: number, reason: string) {
+    super(delayMs, reason);
+    this.name = 'WaitForSecretStoreError';
+  }
+}

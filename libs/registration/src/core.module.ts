@@ -18,12 +18,13 @@ import {
   HealthSystemRepository,
   OnboardingRepository,
   PrismaService,
+  PossibleOrphanRepository,
   RegistrationAttemptRepository,
   RegistrationRepository,
   TenantRepository,
 } from '#persistence';
 import { QueueModule, REDIS, createRedisConnection } from '#queue';
-import { createSecretStore } from '#secrets';
+import { SECRET_STORE_HEALTH, createSecretStore, type CircuitBreakingSecretStore } from '#secrets';
 import { setRegistrationStateSource } from '#observability';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
@@ -36,12 +37,16 @@ import { RegistrationsService } from './registrations/registrations.service.js';
 import { RegisterClientUseCase } from './registering/register-client.use-case.js';
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
 import { RegistrationEvents } from './registering/registration-events.js';
+import { PossibleOrphans } from './registering/possible-orphans.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
 import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 import { lifecycleProviders } from './lifecycle/index.js';
-import { udapProviders } from './udap/index.js'; // UDAP (issue 15)
+import { udapProviders } from './udap/index.js';
+
+/** The secret store behind its circuit breaker, before instrumentation (SECRET_STORE and SECRET_STORE_HEALTH share it). */
+const GUARDED_SECRET_STORE = Symbol('GuardedSecretStore');
 
 const repositories = [
   TenantRepository,
@@ -54,6 +59,7 @@ const repositories = [
   OnboardingRepository,
   DiscoveryCacheRepository,
   AppSigningKeyRepository,
+  PossibleOrphanRepository,
 ];
 const useCases = [
   TenancyService,
@@ -64,6 +70,7 @@ const useCases = [
   RequestedMetadataBuilder,
   RegisterClientUseCase,
   RegistrationEvents,
+  PossibleOrphans,
   ManagedKeysService,
   DiscoverHealthSystemUseCase,
   ReconcileRegistrationsUseCase,
@@ -99,11 +106,17 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         PrismaService,
         { provide: REDIS, useFactory: () => createRedisConnection(config.redis) },
         {
-          provide: SECRET_STORE,
-          useFactory: (prisma: PrismaService, redis: Redis) =>
-            instrumentSecretStore(createSecretStore(config, { prisma, redis })),
+          provide: GUARDED_SECRET_STORE,
+          useFactory: (prisma: PrismaService, redis: Redis) => createSecretStore(config, { prisma, redis }),
           inject: [PrismaService, REDIS],
         },
+        {
+          provide: SECRET_STORE,
+          useFactory: (store: CircuitBreakingSecretStore) => instrumentSecretStore(store),
+          inject: [GUARDED_SECRET_STORE],
+        },
+        // The breaker in front of the store knows whether it is failing.
+        { provide: SECRET_STORE_HEALTH, useExisting: GUARDED_SECRET_STORE },
         ...outboundProviders,
         ...repositories,
         ...useCases,
@@ -115,6 +128,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         PrismaService,
         REDIS,
         SECRET_STORE,
+        SECRET_STORE_HEALTH,
         SAFE_HTTP,
         SMART_DISCOVERY,
         ...repositories,

@@ -19,3 +19,4 @@ export * from './registering/registration-events.js';
 export * from './apps/managed-keys.service.js';
 export * from './directory/discover-health-system.use-case.js';
 export * from './udap/index.js';
+export * from './registering/possible-orphans.js';

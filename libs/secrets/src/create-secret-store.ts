@@ -7,6 +7,7 @@ import { LocalSecretStore } from './local/local-secret-store.js';
 import { RateLimitedSecretStore } from './rate-limit/rate-limited-secret-store.js';
 import { RedisWriteRateLimiter, secretWriteRateKeyPrefix } from './rate-limit/redis-write-rate-limiter.js';
 import { TokenBucketWriteRateLimiter, type WriteRateLimiter } from './rate-limit/write-rate-limiter.js';
+import { CircuitBreakingSecretStore } from './health/circuit-breaking-secret-store.js';
 
 export interface SecretStoreDeps {
   prisma: PrismaClient;
@@ -15,14 +16,17 @@ export interface SecretStoreDeps {
 }
 
 /**
- * The configured backend. Secrets Manager writes go through the fleet-wide write rate limiter
- * (`secrets.writeRatePerSecond`, below AWS's ~50 TPS write quota); the local store is bounded
- * by PostgreSQL alone and is not throttled.
+ * The configured backend behind a circuit breaker (it is also the process's `SecretStoreHealth`).
+ * Secrets Manager writes go through the fleet-wide write rate limiter (`secrets.writeRatePerSecond`,
+ * below AWS's ~50 TPS write quota); the local store is bounded by PostgreSQL alone and is not throttled.
  */
-export function createSecretStore(config: BrokerConfig, deps: SecretStoreDeps): SecretStore {
+export function createSecretStore(config: BrokerConfig, deps: SecretStoreDeps): CircuitBreakingSecretStore {
   const backend = createBackend(config, deps);
-  if (config.secrets.backend === 'local') return backend;
-  return new RateLimitedSecretStore(backend, createWriteRateLimiter(config, deps.redis));
+  const limited =
+    config.secrets.backend === 'local'
+      ? backend
+      : new RateLimitedSecretStore(backend, createWriteRateLimiter(config, deps.redis));
+  return new CircuitBreakingSecretStore(limited, config.secrets.circuit);
 }
 
 export function createWriteRateLimiter(config: BrokerConfig, redis?: Redis): WriteRateLimiter {
@@ -46,6 +50,7 @@ function createBackend(config: BrokerConfig, deps: SecretStoreDeps): SecretStore
         client: createSecretsManagerClient(secrets.aws),
         namePrefix: secrets.namePrefix,
         kmsKeyId: secrets.aws.kmsKeyId,
+        recoveryWindowInDays: secrets.recoveryWindowDays,
       });
   }
 }

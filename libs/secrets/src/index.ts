@@ -3,8 +3,13 @@ export * from './secret-input.js';
 export * from './secret-names.js';
 export * from './keys.js';
 export { LocalSecretStore } from './local/local-secret-store.js';
-export { AwsSecretStore, createSecretsManagerClient, type AwsSecretStoreOptions } from './aws/aws-secret-store.js';
-export { DEFAULT_RETRY_POLICY, isTransientAwsError, type RetryPolicy } from './aws/retry.js';
+export {
+  AwsSecretStore,
+  createSecretsManagerClient,
+  SECRETS_MANAGER_MAX_ATTEMPTS,
+  type AwsSecretStoreOptions,
+} from './aws/aws-secret-store.js';
+export { awsErrorReason, isTransientAwsError } from './aws/retry.js';
 export {
   TokenBucketWriteRateLimiter,
   systemClock,
@@ -19,3 +24,12 @@ export {
 export { RateLimitedSecretStore } from './rate-limit/rate-limited-secret-store.js';
 export { createSecretStore, createWriteRateLimiter, type SecretStoreDeps } from './create-secret-store.js';
 export * from './certificates/udap-key-material.js';
+export {
+  CircuitBreakingSecretStore,
+  DEFAULT_CIRCUIT_BREAKER,
+  SECRET_STORE_HEALTH,
+  SECRET_STORE_PROBE_NAME,
+  type CircuitBreakerOptions,
+  type SecretStoreHealth,
+  type SecretStoreStatus,
+} from './health/circuit-breaking-secret-store.js';

@@ -27,11 +27,11 @@ export const secretNames = {
   appSigningKey(tenantId: string, appId: string, kid: string): string {
     return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/keys/${segment('kid', kid)}`;
   },
-  /** The private key (PKCS #8 PEM) of an app's UDAP certificate in one trust community (issue 15). */
+  /** The private key (PKCS #8 PEM) of an app's UDAP certificate in one trust community. */
   appCertificateKey(tenantId: string, appId: string, certificateId: string): string {
     return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/udap-certificates/${segment('certificateId', certificateId)}/private-key`;
   },
-  /** A software statement (RFC 7591 §2.3) a tenant supplied for an app (issue 15). */
+  /** A software statement (RFC 7591 §2.3) a tenant supplied for an app. */
   appSoftwareStatement(tenantId: string, appId: string): string {
     return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/software-statement`;
   },

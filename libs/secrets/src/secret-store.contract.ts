@@ -113,15 +113,20 @@ export function describeSecretStoreContract(name: string, makeStore: () => Promi
       expect((await store.get(secretName, { versionId: v1.versionId }))?.stages).toEqual([]);
     });
 
-    it('can start a new secret with a pending version only', async () => {
+    it('makes the first version of a secret AWSCURRENT even when it is written as AWSPENDING (as AWS does)', async () => {
       const secretName = newName();
       const value = newValue();
       const ref = await store.put(secretName, value, { requestToken: newToken(), stage: 'AWSPENDING' });
 
-      expect(await store.get(secretName)).toBeNull();
-      expect((await store.get(secretName, { stage: 'AWSPENDING' }))?.value.reveal()).toBe(value.reveal());
+      const current = await store.get(secretName);
+      expect(current?.versionId).toBe(ref.versionId);
+      expect([...(current?.stages ?? [])].sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
       await store.promote(secretName, ref.versionId);
-      expect((await store.get(secretName))?.value.reveal()).toBe(value.reveal());
+      expect((await store.get(secretName))?.stages).toEqual(['AWSCURRENT']);
+      // A later pending version is only pending.
+      const next = await store.put(secretName, newValue(), { requestToken: newToken(), stage: 'AWSPENDING' });
+      expect((await store.get(secretName))?.versionId).toBe(ref.versionId);
+      expect((await store.get(secretName, { stage: 'AWSPENDING' }))?.versionId).toBe(next.versionId);
     });
 
     it('answers a repeated requestToken with the same value by returning the existing version', async () => {

@@ -6,7 +6,6 @@ import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import {
   JOBS_BY_QUEUE,
   LifecycleJob,
-  LifecycleJobs,
   QueueName,
   SiteConcurrencyLimiter,
   brokerBackoffStrategy,
@@ -21,10 +20,22 @@ import {
   UpdateClientUseCase,
   VerifyClientUseCase,
 } from '#registration';
+import { SECRET_STORE_HEALTH, type SecretStoreHealth } from '#secrets';
 import { runJob, type JobHandler } from '../job-runner.js';
 import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js';
 
 type LifecycleData = LifecycleJobData | LifecycleSweepData;
+
+/**
+ * Actions on one registration wait while the secret store fails: each may receive a new secret or
+ * registration access token (or a new client) from the site that it must store at once.
+ */
+const NEEDS_SECRET_STORE: ReadonlySet<string> = new Set([
+  LifecycleJob.Verify,
+  LifecycleJob.Update,
+  LifecycleJob.Rotate,
+  LifecycleJob.Delete,
+]);
 
 /**
  * The lifecycle queue: RFC 7592 verify / update / rotate / delete of one registration (holding a
@@ -41,9 +52,9 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
     remove: DeleteClientUseCase,
     sweeps: LifecycleSweeps,
     refreshDiscovery: RefreshDiscoveryUseCase,
-    private readonly jobs: LifecycleJobs,
     private readonly siteLimiter: SiteConcurrencyLimiter,
     private readonly logger: PinoLogger,
+    @Inject(SECRET_STORE_HEALTH) private readonly storeHealth: SecretStoreHealth,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {
     super();
@@ -62,10 +73,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     assertEveryJobHasAHandler(QueueName.Lifecycle, JOBS_BY_QUEUE[QueueName.Lifecycle], this.handlers);
     this.worker.concurrency = this.config.worker.concurrency;
-    const { lifecycle } = this.config;
-    await this.jobs.schedule(LifecycleJob.VerifySweep, lifecycle.verifyIntervalSeconds);
-    await this.jobs.schedule(LifecycleJob.RotationSweep, lifecycle.rotationSweepIntervalSeconds);
-    await this.jobs.schedule(LifecycleJob.DiscoveryRefresh, lifecycle.discoveryRefreshIntervalSeconds);
+    // The sweeps' schedulers are kept by the ScheduleKeeper.
   }
 
   process(job: Job<LifecycleData>, token?: string): Promise<unknown> {
@@ -73,6 +81,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
       handlers: this.handlers,
       logger: this.logger,
       siteLimiter: this.siteLimiter,
+      storeGuard: { health: this.storeHealth, jobs: NEEDS_SECRET_STORE },
     });
   }
 }

@@ -9,7 +9,6 @@ import {
   RegistrationJob,
   SiteConcurrencyLimiter,
   brokerBackoffStrategy,
-  RegistrationJobs,
   type DiscoverJobData,
   type ReconcileJobData,
   type RegistrationJobData,
@@ -29,7 +28,6 @@ export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
     registerClient: RegisterClientUseCase,
     reconcile: ReconcileRegistrationsUseCase,
     discover: DiscoverHealthSystemUseCase,
-    private readonly jobs: RegistrationJobs,
     private readonly siteLimiter: SiteConcurrencyLimiter,
     private readonly logger: PinoLogger,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
@@ -37,7 +35,7 @@ export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
     super();
     this.handlers = {
       [RegistrationJob.Register]: (job, attempt) => registerClient.execute(job.data as RegistrationJobData, attempt),
-      [RegistrationJob.Reconcile]: () => reconcile.execute(),
+      [RegistrationJob.Reconcile]: () => reconcile.execute(config.reconciler.graceSeconds * 1000),
       [RegistrationJob.Discover]: (job, attempt) =>
         discover.execute((job.data as DiscoverJobData).healthSystemId, attempt),
     };
@@ -46,7 +44,7 @@ export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     assertEveryJobHasAHandler(QueueName.Registration, JOBS_BY_QUEUE[QueueName.Registration], this.handlers);
     this.worker.concurrency = this.config.worker.concurrency;
-    await this.jobs.scheduleReconciler();
+    // The reconciler's scheduler is kept by the ScheduleKeeper.
   }
 
   process(job: Job<RegistrationJobData | ReconcileJobData | DiscoverJobData>, token?: string): Promise<unknown> {

@@ -27,8 +27,16 @@ export class CredentialSaveError extends Error {
   }
 }
 
-/** Delays between in-process retries of a save: the new value exists only in memory until it lands. */
-const SAVE_RETRY_DELAYS_MS = [100, 500, 2_000];
+/**
+ * Delays between in-process retries of a save to the local store: the new value exists only in
+ * memory until it lands. Secrets Manager requests are retried by the SDK's standard strategy
+ * already (`createSecretsManagerClient`); retrying them here too would multiply the attempts
+ * (4 × 3) and the write rate the account sees, so the AWS store gets no retries of ours.
+ */
+const SAVE_RETRY_DELAYS_MS: Record<SecretStore['backend'], readonly number[]> = {
+  local: [100, 500, 2_000],
+  aws: [],
+};
 
 /**
  * Reads and writes the credential of one registration in the secret store, following Secrets
@@ -138,7 +146,7 @@ export class RegistrationCredentialVault {
       try {
         return await this.secrets.put(name, sealCredential(credential), { requestToken, stage });
       } catch (error) {
-        const delay = SAVE_RETRY_DELAYS_MS[attempt];
+        const delay = SAVE_RETRY_DELAYS_MS[this.secrets.backend][attempt];
         if (delay === undefined) throw error;
         // Same request token: if the failed write did land, the retry is a no-op.
         this.logger.warn(

@@ -8,7 +8,7 @@ import type { JobAttempt } from '../registering/register-client.use-case.js';
 import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { problemOf } from './lifecycle-problems.js';
 import { LifecycleRecorder } from './lifecycle-recorder.js';
-import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js'; // UDAP seam (issue 15)
+import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
 
 /**
  * What happened to a client at its site. `access_lost`: the broker knows its registration access
@@ -65,7 +65,7 @@ export class DeleteClientUseCase {
     const accessLost = registration.lastError?.error === 'management_access_lost';
     const clients: Array<{ clientId: string; atSite: SiteOutcome }> = [];
     for (const { credential } of credentials) {
-      // UDAP seam (issue 15): no RFC 7592 there; a UDAP client is cancelled with an empty grant_types (IG §3.4).
+      // UDAP: no RFC 7592 there; a UDAP client is cancelled with an empty grant_types (IG §3.4).
       if (
         !credential.management &&
         credential.clientId === registration.clientId &&

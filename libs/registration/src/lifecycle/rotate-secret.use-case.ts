@@ -63,7 +63,11 @@ export class RotateSecretUseCase {
     // A private_key_jwt client never uses the secret a site may have issued with it: its expiry
     // is no reason to replace the client (a new client_id for the tenant) or to PUT anything.
     if (authMethodOf(registration) === 'private_key_jwt') {
-      return this.skip(registration, started, 'the client authenticates with private_key_jwt; its unused secret may expire');
+      return this.skip(
+        registration,
+        started,
+        'the client authenticates with private_key_jwt; its unused secret may expire',
+      );
     }
     if (!loaded.credential.management) {
       return this.credentialSwitch.reRegister(
@@ -102,15 +106,28 @@ export class RotateSecretUseCase {
   }
 
   /** The PUT kept the secret and moved its expiry: record the expiry the site answered. */
-  private async extended(registration: Registration, started: RegistrationAttempt, expiresAt: Date | null): Promise<RotateResult> {
+  private async extended(
+    registration: Registration,
+    started: RegistrationAttempt,
+    expiresAt: Date | null,
+  ): Promise<RotateResult> {
     await this.recorder.complete(registration, 'rotate', started, {
       to: 'registered',
       reason: 'secret lifetime extended by the site',
-      set: { clientSecretExpiresAt: expiresAt, clientSecretIssuedAt: new Date(), lastError: Prisma.DbNull, nextAttemptAt: null },
+      set: {
+        clientSecretExpiresAt: expiresAt,
+        clientSecretIssuedAt: new Date(),
+        lastError: Prisma.DbNull,
+        nextAttemptAt: null,
+      },
       audit: {
         action: 'registration.secret_rotated',
         outcome: 'success',
-        details: { clientId: registration.clientId, method: 'expiry_extended', clientSecretExpiresAt: expiresAt?.toISOString() ?? null },
+        details: {
+          clientId: registration.clientId,
+          method: 'expiry_extended',
+          clientSecretExpiresAt: expiresAt?.toISOString() ?? null,
+        },
       },
       attempt: { outcome: 'succeeded', clientId: registration.clientId ?? undefined },
     });
@@ -137,8 +154,10 @@ export class RotateSecretUseCase {
 
 /** The token endpoint auth method the site granted (else the one requested). */
 function authMethodOf(registration: Registration): unknown {
-  return canonicalMember('token_endpoint_auth_method', registration.grantedMetadata?.token_endpoint_auth_method) ??
-    canonicalMember('token_endpoint_auth_method', registration.requestedMetadata.token_endpoint_auth_method);
+  return (
+    canonicalMember('token_endpoint_auth_method', registration.grantedMetadata?.token_endpoint_auth_method) ??
+    canonicalMember('token_endpoint_auth_method', registration.requestedMetadata.token_endpoint_auth_method)
+  );
 }
 
 /**

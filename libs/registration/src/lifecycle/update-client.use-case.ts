@@ -131,4 +131,3 @@ export class UpdateClientUseCase {
     return metadata;
   }
 }
-

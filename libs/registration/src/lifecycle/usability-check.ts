@@ -69,7 +69,11 @@ export class UsabilityCheck {
       const description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
       const tokenEndpoint = description.endpoints.token?.value;
       if (!tokenEndpoint) return { status: 'not_tested', why: 'the site advertises no token endpoint' };
-      const scope = scopeToAsk(metadata.scope, registration.grantedMetadata?.scope, registration.requestedMetadata.scope);
+      const scope = scopeToAsk(
+        metadata.scope,
+        registration.grantedMetadata?.scope,
+        registration.requestedMetadata.scope,
+      );
       const token = await requestClientCredentialsToken(this.http, {
         tokenEndpoint,
         clientId: credential.clientId,

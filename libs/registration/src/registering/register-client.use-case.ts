@@ -1,10 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import {
+  DomainError,
   SECRET_STORE,
   type SecretValue,
   type HealthSystem,
   type Registration,
   type RegistrationState,
+  type SecretRef,
   type SecretStore,
   type SystemActor,
 } from '#domain';
@@ -17,10 +21,12 @@ import {
   type RegistrationAttempt,
   type RegistrationContext,
 } from '#persistence';
-import { backoffDelayMs, RetryLaterError, type RegistrationJobData } from '#queue';
-import { secretNames } from '#secrets';
+import { backoffDelayMs, RetryLaterError, WaitForSecretStoreError, type RegistrationJobData } from '#queue';
+import { SECRET_STORE_HEALTH, SecretStoreUnavailableError, secretNames, type SecretStoreHealth } from '#secrets';
 import {
+  deleteClient,
   register,
+  SmartClientError,
   type CachedSmartDiscovery,
   type RegistrationResult,
   type SafeHttpClient,
@@ -30,8 +36,9 @@ import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
 import { RegistrationEvents } from './registration-events.js';
-import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js'; // UDAP seam (issue 15)
-import { SoftwareStatementsService } from '../udap/software-statements.service.js'; // RFC 7591 §2.3 (issue 15)
+import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
+import { SoftwareStatementsService } from '../udap/software-statements.service.js';
+import { PossibleOrphans } from './possible-orphans.js';
 import {
   mayHaveCreatedClient,
   permanentProblem,
@@ -46,19 +53,26 @@ export interface JobAttempt {
   final: boolean;
 }
 
-export type RegisterOutcome = 'registered' | 'failed' | 'orphan_suspected' | 'nothing_to_do';
+export type RegisterOutcome = 'registered' | 'failed' | 'nothing_to_do';
 
 const WORKER: SystemActor = { type: 'system', component: 'worker' };
 
 /**
  * RFC 7591 registration of one app at one health system: discover, POST, store.
  *
- * Crash safety, in order: (1) the attempt row is written with the move to `registering`
+ * Crash safety, in order: (0) nothing is sent while the secret store is failing (its circuit
+ * is open): the job waits without spending attempts and the registration says
+ * `waiting_for_secret_store`; (1) the attempt row is written with the move to `registering`
  * before the POST; (2) the credential goes to the secret store first, idempotently (the
- * attempt id is the request token); (3) then one transaction moves the row to `registered`,
- * closes the attempt and records the audit and webhook events. A run that finds `registering` with a
- * pending attempt knows a previous run died after sending: the client may exist at the site,
- * so the registration becomes `orphan_suspected` instead of registering twice.
+ * attempt id is the request token), retried in the job for `SECRETS_STORE_WAIT_SECONDS`; if the
+ * store stays down the client is deleted again (RFC 7592) or recorded as a possible orphan;
+ * (3) then one transaction moves the row to `registered`, closes the attempt and records the
+ * audit and webhook events.
+ *
+ * Where a client may exist that nothing names (a run that finds `registering` with a pending
+ * attempt: a worker died after sending; a POST whose outcome is unknown), the attempt becomes a
+ * possible-orphan record announced to the site, and the registration registers again: a
+ * suspected orphan never blocks the tenant.
  */
 @Injectable()
 export class RegisterClientUseCase {
@@ -71,7 +85,10 @@ export class RegisterClientUseCase {
     private readonly events: RegistrationEvents,
     private readonly audit: AuditRepository,
     private readonly requestedMetadata: RequestedMetadataBuilder,
+    private readonly possibleOrphans: PossibleOrphans,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+    @Inject(SECRET_STORE_HEALTH) private readonly storeHealth: SecretStoreHealth,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
     private readonly udap: UdapRegistrationUseCase,
@@ -84,13 +101,16 @@ export class RegisterClientUseCase {
     switch (registration.state) {
       case 'queued':
       case 'retrying':
+        await this.waitForSecretStore(registration, registration.state);
         await this.move(registration, registration.state, 'discovering', `attempt ${attempt.number}`);
         return this.discoverAndRegister(context, attempt);
       case 'discovering':
         // A previous run stopped before sending anything: carry on.
+        await this.waitForSecretStore(registration, 'discovering');
         return this.discoverAndRegister(context, attempt);
       case 'registering':
-        return this.recoverInterruptedRegistration(registration);
+        if (await this.recoverInterruptedRegistration(registration)) return this.execute(job, attempt);
+        return 'nothing_to_do';
       default:
         // Registered, failed, deleted...: a duplicate or stale job. Registering again would duplicate the client.
         return 'nothing_to_do';
@@ -98,7 +118,7 @@ export class RegisterClientUseCase {
   }
 
   private async discoverAndRegister(context: RegistrationContext, attempt: JobAttempt): Promise<RegisterOutcome> {
-    // UDAP seam (issue 15): a site of a trust community the app holds a certificate of registers the UDAP way.
+    // UDAP: a site of a trust community the app holds a certificate of registers the UDAP way.
     const udapPlan = await this.udap.plan(context);
     if (udapPlan) return this.udap.register(context, attempt, udapPlan);
     const { registration, app, healthSystem } = context;
@@ -127,6 +147,8 @@ export class RegisterClientUseCase {
       // why instead of staying in `discovering` while the job spends its attempts.
       return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
     }
+    // Discovery may have taken a while: the last look at the store before anything is sent.
+    await this.waitForSecretStore(registration, 'discovering');
 
     const started = await this.prisma.$transaction(async (tx) => {
       const moved = await this.registrations.transition(
@@ -147,32 +169,34 @@ export class RegisterClientUseCase {
 
     let result: RegistrationResult;
     try {
-      // Issue 15: a software statement (RFC 7591 §2.3) where the site's policy requires one.
+      // A software statement (RFC 7591 §2.3) where the site's policy requires one.
       const softwareStatement = await this.softwareStatements.forSite(registration, app, healthSystem, metadata);
       result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken, softwareStatement });
     } catch (error) {
       const problem = toRegistrationError(error);
-      await this.prisma.$transaction((tx) =>
-        this.attempts.finish(tx, started.id, {
-          outcome: mayHaveCreatedClient(error) ? 'unknown' : 'failed',
-          error: problem,
-        }),
-      );
+      const unknownOutcome = mayHaveCreatedClient(error);
+      await this.prisma.$transaction(async (tx) => {
+        await this.attempts.finish(tx, started.id, { outcome: unknownOutcome ? 'unknown' : 'failed', error: problem });
+        // The site may have created a client before failing to answer: a later attempt registers
+        // again, so this one stays on record (and the site hears of it) instead of silently.
+        if (unknownOutcome) {
+          await this.possibleOrphans.record(tx, {
+            registration,
+            attempt: started,
+            reason: 'outcome_unknown',
+            clientId: error instanceof SmartClientError ? error.clientId : undefined,
+          });
+        }
+      });
       return this.fail(registration, 'registering', problem, attempt);
     }
 
-    // The client exists at the site from here on. If storing it fails, the attempt stays
-    // pending and the error goes to the queue: the next run finds `registering` with this
-    // attempt open and reports the client as possibly orphaned, instead of registering twice.
+    // The client exists at the site from here on: name it on the attempt first, so a run that
+    // dies from here on leaves a record naming it.
     await this.attempts.noteClient(started.id, result.clientId).catch(() => undefined);
-    const credential = await this.secrets.put(
-      secretNames.registrationClient(registration.tenantId, registration.appId, registration.healthSystemId),
-      sealCredential(credentialFromRegistration(result)),
-      {
-        requestToken: started.id,
-        tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id },
-      },
-    );
+    const stored = await this.storeCredential(registration, started.id, result);
+    if (!('versionId' in stored)) return this.compensate(registration, started, result, stored.error, attempt);
+    const credential = stored;
     await this.prisma.$transaction(async (tx) => {
       await this.registrations.transition(
         registration.tenantId,
@@ -218,56 +242,196 @@ export class RegisterClientUseCase {
     return 'registered';
   }
 
-  private async recoverInterruptedRegistration(registration: Registration): Promise<RegisterOutcome> {
+  /**
+   * A run found `registering`: an earlier run moved it there and sent (or was about to send) the
+   * POST, then stopped. Its attempt becomes a possible-orphan record (naming the client when the
+   * answer had arrived) and the registration goes back to `retrying`; returns true when the caller
+   * should register again now (once: the new attempt is a fresh one).
+   */
+  private async recoverInterruptedRegistration(registration: Registration): Promise<boolean> {
     const pending = await this.attempts.findPending(registration.id, 'register');
     if (!pending) {
-      // Moved to `registering` but no attempt was sent (they are one transaction, so this is
-      // a bug or a manual edit): try again from discovery.
+      // Moved to `registering` with no attempt open (they are one transaction, so a bug or a
+      // manual edit), or a compensation that died before its move: try again from discovery.
       await this.move(registration, 'registering', 'retrying', 'no attempt in flight');
       throw new RetryLaterError(0, 'registration restarted');
     }
-    await this.markOrphanSuspected(registration, pending);
-    return 'orphan_suspected';
-  }
-
-  private async markOrphanSuspected(registration: Registration, pending: RegistrationAttempt): Promise<void> {
     const error = {
-      error: 'orphan_suspected',
+      error: 'previous_attempt_interrupted',
       error_description:
-        'the registration request was sent but its answer was never stored (worker stopped or storage failed); ' +
+        `attempt ${pending.id} (started ${pending.startedAt.toISOString()}) was interrupted after sending; ` +
         (pending.clientId ? `client ${pending.clientId} exists at the site` : 'a client may exist at the site') +
-        ` (attempt ${pending.id}, started ${pending.startedAt.toISOString()}, client_name "${registration.requestedMetadata.client_name}")`,
-      retryable: false,
+        '; it is recorded as a possible orphan and the registration is tried again',
+      retryable: true,
       at: new Date().toISOString(),
     };
-    await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(
+    return this.prisma.$transaction(async (tx) => {
+      const moved = await this.registrations.transition(
         registration.tenantId,
         registration.id,
         {
           from: 'registering',
-          to: 'orphan_suspected',
-          reason: `attempt ${pending.id} interrupted`,
-          set: { lastError: error },
+          to: 'retrying',
+          reason: `attempt ${pending.id} interrupted; registering again`,
+          set: { lastError: error, nextAttemptAt: null },
         },
         tx,
       );
+      if (!moved) return false; // another run took it
       await this.attempts.finish(tx, pending.id, { outcome: 'orphan_suspected', error });
-      await this.events.record(tx, {
-        tenantId: registration.tenantId,
-        registrationId: registration.id,
-        actor: WORKER,
-        type: 'registration.orphan_suspected',
-        outcome: 'failure',
-        details: { attemptId: pending.id, nonce: pending.nonce, startedAt: pending.startedAt.toISOString() },
-        webhookData: { attempt: { id: pending.id, startedAt: pending.startedAt.toISOString() } },
+      await this.possibleOrphans.record(tx, {
+        registration,
+        attempt: pending,
+        reason: 'interrupted',
+        clientId: pending.clientId,
       });
+      return true;
     });
-    await this.settled(registration);
-    this.logger.warn(
-      { registrationId: registration.id, attemptId: pending.id },
-      'registration possibly orphaned at the site',
-    );
+  }
+
+  /**
+   * Defers the job while the secret store is failing: nothing is sent to a site whose answer
+   * could not be stored. The registration shows `retrying` with `waiting_for_secret_store` and
+   * the job waits without spending an attempt.
+   */
+  private async waitForSecretStore(
+    registration: Registration,
+    from: Extract<RegistrationState, 'queued' | 'retrying' | 'discovering'>,
+  ): Promise<void> {
+    const store = await this.storeHealth.status();
+    if (store.available) return;
+    const delayMs = Math.max(store.retryInMs, 1_000) + Math.round(Math.random() * 1_000);
+    const lastError = {
+      error: 'waiting_for_secret_store',
+      error_description:
+        `the secret store has been failing since ${store.since.toISOString()} (${store.reason}); ` +
+        'nothing is sent to the site until it works again',
+      retryable: true,
+      at: new Date().toISOString(),
+    };
+    const set = { lastError, nextAttemptAt: new Date(Date.now() + delayMs) };
+    await this.prisma.$transaction(async (tx) => {
+      const { tenantId, id } = registration;
+      if (from === 'retrying') {
+        await tx.registration.updateMany({ where: { id, tenantId, state: 'retrying' }, data: set });
+        return;
+      }
+      if (from === 'queued') {
+        await this.registrations.transition(tenantId, id, { from, to: 'discovering', reason: 'attempt' }, tx);
+      }
+      await this.registrations.transition(
+        tenantId,
+        id,
+        { from: 'discovering', to: 'retrying', reason: 'waiting_for_secret_store', set },
+        tx,
+      );
+    });
+    throw new WaitForSecretStoreError(delayMs, `waiting_for_secret_store (${store.reason})`);
+  }
+
+  /**
+   * Writes the credential the site just issued, retrying within the job for up to
+   * `SECRETS_STORE_WAIT_SECONDS` (BullMQ keeps renewing the job's lock while it runs): the
+   * credential exists only in this process's memory. Same request token every time, so a write
+   * that succeeded without its answer arriving is not written twice.
+   */
+  private async storeCredential(
+    registration: Registration,
+    attemptId: string,
+    result: RegistrationResult,
+  ): Promise<SecretRef | { error: unknown }> {
+    const deadline = Date.now() + this.config.secrets.storeWaitSeconds * 1000;
+    const name = secretNames.registrationClient(registration.tenantId, registration.appId, registration.healthSystemId);
+    const value = sealCredential(credentialFromRegistration(result));
+    for (let n = 1; ; n++) {
+      try {
+        return await this.secrets.put(name, value, {
+          requestToken: attemptId,
+          tags: { 'broker:tenant': registration.tenantId, 'broker:registration': registration.id },
+        });
+      } catch (error) {
+        // A caller error (a reused token) will not get better; anything else is the store's trouble.
+        if (error instanceof DomainError && !(error instanceof SecretStoreUnavailableError)) throw error;
+        const left = deadline - Date.now();
+        if (left <= 0) return { error };
+        this.logger.warn(
+          { registrationId: registration.id, attemptId, try: n, err: error },
+          'credential not stored yet; trying again',
+        );
+        const store = await this.storeHealth.status();
+        const wait = store.available ? Math.min(1_000 * 2 ** (n - 1), 15_000) : Math.max(store.retryInMs, 500);
+        await sleep(Math.min(wait, left));
+      }
+    }
+  }
+
+  /**
+   * The site created a client whose credential the store would not take for the whole wait. With
+   * RFC 7592 the client is deleted again with the registration access token still in memory
+   * (recorded on the attempt as `compensated`); without it, or when the DELETE fails, the attempt
+   * names the client and becomes a possible-orphan record. Either way the registration goes back
+   * to `retrying` (or `failed` on its last attempt): no client is left that nothing names.
+   */
+  private async compensate(
+    registration: Registration,
+    started: RegistrationAttempt,
+    result: RegistrationResult,
+    storeError: unknown,
+    attempt: JobAttempt,
+  ): Promise<RegisterOutcome> {
+    const cause = storeError instanceof SecretStoreUnavailableError ? storeError.message : 'unexpected error';
+    let deleted = false;
+    let deleteProblem: string | undefined;
+    if (result.management) {
+      try {
+        await deleteClient(this.http, { access: result.management });
+        deleted = true;
+      } catch (error) {
+        deleteProblem = toRegistrationError(error).error;
+      }
+    }
+    const waited = this.config.secrets.storeWaitSeconds;
+    const problem: RegistrationProblem = {
+      error: 'secret_store_unavailable',
+      error_description:
+        `the site created client ${result.clientId} but its credential could not be stored within ${waited} s (${cause}); ` +
+        (deleted
+          ? 'the client was deleted at the site (RFC 7592) and the registration is tried again'
+          : `the client could not be deleted (${deleteProblem ?? 'the site has no RFC 7592 management'}) and is recorded as a possible orphan`),
+      retryable: true,
+      at: new Date().toISOString(),
+    };
+    await this.prisma.$transaction(async (tx) => {
+      await this.attempts.finish(tx, started.id, {
+        outcome: deleted ? 'compensated' : 'orphan_suspected',
+        httpStatus: result.httpStatus,
+        clientId: result.clientId,
+        error: problem,
+      });
+      if (deleted) {
+        await this.audit.record(
+          {
+            actor: WORKER,
+            tenantId: registration.tenantId,
+            appId: registration.appId,
+            healthSystemId: registration.healthSystemId,
+            registrationId: registration.id,
+            action: 'registration.compensated',
+            outcome: 'success',
+            details: { attemptId: started.id, clientId: result.clientId, reason: 'credential_not_stored' },
+          },
+          tx,
+        );
+      } else {
+        await this.possibleOrphans.record(tx, {
+          registration,
+          attempt: started,
+          reason: 'credential_not_stored',
+          clientId: result.clientId,
+        });
+      }
+    });
+    return this.fail(registration, 'registering', problem, attempt);
   }
 
   /**

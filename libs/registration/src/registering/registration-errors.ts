@@ -40,7 +40,11 @@ export function toRegistrationError(error: unknown, at = new Date()): Registrati
   };
 }
 
-/** True when the server may have created a client although we got no usable answer. */
+/**
+ * True when the server may have created a client although we got no usable answer: a timeout or
+ * reset after the request was sent, a 5xx (a server or its gateway may fail after creating the
+ * client: seen as a second client after a retry), or a 2xx we could not use.
+ */
 export function mayHaveCreatedClient(error: unknown): boolean {
-  return error instanceof SmartClientError && error.outcomeUnknown && error.httpStatus === undefined;
+  return error instanceof SmartClientError && error.outcomeUnknown;
 }

@@ -74,8 +74,25 @@ const eventData = {
     reason: z.string().nullable(),
   }),
   'registration.orphan_suspected': webhookSubjectSchema.extend({
-    /** The registration attempt left open by a crash: a client may exist at the site. */
-    attempt: z.object({ id: z.uuid(), startedAt: isoTime }),
+    /**
+     * The registration attempt whose outcome is unknown (a crash after sending, a 5xx or timeout,
+     * a credential that could not be stored): a client may exist at the site. `clientName` is
+     * what the broker sent; `clientId` is known when the site's answer arrived.
+     */
+    attempt: z.object({
+      id: z.uuid(),
+      startedAt: isoTime,
+      clientName: z.string().nullable().optional(),
+      clientId: z.string().nullable().optional(),
+    }),
+    /** The operator's record of it (the registration itself registers again). */
+    possibleOrphan: z
+      .object({
+        id: z.uuid(),
+        reason: z.enum(['outcome_unknown', 'interrupted', 'credential_not_stored']),
+        description: z.string(),
+      })
+      .optional(),
   }),
   'onboarding.completed': webhookSubjectSchema.extend({
     onboarding: z.object({ id: z.uuid() }),

@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
-  InternalServiceError,
+  InvalidRequestException,
   PutSecretValueCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
@@ -11,15 +11,18 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ErrorCode, SecretValue, ValidationError } from '#domain';
+import { SecretValue, ValidationError } from '#domain';
 import { SecretStoreUnavailableError } from '../errors.js';
 import { describeSecretStoreContract } from '../secret-store.contract.js';
 import { FakeSecretsManager } from '../testing/fake-secrets-manager.js';
-import { AwsSecretStore, type AwsSecretStoreOptions } from './aws-secret-store.js';
+import {
+  AwsSecretStore,
+  createSecretsManagerClient,
+  SECRETS_MANAGER_MAX_ATTEMPTS,
+  type AwsSecretStoreOptions,
+} from './aws-secret-store.js';
 
 const PREFIX = 'smart-broker/';
-/** Retries without real waiting: the backoff still runs, with delays under a millisecond. */
-const FAST_RETRY = { baseDelayMs: 0.1, maxDelayMs: 1 };
 
 function setup(options: Partial<AwsSecretStoreOptions> = {}) {
   const client = new SecretsManagerClient({
@@ -29,7 +32,7 @@ function setup(options: Partial<AwsSecretStoreOptions> = {}) {
   const mock = mockClient(client);
   const fake = new FakeSecretsManager();
   fake.install(mock);
-  const store = new AwsSecretStore({ client, namePrefix: PREFIX, retry: FAST_RETRY, ...options });
+  const store = new AwsSecretStore({ client, namePrefix: PREFIX, ...options });
   return { client, mock, fake, store };
 }
 
@@ -40,6 +43,30 @@ describeSecretStoreContract('AwsSecretStore (Secrets Manager fake)', async () =>
   const { store, mock } = setup();
   return { store, cleanup: async () => void mock.restore() };
 });
+
+/**
+ * The same contract against a real Secrets Manager-compatible endpoint, when one is given:
+ * `SECRETS_CONTRACT_ENDPOINT=https://secretsmanager.eu-west-1.amazonaws.com` (or a LocalStack / Moto
+ * URL) with the SDK's usual credentials and `AWS_REGION`. Secrets are written under a random
+ * prefix and deleted without recovery afterwards. Skipped when the variable is not set.
+ */
+const contractEndpoint = process.env.SECRETS_CONTRACT_ENDPOINT;
+if (contractEndpoint) {
+  describeSecretStoreContract(`AwsSecretStore (real endpoint ${contractEndpoint})`, async () => {
+    const region = process.env.AWS_REGION ?? 'us-east-1';
+    const client = createSecretsManagerClient({ region, endpoint: contractEndpoint });
+    const store = new AwsSecretStore({
+      client,
+      namePrefix: `broker-contract-${randomUUID().slice(0, 8)}/`,
+      recoveryWindowInDays: 0,
+    });
+    return { store, cleanup: async () => client.destroy() };
+  });
+} else {
+  describe.skip('AwsSecretStore against a real endpoint (set SECRETS_CONTRACT_ENDPOINT)', () => {
+    it('satisfies the SecretStore contract', () => undefined);
+  });
+}
 
 describe('AwsSecretStore requests', () => {
   it('creates a new secret with the prefixed name, token, KMS key, tags and description', async () => {
@@ -157,40 +184,50 @@ describe('AwsSecretStore requests', () => {
 });
 
 describe('AwsSecretStore failures', () => {
-  it('retries ThrottlingException and then succeeds', async () => {
+  it('leaves retries to the SDK: one request per call, a failure names its cause and says whether it may pass', async () => {
     const { fake, mock, store } = setup();
-    fake.failNext('CreateSecret', awsError('ThrottlingException', 400), awsError('ThrottlingException', 400));
-
     await store.put('n1', new SecretValue('v1'), { requestToken: randomUUID() });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
+    fake.failNext('GetSecretValue', refused);
+    fake.failNext('DeleteSecret', awsError('ThrottlingException', 400));
+    fake.failNext('CreateSecret', awsError('KMSDisabledException', 400));
 
-    expect(mock.commandCalls(CreateSecretCommand)).toHaveLength(3);
-    expect((await store.get('n1'))?.value.reveal()).toBe('v1');
+    const network = await store.get('n1').catch((e: unknown) => e);
+    const throttled = await store.delete('n1').catch((e: unknown) => e);
+    const kms = await store.put('n2', new SecretValue('v2'), { requestToken: randomUUID() }).catch((e: unknown) => e);
+
+    expect(network).toMatchObject({ retryable: true, details: { reason: 'ECONNREFUSED' } });
+    expect((network as Error).message).toContain('ECONNREFUSED');
+    expect(throttled).toMatchObject({ retryable: true, details: { reason: 'ThrottlingException' } });
+    expect(kms).toMatchObject({ retryable: false, details: { reason: 'KMSDisabledException' } });
+    expect(mock.commandCalls(DeleteSecretCommand)).toHaveLength(1);
   });
 
-  it('retries 5xx answers and network errors', async () => {
+  it('configures the SDK client with the standard retry strategy and timeouts', async () => {
+    const client = createSecretsManagerClient({ region: 'eu-west-1' });
+    expect(await client.config.maxAttempts()).toBe(SECRETS_MANAGER_MAX_ATTEMPTS);
+    const mode = client.config.retryMode;
+    expect(typeof mode === 'function' ? await mode() : mode).toBe('standard');
+    const handler = client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
+    expect(await handler.configProvider).toMatchObject({ connectionTimeout: 3_000, requestTimeout: 10_000 });
+    client.destroy();
+  });
+
+  it('tells a secret scheduled for deletion by DescribeSecret, not by the error message', async () => {
     const { fake, store } = setup();
     await store.put('n1', new SecretValue('v1'), { requestToken: randomUUID() });
-    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    // The same words AWS uses for a deleted secret, on a secret that is not deleted: not "gone".
     fake.failNext(
       'GetSecretValue',
-      new InternalServiceError({ $metadata: { httpStatusCode: 500 }, message: 'internal' }),
-      awsError('ServiceUnavailable', 503, 'server'),
-      reset,
+      new InvalidRequestException({
+        $metadata: { httpStatusCode: 400 },
+        message: "You can't perform this operation on the secret because it was marked for deletion.",
+      }),
     );
+    await expect(store.get('n1')).rejects.toBeInstanceOf(SecretStoreUnavailableError);
 
-    expect((await store.get('n1'))?.value.reveal()).toBe('v1');
-  });
-
-  it('gives up after maxAttempts with a retryable error naming the cause', async () => {
-    const { fake, mock, store } = setup({ retry: { ...FAST_RETRY, maxAttempts: 3 } });
-    fake.failNext('DeleteSecret', ...Array.from({ length: 5 }, () => awsError('ThrottlingException', 400)));
-
-    const error = await store.delete('n1').catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(SecretStoreUnavailableError);
-    expect(error).toMatchObject({ code: ErrorCode.SecretStoreUnavailable, retryable: true });
-    expect((error as Error).message).toContain('ThrottlingException');
-    expect(mock.commandCalls(DeleteSecretCommand)).toHaveLength(3);
+    await store.delete('n1');
+    expect(await store.get('n1')).toBeNull();
   });
 
   it('does not retry AccessDeniedException and keeps the value out of the error', async () => {
@@ -212,7 +249,7 @@ describe('AwsSecretStore failures', () => {
 
   it('writes a version with PutSecretValue when another worker created the secret first', async () => {
     const { client, mock, store } = setup();
-    const otherWorker = new AwsSecretStore({ client, namePrefix: PREFIX, retry: FAST_RETRY });
+    const otherWorker = new AwsSecretStore({ client, namePrefix: PREFIX });
     const theirs = await otherWorker.put('n1', new SecretValue('theirs'), { requestToken: randomUUID() });
 
     const ours = await store.put('n1', new SecretValue('ours'), { requestToken: randomUUID() });

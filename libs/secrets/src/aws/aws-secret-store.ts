@@ -26,7 +26,7 @@ import {
   assertValidSecretName,
   assertValidSecretValue,
 } from '../secret-input.js';
-import { DEFAULT_RETRY_POLICY, isTransientAwsError, withRetry, type RetryPolicy } from './retry.js';
+import { awsErrorReason, isTransientAwsError } from './retry.js';
 
 type Operation = 'put' | 'get' | 'promote' | 'delete';
 
@@ -38,15 +38,32 @@ export interface AwsSecretStoreOptions {
   kmsKeyId?: string;
   /** Days a deleted secret can still be restored (7 to 30, AWS default 30); 0 deletes at once. */
   recoveryWindowInDays?: number;
-  retry?: Partial<RetryPolicy>;
 }
 
+/** Retries of one request, the first included: the SDK's standard strategy (jittered backoff, retry quota). */
+export const SECRETS_MANAGER_MAX_ATTEMPTS = 3;
+/** A store that does not accept a connection in this long is treated as down. */
+export const SECRETS_MANAGER_CONNECTION_TIMEOUT_MS = 3_000;
+/** Per try; a hung request must not hold a job (and a site's 201 waiting to be stored) forever. */
+export const SECRETS_MANAGER_REQUEST_TIMEOUT_MS = 10_000;
+
 /**
- * Creates the SDK client. The SDK's own retries are switched off (`maxAttempts: 1`) because
- * `AwsSecretStore` retries itself with jitter; both together would multiply the attempts.
+ * Creates the SDK client. Retries are the SDK's standard strategy (exponential backoff with
+ * jitter, a client-side retry quota that stops retry storms, throttling and transient errors
+ * classified by the SDK) and nothing else retries Secrets Manager requests on top of it.
+ * Connection and request timeouts bound each try.
  */
 export function createSecretsManagerClient(aws: BrokerConfig['secrets']['aws']): SecretsManagerClient {
-  return new SecretsManagerClient({ region: aws.region, endpoint: aws.endpoint, maxAttempts: 1 });
+  return new SecretsManagerClient({
+    region: aws.region,
+    endpoint: aws.endpoint,
+    retryMode: 'standard',
+    maxAttempts: SECRETS_MANAGER_MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: SECRETS_MANAGER_CONNECTION_TIMEOUT_MS,
+      requestTimeout: SECRETS_MANAGER_REQUEST_TIMEOUT_MS,
+    },
+  });
 }
 
 /**
@@ -59,7 +76,6 @@ export class AwsSecretStore implements SecretStore {
   readonly #prefix: string;
   readonly #kmsKeyId?: string;
   readonly #recoveryWindowInDays: number;
-  readonly #retry: RetryPolicy;
 
   constructor(options: AwsSecretStoreOptions) {
     this.#client = options.client;
@@ -71,7 +87,6 @@ export class AwsSecretStore implements SecretStore {
     if (window !== 0 && !(Number.isInteger(window) && window >= 7 && window <= 30)) {
       throw new Error('recoveryWindowInDays must be 0 (no recovery) or an integer from 7 to 30');
     }
-    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   }
 
   async put(name: string, value: SecretValue, options: PutSecretOptions): Promise<SecretRef> {
@@ -82,10 +97,11 @@ export class AwsSecretStore implements SecretStore {
     return this.#run('put', name, async () => {
       // The first version of a new secret is created with the secret when it is to be current
       // (one write instead of two); a pending first version needs an empty secret first.
+      // The version id is the request token we sent (ClientRequestToken becomes VersionId).
       const created = await this.#createSecret(secretId, options, stage === 'AWSCURRENT' ? value : undefined);
-      if (created) return { name, versionId: created };
+      if (created) return { name, versionId: options.requestToken };
       try {
-        const output = await this.#send((client) =>
+        await this.#send((client) =>
           client.send(
             new PutSecretValueCommand({
               SecretId: secretId,
@@ -95,7 +111,7 @@ export class AwsSecretStore implements SecretStore {
             }),
           ),
         );
-        return { name, versionId: output.VersionId ?? options.requestToken };
+        return { name, versionId: options.requestToken };
       } catch (error) {
         // PutSecretValue: a version with this token but another value already exists.
         if (errorName(error) === 'ResourceExistsException') throw new SecretRequestTokenReusedError(name);
@@ -130,7 +146,7 @@ export class AwsSecretStore implements SecretStore {
         }
         return { value: new SecretValue(output.SecretString), versionId: output.VersionId, stages };
       } catch (error) {
-        if (isGone(error)) return null;
+        if (await this.#isGone(secretId, error)) return null;
         throw error;
       }
     });
@@ -185,7 +201,7 @@ export class AwsSecretStore implements SecretStore {
           ),
         );
       } catch (error) {
-        if (!isGone(error)) throw error;
+        if (!(await this.#isGone(secretId, error))) throw error;
       }
     });
   }
@@ -195,9 +211,9 @@ export class AwsSecretStore implements SecretStore {
    * caller then writes a version with PutSecretValue). A secret still in its recovery window after
    * a delete is restored first, since its name cannot be reused before the window ends.
    */
-  async #createSecret(secretId: string, options: PutSecretOptions, value?: SecretValue): Promise<string | undefined> {
+  async #createSecret(secretId: string, options: PutSecretOptions, value?: SecretValue): Promise<boolean> {
     try {
-      const output = await this.#send((client) =>
+      await this.#send((client) =>
         client.send(
           new CreateSecretCommand({
             Name: secretId,
@@ -208,14 +224,34 @@ export class AwsSecretStore implements SecretStore {
           }),
         ),
       );
-      return value ? (output.VersionId ?? options.requestToken) : undefined;
+      return value !== undefined;
     } catch (error) {
       // Another writer (or an earlier attempt of this one) created it: fine, PutSecretValue follows.
-      if (errorName(error) === 'ResourceExistsException') return undefined;
-      if (!isScheduledForDeletion(error)) throw error;
+      if (errorName(error) === 'ResourceExistsException') return false;
+      if (!(await this.#isScheduledForDeletion(secretId, error))) throw error;
       await this.#send((client) => client.send(new RestoreSecretCommand({ SecretId: secretId })));
-      return undefined;
+      return false;
     }
+  }
+
+  /**
+   * Secrets Manager answers reads and creates of a secret in its recovery window with
+   * InvalidRequestException, a name it also uses for other invalid requests. Its message is not a
+   * contract, so ask: DescribeSecret carries `DeletedDate` for a secret scheduled for deletion.
+   */
+  async #isScheduledForDeletion(secretId: string, error: unknown): Promise<boolean> {
+    if (errorName(error) !== 'InvalidRequestException') return false;
+    try {
+      const described = await this.#send((client) => client.send(new DescribeSecretCommand({ SecretId: secretId })));
+      return described.DeletedDate !== undefined;
+    } catch {
+      return false; // the original error is the one worth reporting
+    }
+  }
+
+  /** The secret (or the requested version/stage) does not exist, or waits for its deletion. */
+  async #isGone(secretId: string, error: unknown): Promise<boolean> {
+    return errorName(error) === 'ResourceNotFoundException' || this.#isScheduledForDeletion(secretId, error);
   }
 
   async #versionStages(secretId: string): Promise<Record<string, string[]> | undefined> {
@@ -223,7 +259,7 @@ export class AwsSecretStore implements SecretStore {
       const output = await this.#send((client) => client.send(new DescribeSecretCommand({ SecretId: secretId })));
       return output.VersionIdsToStages ?? {};
     } catch (error) {
-      if (isGone(error)) return undefined;
+      if (await this.#isGone(secretId, error)) return undefined;
       throw error;
     }
   }
@@ -233,12 +269,16 @@ export class AwsSecretStore implements SecretStore {
     return this.#prefix + name;
   }
 
-  /** Sends one request with the retry policy; transient failures are retried, the rest thrown as they are. */
+  /** Sends one request; the client's retry strategy has already retried what was worth retrying. */
   #send<T>(request: (client: SecretsManagerClient) => Promise<T>): Promise<T> {
-    return withRetry(() => request(this.#client), this.#retry);
+    return request(this.#client);
   }
 
-  /** Domain errors pass through; AWS errors become `SecretStoreUnavailableError` with the AWS error name only. */
+  /**
+   * Domain errors pass through; AWS errors become `SecretStoreUnavailableError` whose reason is the
+   * cause an operator can act on (`AccessDeniedException`, `KMSDisabledException`, `ECONNREFUSED`,
+   * `TimeoutError`...), never the raw error object or a request body.
+   */
   async #run<T>(operation: Operation, name: string, action: () => Promise<T>): Promise<T> {
     try {
       return await action();
@@ -249,7 +289,7 @@ export class AwsSecretStore implements SecretStore {
         operation,
         secretName: name,
         retryable: isTransientAwsError(error),
-        reason: errorName(error) ?? 'unknown error',
+        reason: awsErrorReason(error),
         httpStatus: (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode,
       });
     }
@@ -260,21 +300,4 @@ function errorName(error: unknown): string | undefined {
   return error && typeof error === 'object' && 'name' in error && typeof error.name === 'string'
     ? error.name
     : undefined;
-}
-
-/**
- * "You can't perform this operation on the secret because it was marked for deletion": Secrets
- * Manager answers reads and creates of a secret in its recovery window with InvalidRequestException
- * and only this message tells that case apart from other invalid requests.
- */
-function isScheduledForDeletion(error: unknown): boolean {
-  return (
-    errorName(error) === 'InvalidRequestException' &&
-    /(marked|scheduled) for deletion/i.test((error as { message?: string }).message ?? '')
-  );
-}
-
-/** The secret (or the requested version/stage) does not exist, or waits for its deletion. */
-function isGone(error: unknown): boolean {
-  return errorName(error) === 'ResourceNotFoundException' || isScheduledForDeletion(error);
 }

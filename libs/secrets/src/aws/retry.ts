@@ -1,13 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
-export interface RetryPolicy {
-  /** Attempts in total, the first one included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5_000 };
+/*
+ * How AWS errors are classified. Retrying them is the SDK's job (its standard retry strategy,
+ * configured in `createSecretsManagerClient`); these say whether a failure that is left after
+ * the SDK's retries may pass (throttling, 5xx, network) and what caused it.
+ */
 
 /** Error names AWS uses for "slow down" (Secrets Manager answers writes over ~50 TPS with ThrottlingException). */
 const THROTTLING_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
@@ -46,19 +41,19 @@ export function isTransientAwsError(error: unknown): boolean {
 }
 
 /**
- * Runs `attempt` until it succeeds, fails with a final error, or `maxAttempts` is spent.
- * Waits use "full jitter" (random in [0, min(max, base * 2^n)]), which spreads a fleet of
- * workers that were throttled together instead of having them retry in lock step
- * (AWS Architecture Blog, "Exponential Backoff And Jitter").
+ * What went wrong, in the words an operator searches for: a Node network code (`ECONNREFUSED`,
+ * `ETIMEDOUT`) when the request never reached AWS, else the AWS error name (`AccessDeniedException`,
+ * `KMSDisabledException`, `ThrottlingException`...). The SDK wraps some network errors: their
+ * cause is looked at too.
  */
-export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY_POLICY): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (n >= policy.maxAttempts || !isTransientAwsError(error)) throw error;
-      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
-      await sleep(Math.random() * ceiling);
-    }
-  }
+export function awsErrorReason(error: unknown): string {
+  const codeOf = (value: unknown): string | undefined => {
+    if (!value || typeof value !== 'object') return undefined;
+    const { code, name, cause } = value as { code?: unknown; name?: unknown; cause?: unknown };
+    if (typeof code === 'string' && code) return code;
+    const inner = codeOf(cause);
+    if (inner) return inner;
+    return typeof name === 'string' && name !== 'Error' ? name : undefined;
+  };
+  return codeOf(error) ?? 'unknown error';
 }

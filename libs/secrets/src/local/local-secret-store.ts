@@ -13,7 +13,7 @@ import type { Prisma, PrismaClient } from '#persistence';
 import { SecretDecryptionError, SecretRequestTokenReusedError, SecretStoreUnavailableError } from '../errors.js';
 import { assertValidRequestToken, assertValidSecretName, assertValidSecretValue } from '../secret-input.js';
 import { assertAesKey, open, seal, type SealedSecret } from './aes-gcm.js';
-import { changedVersions, moveStage, type StageLabels } from './stage-labels.js';
+import { changedVersions, labelsAfterWrite, moveStage, type StageLabels } from './stage-labels.js';
 
 type Operation = 'put' | 'get' | 'promote' | 'delete';
 type VersionRow = { versionId: string; ciphertext: Uint8Array; iv: Uint8Array; authTag: Uint8Array; stages: string[] };
@@ -64,7 +64,7 @@ export class LocalSecretStore implements SecretStore {
         }
         const versionId = randomUUID();
         const before = labelsOf(versions);
-        const after = moveStage(new Map([...before, [versionId, []]]), versionId, stage);
+        const after = labelsAfterWrite(before, versionId, stage);
         await updateLabels(tx, name, before, after, versionId);
         await tx.secretVersion.create({
           data: {

@@ -29,6 +29,22 @@ export function moveStage(labels: StageLabels, versionId: string, stage: 'AWSCUR
   return next;
 }
 
+/**
+ * Labels after writing a new version `versionId` with `stage`. As in Secrets Manager, the first
+ * version of a secret gets AWSCURRENT automatically, even when written as AWSPENDING (PutSecretValue:
+ * "If this operation creates the first version for the secret then Secrets Manager automatically
+ * attaches the staging label AWSCURRENT to the new version").
+ */
+export function labelsAfterWrite(
+  labels: StageLabels,
+  versionId: string,
+  stage: 'AWSCURRENT' | 'AWSPENDING',
+): StageLabels {
+  const after = moveStage(new Map([...labels, [versionId, []]]), versionId, stage);
+  if (labels.size > 0 || stage === 'AWSCURRENT') return after;
+  return new Map([...after, [versionId, withLabel(after.get(versionId) ?? [], 'AWSCURRENT')]]);
+}
+
 /** Version ids whose labels differ between two snapshots. */
 export function changedVersions(before: StageLabels, after: StageLabels): string[] {
   return [...after].filter(([id, stages]) => !sameLabels(before.get(id) ?? [], stages)).map(([id]) => id);

@@ -29,8 +29,24 @@ import type { AwsStub } from 'aws-sdk-client-mock';
  * stores rely on, as the API reference describes it: versions with staging labels (AWSCURRENT
  * moving makes the old one AWSPREVIOUS), ClientRequestToken idempotency, deletion with a recovery
  * window (reads and creates then fail with InvalidRequestException), and the error names.
- * `failNext` injects service errors in front of an operation.
+ * `failNext` injects service errors in front of an operation; `outage` fails every call (a store
+ * that is down: network error, missing permission, disabled KMS key...) until cleared; `writes`
+ * logs the time of every write request, to check the rate the store sees.
+ *
+ * Where AWS does something the stores might not expect, the fake does it too: the first version of
+ * a secret gets AWSCURRENT even when written as AWSPENDING, and CreateSecret on a name scheduled
+ * for deletion answers InvalidRequestException (its DescribeSecret carries DeletedDate).
  */
+/** The requests AWS counts against the write quota (and the broker's write rate limit). */
+export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
+  'CreateSecret',
+  'PutSecretValue',
+  'UpdateSecretVersionStage',
+  'DeleteSecret',
+  'RestoreSecret',
+  'TagResource',
+]);
+
 type Operation =
   | 'CreateSecret'
   | 'PutSecretValue'
@@ -60,12 +76,18 @@ const MARKED_FOR_DELETION = "You can't perform this operation on the secret beca
 export class FakeSecretsManager {
   readonly secrets = new Map<string, FakeSecret>();
   readonly #faults = new Map<Operation, unknown[]>();
+  /** When set, every request fails with this error (before it is counted as a write). */
+  outage: unknown = null;
+  /** Every write request that reached the fake: operation and time (ms). */
+  readonly writes: Array<{ operation: string; at: number }> = [];
 
   /** Routes every command of `mock` (from `mockClient(SecretsManagerClient)`) to this fake. */
   install(mock: AwsStub<ServiceInputTypes, ServiceOutputTypes, SecretsManagerClientResolvedConfig>): void {
     const route =
       <I>(operation: Operation, handler: (input: I) => object) =>
       async (input: I) => {
+        if (this.outage) throw this.outage;
+        if (WRITE_OPERATIONS.has(operation)) this.writes.push({ operation, at: Date.now() });
         const fault = this.#faults.get(operation)?.shift();
         if (fault) throw fault;
         return handler(input);
@@ -81,6 +103,11 @@ export class FakeSecretsManager {
       .callsFake(route('UpdateSecretVersionStage', (i: UpdateSecretVersionStageCommandInput) => this.#moveStage(i)));
     mock.on(DeleteSecretCommand).callsFake(route('DeleteSecret', (i: DeleteSecretCommandInput) => this.#delete(i)));
     mock.on(RestoreSecretCommand).callsFake(route('RestoreSecret', (i: RestoreSecretCommandInput) => this.#restore(i)));
+  }
+
+  /** Drops every fault queued with `failNext`. */
+  clearFaults(): void {
+    this.#faults.clear();
   }
 
   /** The next `errors.length` calls of `operation` fail with these errors, in order. */
@@ -129,8 +156,13 @@ export class FakeSecretsManager {
         return { ...this.#ref(secret, versionId), VersionStages: existing.stages };
       throw new ResourceExistsException({ ...META, message: 'A resource with the ID you requested already exists.' });
     }
+    // AWS: "If this operation creates the first version for the secret then Secrets Manager
+    // automatically attaches the staging label AWSCURRENT to the new version."
+    const first = secret.versions.size === 0;
     secret.versions.set(versionId, { value: input.SecretString!, stages: [] });
-    for (const stage of input.VersionStages ?? ['AWSCURRENT']) this.#attach(secret, stage, versionId);
+    const stages = new Set(input.VersionStages ?? ['AWSCURRENT']);
+    if (first) stages.add('AWSCURRENT');
+    for (const stage of stages) this.#attach(secret, stage, versionId);
     return { ...this.#ref(secret, versionId), VersionStages: secret.versions.get(versionId)!.stages };
   }
 

@@ -187,7 +187,8 @@ describe('thin and differently shaped answers', () => {
           const body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
           sent.push(body);
           const arrays = Object.entries(body).some(([k, v]) => Array.isArray(v) && !k.endsWith('s'));
-          if (arrays) res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_client_metadata"}');
+          if (arrays)
+            res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_client_metadata"}');
           else res.writeHead(200).end();
           return;
         }

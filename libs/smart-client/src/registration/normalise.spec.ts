@@ -78,6 +78,10 @@ describe('canonicalMetadata', () => {
         contacts: [],
         software_x: 'kept',
       }),
-    ).toEqual({ token_endpoint_auth_method: 'private_key_jwt', scope: 'system/*.rs system/Patient.rs', software_x: 'kept' });
+    ).toEqual({
+      token_endpoint_auth_method: 'private_key_jwt',
+      scope: 'system/*.rs system/Patient.rs',
+      software_x: 'kept',
+    });
   });
 });

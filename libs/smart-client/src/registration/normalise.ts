@@ -97,7 +97,8 @@ export function canonicalMember(field: string, raw: unknown): unknown {
     if (field === 'scope' && Array.isArray(value) && value.every((item) => typeof item === 'string')) {
       value = value.filter(Boolean).join(' ');
     } else if (Array.isArray(value) && value.length === 1) value = value[0];
-    if (typeof value === 'string') value = field === 'scope' ? value.trim().split(/\s+/).filter(Boolean).join(' ') : value;
+    if (typeof value === 'string')
+      value = field === 'scope' ? value.trim().split(/\s+/).filter(Boolean).join(' ') : value;
   } else if (NUMBER_MEMBERS.has(field)) {
     if (Array.isArray(value) && value.length === 1) value = value[0];
     if (typeof value === 'string' && /^\d+$/.test(value.trim())) value = Number(value.trim());

@@ -44,16 +44,14 @@ export interface RegistrationResult {
 const MAX_TOKEN = 8192;
 
 /** RFC 7591 §3.2.1 client information response (plus RFC 7592 §3 members). */
-export const clientInformationSchema = z
-  .looseObject({
-    client_id: z.string().min(1).max(512),
-    client_secret: z.string().min(1).max(MAX_TOKEN).optional(),
-    client_id_issued_at: z.number().int().nonnegative().optional(),
-    client_secret_expires_at: z.number().int().nonnegative().optional(),
-    registration_access_token: z.string().min(1).max(MAX_TOKEN).optional(),
-    registration_client_uri: z.string().min(1).max(2048).optional(),
-  })
-  ;
+export const clientInformationSchema = z.looseObject({
+  client_id: z.string().min(1).max(512),
+  client_secret: z.string().min(1).max(MAX_TOKEN).optional(),
+  client_id_issued_at: z.number().int().nonnegative().optional(),
+  client_secret_expires_at: z.number().int().nonnegative().optional(),
+  registration_access_token: z.string().min(1).max(MAX_TOKEN).optional(),
+  registration_client_uri: z.string().min(1).max(2048).optional(),
+});
 export type ClientInformation = z.output<typeof clientInformationSchema> & {
   /** Members no RFC defines, kept aside by the normaliser. */
   extras: Record<string, unknown>;
@@ -195,7 +193,10 @@ export async function register(http: SafeHttpClient, request: RegisterRequest): 
  * Seen: servers that demand `redirect_uris` from every client, client_credentials-only ones
  * included (RFC 7591 §2 requires them only for redirect-based grants).
  */
-export function withRequirement(error: SmartClientError, requested: Readonly<Record<string, unknown>>): SmartClientError {
+export function withRequirement(
+  error: SmartClientError,
+  requested: Readonly<Record<string, unknown>>,
+): SmartClientError {
   const text = `${error.error} ${error.errorDescription ?? ''}`;
   const hasRedirectUris = Array.isArray(requested.redirect_uris) && requested.redirect_uris.length > 0;
   if (!hasRedirectUris && /redirect_uri/i.test(text)) {
