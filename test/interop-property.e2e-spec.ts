@@ -107,7 +107,27 @@ describe('lifecycle invariants over random combinations of server variations', (
         });
         if (with7592) expect({ quirks, clients: await driver.clientsAt(site.name) }).toEqual({ quirks, clients: [] });
       }),
-      { numRuns: 8, endOnFailure: true },
+      {
+        numRuns: 8,
+        endOnFailure: true,
+        // Found by this property: a PUT that rotated the registration access token, then a fallback
+        // to re-registration that tried to delete the old client with the token from before the PUT.
+        examples: [
+          [
+            {
+              thinManagementAnswers: true,
+              arrayShapes: true,
+              emptyForAbsent: true,
+              registrationAccessTokenRotation: 'every_call',
+              registrationStatus200: true,
+              deleteAnswers200Empty: true,
+              bareAuthErrors: true,
+              tokenScopes: ['system/Patient.rs'],
+            },
+            31_536_000,
+          ],
+        ],
+      },
     );
   }, 150_000);
 });

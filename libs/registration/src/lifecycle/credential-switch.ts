@@ -179,7 +179,7 @@ export class CredentialSwitch {
     replacement: LoadedCredential,
     context: SwitchContext,
   ): Promise<SwitchResult> {
-    const old = await this.vault.served(registration);
+    const old = await this.oldClientNewest(registration);
     const tested = await this.prove(registration, replacement.credential, context.testMetadata);
     await this.vault.promote(registration.credential!.name, replacement.versionId);
     const { credential } = replacement;
@@ -215,6 +215,16 @@ export class CredentialSwitch {
     return { clientId: credential.clientId, method: 're_registration', tested };
   }
 
+  /**
+   * The client being replaced, in its newest stored version: a management call of this very job
+   * (the PUT before a fallback to re-registration) may have rotated its registration access token
+   * into a newer AWSCURRENT than the row serves, and only that token can still delete it.
+   */
+  private async oldClientNewest(registration: Registration): Promise<LoadedCredential | null> {
+    const [served, latest] = await Promise.all([this.vault.served(registration), this.vault.latest(registration)]);
+    return latest && served && latest.credential.clientId === served.credential.clientId ? latest : served;
+  }
+
   private async retire(registration: Registration, old: RegistrationCredential, replacedBy: string): Promise<void> {
     if (!old.management) {
       await this.recorder.record(registration, 'registration.client_left_at_site', 'failure', {
@@ -226,6 +236,17 @@ export class CredentialSwitch {
     }
     try {
       const deleted = await deleteClient(this.http, { access: old.management });
+      if (deleted.outcome === 'gone' && deleted.httpStatus === 401) {
+        // RFC 7592 §2 answers 401 both for a client that no longer exists and for a registration
+        // access token the site no longer accepts (rotated, revoked): it proves nothing here, so
+        // the old client is reported to the site instead of being counted as deleted.
+        await this.recorder.record(registration, 'registration.client_left_at_site', 'failure', {
+          clientId: old.clientId,
+          replacedBy,
+          why: 'the RFC 7592 DELETE was answered 401: the client is gone or the access token is no longer accepted; its administrator must check',
+        });
+        return;
+      }
       await this.recorder.record(registration, 'registration.old_client_deleted', 'success', {
         clientId: old.clientId,
         replacedBy,
