@@ -7,6 +7,7 @@ import {
   RetryLaterError,
   WaitForRegistrationError,
   WaitForSecretStoreError,
+  type JobAttempt,
   type SiteConcurrencyLimiter,
 } from '#queue';
 import type { SecretStoreHealth } from '#secrets';
@@ -14,7 +15,7 @@ import type { SecretStoreHealth } from '#secrets';
 /** How long a job waits before trying again for a slot of a busy site. */
 const SITE_BUSY_DELAY_MS = 250;
 
-export type JobHandler<Data> = (job: Job<Data>, attempt: { number: number; final: boolean }) => Promise<unknown>;
+export type JobHandler<Data> = (job: Job<Data>, attempt: JobAttempt) => Promise<unknown>;
 
 /**
  * What every processor does around its use case: pick the handler for the job name (an

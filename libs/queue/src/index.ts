@@ -5,3 +5,4 @@ export * from './queue.module.js';
 export * from './registration-jobs.js';
 export * from './lifecycle-jobs.js';
 export * from './site-concurrency.js';
+export * from './job-attempt.js';

@@ -77,3 +77,6 @@ export class RegistrationJobs {
     return true;
   }
 }
+
+/** What a registration job ends with (its BullMQ return value). */
+export type RegisterOutcome = 'registered' | 'failed' | 'nothing_to_do';

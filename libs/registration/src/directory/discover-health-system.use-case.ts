@@ -5,7 +5,7 @@ import { RetryLaterError, backoffDelayMs } from '#queue';
 import type { CachedSmartDiscovery } from '#smart-client';
 import { SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { toRegistrationError } from '../registering/registration-errors.js';
-import type { JobAttempt } from '../registering/register-client.use-case.js';
+import type { JobAttempt } from '#queue';
 
 const WORKER: SystemActor = { type: 'system', component: 'worker' };
 

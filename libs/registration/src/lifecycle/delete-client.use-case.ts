@@ -4,7 +4,7 @@ import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persi
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { deleteClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
-import type { JobAttempt } from '../registering/register-client.use-case.js';
+import type { JobAttempt } from '#queue';
 import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { problemOf } from './lifecycle-problems.js';
 import { LifecycleRecorder } from './lifecycle-recorder.js';

@@ -11,7 +11,7 @@ import {
 } from '#persistence';
 import { backoffDelayMs, RetryLaterError, WaitForRegistrationError } from '#queue';
 import type { RegistrationProblem } from '../registering/registration-errors.js';
-import type { JobAttempt } from '../registering/register-client.use-case.js';
+import type { JobAttempt } from '#queue';
 import { RegistrationEvents, type RegistrationEventType } from '../registering/registration-events.js';
 
 export type LifecycleAction = 'verify' | 'update' | 'rotate' | 'delete';

@@ -5,7 +5,7 @@ import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { canonicalMember, updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { RequestedMetadataBuilder } from '../registering/requested-metadata.js';
-import type { JobAttempt } from '../registering/register-client.use-case.js';
+import type { JobAttempt } from '#queue';
 import { CredentialSwitch, type SwitchResult } from './credential-switch.js';
 import { RegistrationCredentialVault } from './credential-vault.js';
 import { credentialMissing, goneProblem, problemOf } from './lifecycle-problems.js';

@@ -6,7 +6,7 @@ import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { managedJwksUri } from '../registering/requested-metadata.js';
-import type { JobAttempt } from '../registering/register-client.use-case.js';
+import type { JobAttempt } from '#queue';
 import { CredentialSwitch, type SwitchResult } from './credential-switch.js';
 import { RegistrationCredentialVault } from './credential-vault.js';
 import { credentialMissing, goneProblem, problemOf } from './lifecycle-problems.js';

@@ -5,7 +5,7 @@ import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { canonicalMetadata, readClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { permanentProblem } from '../registering/registration-errors.js';
-import type { JobAttempt } from '../registering/register-client.use-case.js';
+import type { JobAttempt } from '#queue';
 import { CredentialSaveError, RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { baselineAfterRead, CLIENT_GONE_DRIFT, detectDrift, tokenScopeDrift, type DriftEntry } from './drift.js';
 import { LifecycleRecorder, STARTABLE_STATES } from './lifecycle-recorder.js';

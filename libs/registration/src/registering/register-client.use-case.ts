@@ -21,7 +21,14 @@ import {
   type RegistrationAttempt,
   type RegistrationContext,
 } from '#persistence';
-import { backoffDelayMs, RetryLaterError, WaitForSecretStoreError, type RegistrationJobData } from '#queue';
+import {
+  backoffDelayMs,
+  RetryLaterError,
+  WaitForSecretStoreError,
+  type JobAttempt,
+  type RegisterOutcome,
+  type RegistrationJobData,
+} from '#queue';
 import { SECRET_STORE_HEALTH, SecretStoreUnavailableError, secretNames, type SecretStoreHealth } from '#secrets';
 import {
   deleteClient,
@@ -45,15 +52,6 @@ import {
   toRegistrationError,
   type RegistrationProblem,
 } from './registration-errors.js';
-
-export interface JobAttempt {
-  /** 1 for the first run of the job. */
-  number: number;
-  /** No retry follows this run: a transient error now ends in `failed`. */
-  final: boolean;
-}
-
-export type RegisterOutcome = 'registered' | 'failed' | 'nothing_to_do';
 
 const WORKER: SystemActor = { type: 'system', component: 'worker' };
 

@@ -46,7 +46,7 @@ import {
   toRegistrationError,
   type RegistrationProblem,
 } from '../registering/registration-errors.js';
-import type { JobAttempt, RegisterOutcome } from '../registering/register-client.use-case.js';
+import type { JobAttempt, RegisterOutcome } from '#queue';
 import { AppCertificatesService } from './app-certificates.service.js';
 
 const WORKER: SystemActor = { type: 'system', component: 'worker' };
