@@ -41,3 +41,12 @@ export {
   type SecretStoreHealth,
   type SecretStoreStatus,
 } from './health/circuit-breaking-secret-store.js';
+export {
+  CANARY_ABSENT_NAME,
+  CANARY_SECRET_NAME,
+  SECRET_STORE_CANARY,
+  SecretStoreCanary,
+  SecretStoreCanaryError,
+  type CanaryResult,
+  type SecretStoreCanaryOptions,
+} from './health/secret-store-canary.js';

@@ -125,7 +125,7 @@ export class FakeSecretsManager {
             message?: string;
             $metadata?: { httpStatusCode?: number };
           };
-          if (!$metadata) throw error;
+          if (!$metadata?.httpStatusCode) throw error;
           return {
             response: jsonResponse(
               $metadata.httpStatusCode ?? 400,
