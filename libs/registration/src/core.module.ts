@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import { SECRET_STORE, type SecretStore } from '#domain';
+import { SECRET_STORE } from '#domain';
 import {
   ApiKeyRepository,
   AppSigningKeyRepository,
@@ -127,11 +127,13 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         },
         // The breaker in front of the store knows whether it is failing.
         { provide: SECRET_STORE_HEALTH, useExisting: GUARDED_SECRET_STORE },
-        // Secrets Manager's permissions and KMS key, proven at start-up and by readiness probes.
+        // Secrets Manager's permissions and KMS key, proven at start-up and by readiness probes
+        // (behind the write rate limit, beside the circuit breaker).
         {
           provide: SECRET_STORE_CANARY,
-          useFactory: (store: SecretStore) => (config.secrets.backend === 'aws' ? new SecretStoreCanary(store) : null),
-          inject: [SECRET_STORE],
+          useFactory: (store: CircuitBreakingSecretStore) =>
+            config.secrets.backend === 'aws' ? new SecretStoreCanary(store.unguarded) : null,
+          inject: [GUARDED_SECRET_STORE],
         },
         ...outboundProviders,
         ...repositories,
