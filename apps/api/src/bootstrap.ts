@@ -40,5 +40,11 @@ export async function createApiApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // Start-up checks (the secret store canary) run in the modules' init hooks. If one fails, what
+  // was opened (Redis, queues, the database pool) is closed before the error goes on.
+  await app.init().catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    throw error;
+  });
   return app;
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { PrismaService } from '#persistence';
+import type { SecretStoreCanary } from '#secrets';
 
 /**
  * The worker has no HTTP API; this tiny server answers the orchestrator's probes
@@ -9,16 +10,23 @@ import type { PrismaService } from '#persistence';
 export interface HealthServerDeps {
   prisma: PrismaService;
   redis: Redis;
+  /** AWS mode: the secret store canary (its result is cached, so probes stay cheap). */
+  secretStoreCanary?: SecretStoreCanary | null;
   extraRoutes?: Record<string, () => Promise<{ status: number; contentType: string; body: string }>>;
 }
 
-async function ready({ prisma, redis }: HealthServerDeps): Promise<boolean> {
+async function ready({
+  prisma,
+  redis,
+  secretStoreCanary,
+}: HealthServerDeps): Promise<{ up: boolean; reason?: string }> {
   try {
     await Promise.all([prisma.$queryRaw`SELECT 1`, redis.ping()]);
-    return true;
   } catch {
-    return false;
+    return { up: false };
   }
+  const canary = await secretStoreCanary?.status();
+  return canary && !canary.ok ? { up: false, reason: canary.reason } : { up: true };
 }
 
 export function startHealthServer(port: number, deps: HealthServerDeps): Promise<Server> {
@@ -27,10 +35,10 @@ export function startHealthServer(port: number, deps: HealthServerDeps): Promise
     if (path === '/health/live') {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"up"}');
     } else if (path === '/health/ready') {
-      const up = await ready(deps);
+      const { up, reason } = await ready(deps);
       response
         .writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ status: up ? 'up' : 'down' }));
+        .end(JSON.stringify({ status: up ? 'up' : 'down', ...(reason ? { secretStore: reason } : {}) }));
     } else if (deps.extraRoutes?.[path]) {
       const result = await deps.extraRoutes[path]();
       response.writeHead(result.status, { 'content-type': result.contentType }).end(result.body);

@@ -12,10 +12,18 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // Before the worker's modules load (pg, ioredis, http), so the instrumentations can hook them.
   await startTracing('broker-worker');
-  const [{ Logger }, { PrismaService }, { REDIS }, { createWorkerContext }, { startHealthServer }] = await Promise.all([
+  const [
+    { Logger },
+    { PrismaService },
+    { REDIS },
+    { SECRET_STORE_CANARY },
+    { createWorkerContext },
+    { startHealthServer },
+  ] = await Promise.all([
     import('nestjs-pino'),
     import('#persistence'),
     import('#queue'),
+    import('#secrets'),
     import('./bootstrap.js'),
     import('./health-server.js'),
   ]);
@@ -24,6 +32,7 @@ async function main(): Promise<void> {
   const health = await startHealthServer(config.worker.healthPort, {
     prisma: app.get(PrismaService),
     redis: app.get<Redis>(REDIS),
+    secretStoreCanary: app.get(SECRET_STORE_CANARY),
     extraRoutes: {
       '/metrics': async () => ({
         status: 200,

@@ -24,7 +24,13 @@ import {
   TenantRepository,
 } from '#persistence';
 import { QueueModule, REDIS, createRedisConnection } from '#queue';
-import { SECRET_STORE_HEALTH, createSecretStore, type CircuitBreakingSecretStore } from '#secrets';
+import {
+  SECRET_STORE_CANARY,
+  SECRET_STORE_HEALTH,
+  SecretStoreCanary,
+  createSecretStore,
+  type CircuitBreakingSecretStore,
+} from '#secrets';
 import { setRegistrationStateSource } from '#observability';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
@@ -87,9 +93,13 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly prisma: PrismaService,
+    @Inject(SECRET_STORE_CANARY) private readonly canary: SecretStoreCanary | null,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    // Fail fast: in AWS mode a missing permission or an unusable KMS key stops the process here,
+    // with a message naming it, before any processor takes a job (they start after this module).
+    await this.canary?.assertWorking();
     // `broker_registrations{state}` is read from PostgreSQL when Prometheus scrapes.
     setRegistrationStateSource(async () => {
       const groups = await this.prisma.registration.groupBy({ by: ['state'], _count: { _all: true } });
@@ -117,6 +127,14 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         },
         // The breaker in front of the store knows whether it is failing.
         { provide: SECRET_STORE_HEALTH, useExisting: GUARDED_SECRET_STORE },
+        // Secrets Manager's permissions and KMS key, proven at start-up and by readiness probes
+        // (behind the write rate limit, beside the circuit breaker).
+        {
+          provide: SECRET_STORE_CANARY,
+          useFactory: (store: CircuitBreakingSecretStore) =>
+            config.secrets.backend === 'aws' ? new SecretStoreCanary(store.unguarded) : null,
+          inject: [GUARDED_SECRET_STORE],
+        },
         ...outboundProviders,
         ...repositories,
         ...useCases,
@@ -129,6 +147,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         REDIS,
         SECRET_STORE,
         SECRET_STORE_HEALTH,
+        SECRET_STORE_CANARY,
         SAFE_HTTP,
         SMART_DISCOVERY,
         ...repositories,

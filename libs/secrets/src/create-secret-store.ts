@@ -17,16 +17,14 @@ export interface SecretStoreDeps {
 
 /**
  * The configured backend behind a circuit breaker (it is also the process's `SecretStoreHealth`).
- * Secrets Manager writes go through the fleet-wide write rate limiter (`secrets.writeRatePerSecond`,
- * below AWS's ~50 TPS write quota); the local store is bounded by PostgreSQL alone and is not throttled.
+ * Writes share one fleet-wide token bucket (`secrets.writeRatePerSecond`, below AWS's ~50 TPS write
+ * quota): in AWS mode every write request the SDK sends takes a permit (SDK middleware, so retries
+ * and the two requests some operations need are each counted); the local store takes one per
+ * write call (one PostgreSQL transaction) at the store level.
  */
 export function createSecretStore(config: BrokerConfig, deps: SecretStoreDeps): CircuitBreakingSecretStore {
-  const backend = createBackend(config, deps);
-  const limited =
-    config.secrets.backend === 'local'
-      ? backend
-      : new RateLimitedSecretStore(backend, createWriteRateLimiter(config, deps.redis));
-  return new CircuitBreakingSecretStore(limited, config.secrets.circuit);
+  const limiter = createWriteRateLimiter(config, deps.redis);
+  return new CircuitBreakingSecretStore(createBackend(config, deps, limiter), config.secrets.circuit);
 }
 
 export function createWriteRateLimiter(config: BrokerConfig, redis?: Redis): WriteRateLimiter {
@@ -39,15 +37,15 @@ export function createWriteRateLimiter(config: BrokerConfig, redis?: Redis): Wri
     : new TokenBucketWriteRateLimiter(writesPerSecond);
 }
 
-function createBackend(config: BrokerConfig, deps: SecretStoreDeps): SecretStore {
+function createBackend(config: BrokerConfig, deps: SecretStoreDeps, limiter: WriteRateLimiter): SecretStore {
   const { secrets } = config;
   switch (secrets.backend) {
     case 'local':
       if (!secrets.localKey) throw new Error('secrets.localKey is required for the local secret store');
-      return new LocalSecretStore(deps.prisma, secrets.localKey);
+      return new RateLimitedSecretStore(new LocalSecretStore(deps.prisma, secrets.localKey), limiter);
     case 'aws':
       return new AwsSecretStore({
-        client: createSecretsManagerClient(secrets.aws),
+        client: createSecretsManagerClient(secrets.aws, { writeRateLimiter: limiter }),
         namePrefix: secrets.namePrefix,
         kmsKeyId: secrets.aws.kmsKeyId,
         recoveryWindowInDays: secrets.recoveryWindowDays,

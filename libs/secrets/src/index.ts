@@ -8,8 +8,15 @@ export {
   createSecretsManagerClient,
   SECRETS_MANAGER_MAX_ATTEMPTS,
   type AwsSecretStoreOptions,
+  type SecretsManagerClientOptions,
 } from './aws/aws-secret-store.js';
 export { awsErrorReason, isTransientAwsError } from './aws/retry.js';
+export {
+  addWriteRateLimit,
+  WRITE_OPERATIONS,
+  WRITE_RATE_MIDDLEWARE_NAME,
+  WriteRateLimiterUnavailableError,
+} from './aws/write-rate-middleware.js';
 export {
   TokenBucketWriteRateLimiter,
   systemClock,
@@ -17,6 +24,7 @@ export {
   type WriteRateLimiter,
 } from './rate-limit/write-rate-limiter.js';
 export {
+  ARRIVAL_JITTER_ALLOWANCE_MS,
   RedisWriteRateLimiter,
   secretWriteRateKeyPrefix,
   type RedisWriteRateLimiterOptions,
@@ -33,3 +41,12 @@ export {
   type SecretStoreHealth,
   type SecretStoreStatus,
 } from './health/circuit-breaking-secret-store.js';
+export {
+  CANARY_ABSENT_NAME,
+  CANARY_SECRET_NAME,
+  SECRET_STORE_CANARY,
+  SecretStoreCanary,
+  SecretStoreCanaryError,
+  type CanaryResult,
+  type SecretStoreCanaryOptions,
+} from './health/secret-store-canary.js';

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import { PrismaService } from '#persistence';
 import { REDIS } from '#queue';
+import { SECRET_STORE_CANARY, type SecretStoreCanary } from '#secrets';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -23,13 +24,23 @@ async function check(probe: () => Promise<unknown>): Promise<{ status: 'up' | 'd
   }
 }
 
-/** Liveness says the process runs; readiness says it can serve (database and Redis answer). */
+/** The secret store canary's last result (cached by the canary, so probes stay cheap). */
+async function secretStoreCheck(canary: SecretStoreCanary): Promise<{ status: 'up' | 'down'; error?: string }> {
+  const result = await withTimeout(canary.status()).catch(() => ({ ok: false, reason: 'canary timed out' }));
+  return result.ok ? { status: 'up' } : { status: 'down', error: result.reason };
+}
+
+/**
+ * Liveness says the process runs; readiness says it can serve (database and Redis answer and, in
+ * AWS mode, the secret store canary passes: permissions and KMS key work).
+ */
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(SECRET_STORE_CANARY) private readonly canary: SecretStoreCanary | null,
   ) {}
 
   @Get('live')
@@ -40,12 +51,14 @@ export class HealthController {
 
   @Get('ready')
   async ready(@Res({ passthrough: true }) response: Response) {
-    const [database, redis] = await Promise.all([
+    const [database, redis, secretStore] = await Promise.all([
       check(() => this.prisma.$queryRaw`SELECT 1`),
       check(() => this.redis.ping()),
+      this.canary ? secretStoreCheck(this.canary) : undefined,
     ]);
-    const up = database.status === 'up' && redis.status === 'up';
+    const checks = { database, redis, ...(secretStore ? { secretStore } : {}) };
+    const up = Object.values(checks).every((result) => result.status === 'up');
     response.status(up ? 200 : 503);
-    return { status: up ? 'up' : 'down', checks: { database, redis } };
+    return { status: up ? 'up' : 'down', checks };
   }
 }

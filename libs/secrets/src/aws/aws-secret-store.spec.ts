@@ -20,6 +20,7 @@ import {
   createSecretsManagerClient,
   SECRETS_MANAGER_MAX_ATTEMPTS,
   type AwsSecretStoreOptions,
+  type SecretsManagerClientOptions,
 } from './aws-secret-store.js';
 
 const PREFIX = 'smart-broker/';
@@ -42,6 +43,19 @@ const awsError = (name: string, status: number, fault: 'client' | 'server' = 'cl
 describeSecretStoreContract('AwsSecretStore (Secrets Manager fake)', async () => {
   const { store, mock } = setup();
   return { store, cleanup: async () => void mock.restore() };
+});
+
+/** The same fake as the real client's transport: the SDK's middleware and JSON 1.1 protocol run too. */
+describeSecretStoreContract('AwsSecretStore (Secrets Manager fake behind the real SDK client)', async () => {
+  const fake = new FakeSecretsManager();
+  const client = createSecretsManagerClient(
+    { region: 'us-east-1' },
+    {
+      requestHandler: fake.requestHandler() as SecretsManagerClientOptions['requestHandler'],
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    },
+  );
+  return { store: new AwsSecretStore({ client, namePrefix: PREFIX }), cleanup: async () => client.destroy() };
 });
 
 /**

@@ -7,6 +7,7 @@ import {
   RestoreSecretCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
+  type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import {
   DomainError,
@@ -26,7 +27,9 @@ import {
   assertValidSecretName,
   assertValidSecretValue,
 } from '../secret-input.js';
+import type { WriteRateLimiter } from '../rate-limit/write-rate-limiter.js';
 import { awsErrorReason, isTransientAwsError } from './retry.js';
+import { addWriteRateLimit } from './write-rate-middleware.js';
 
 type Operation = 'put' | 'get' | 'promote' | 'delete';
 
@@ -47,23 +50,39 @@ export const SECRETS_MANAGER_CONNECTION_TIMEOUT_MS = 3_000;
 /** Per try; a hung request must not hold a job (and a site's 201 waiting to be stored) forever. */
 export const SECRETS_MANAGER_REQUEST_TIMEOUT_MS = 10_000;
 
+export interface SecretsManagerClientOptions {
+  /** One permit per write request, retries included (see `addWriteRateLimit`); none when absent. */
+  writeRateLimiter?: WriteRateLimiter;
+  /** Tests: where requests go instead of the network (an in-process Secrets Manager). */
+  requestHandler?: SecretsManagerClientConfig['requestHandler'];
+  /** Tests: static credentials instead of the default provider chain. */
+  credentials?: SecretsManagerClientConfig['credentials'];
+}
+
 /**
  * Creates the SDK client. Retries are the SDK's standard strategy (exponential backoff with
  * jitter, a client-side retry quota that stops retry storms, throttling and transient errors
  * classified by the SDK) and nothing else retries Secrets Manager requests on top of it.
- * Connection and request timeouts bound each try.
+ * Connection and request timeouts bound each try. With a write rate limiter, every write request
+ * (each try) waits for a permit.
  */
-export function createSecretsManagerClient(aws: BrokerConfig['secrets']['aws']): SecretsManagerClient {
-  return new SecretsManagerClient({
+export function createSecretsManagerClient(
+  aws: BrokerConfig['secrets']['aws'],
+  options: SecretsManagerClientOptions = {},
+): SecretsManagerClient {
+  const client = new SecretsManagerClient({
     region: aws.region,
     endpoint: aws.endpoint,
     retryMode: 'standard',
     maxAttempts: SECRETS_MANAGER_MAX_ATTEMPTS,
-    requestHandler: {
+    requestHandler: options.requestHandler ?? {
       connectionTimeout: SECRETS_MANAGER_CONNECTION_TIMEOUT_MS,
       requestTimeout: SECRETS_MANAGER_REQUEST_TIMEOUT_MS,
     },
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
+  if (options.writeRateLimiter) addWriteRateLimit(client, options.writeRateLimiter);
+  return client;
 }
 
 /**

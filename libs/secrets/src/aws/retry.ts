@@ -16,7 +16,14 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'ECONNABORTED',
 ]);
-const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
+const NETWORK_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+  // No write permit could be had (the limiter's Redis is down): nothing was sent.
+  'WriteRateLimiterUnavailable',
+]);
 
 /** Throttling, server-side (5xx) and network failures are transient; everything else is final. */
 export function isTransientAwsError(error: unknown): boolean {

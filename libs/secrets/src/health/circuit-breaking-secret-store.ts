@@ -64,6 +64,15 @@ export class CircuitBreakingSecretStore implements SecretStore, SecretStoreHealt
     this.#options = { now: Date.now, ...DEFAULT_CIRCUIT_BREAKER, ...options };
   }
 
+  /**
+   * The store behind the breaker, for a check that must neither trip nor reassure it (the secret
+   * store canary): a canary that passed just before an outage must not let the next job skip its
+   * probe, and a readiness check is not a job's failure.
+   */
+  get unguarded(): SecretStore {
+    return this.#inner;
+  }
+
   async status(): Promise<SecretStoreStatus> {
     const now = this.#options.now();
     if (this.#cause && now < this.#openUntil) return this.#unavailable(now);

@@ -4,9 +4,9 @@ import type { WriteRateLimiter } from './write-rate-limiter.js';
 
 /**
  * Puts a `WriteRateLimiter` in front of another store's writes (put, promote, delete); reads
- * pass straight through (their quota is 200 times larger). One permit per call: an AWS put can
- * cost two requests (CreateSecret then PutSecretValue) and a promote two stage moves, which the
- * default of 20/s leaves room for under the 50 TPS quota.
+ * pass straight through. One permit per call, which is one write transaction for the local
+ * store. The AWS store is not wrapped: it counts every write request in SDK middleware instead
+ * (`addWriteRateLimit`), since one call can cost several requests and retries.
  */
 export class RateLimitedSecretStore implements SecretStore {
   readonly backend: SecretStore['backend'];

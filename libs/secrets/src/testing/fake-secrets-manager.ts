@@ -23,6 +23,9 @@ import {
   type UpdateSecretVersionStageCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import type { AwsStub } from 'aws-sdk-client-mock';
+import { WRITE_OPERATIONS } from '../aws/write-rate-middleware.js';
+
+export { WRITE_OPERATIONS };
 
 /**
  * An in-memory Secrets Manager for tests, wired behind aws-sdk-client-mock. It models what the
@@ -33,20 +36,19 @@ import type { AwsStub } from 'aws-sdk-client-mock';
  * that is down: network error, missing permission, disabled KMS key...) until cleared; `writes`
  * logs the time of every write request, to check the rate the store sees.
  *
+ * Two ways in. `install` answers commands behind aws-sdk-client-mock, which replaces the client's
+ * `send`: quick, but the client's middleware never runs (no retries, no write permits).
+ * `requestHandler` is the client's transport instead: the real SDK client runs its whole
+ * middleware stack (retry strategy, write rate limit, signing, the JSON 1.1 protocol with its
+ * `X-Amz-Target` header) and hands the serialized request to the fake, which answers like the
+ * service. There, `writes` holds every request as AWS would count it, retries included; it is
+ * in-process, so no network delay blurs the request times. Throttling injected with `failNext`
+ * travels as a real 400 `ThrottlingException` that the SDK retries.
+ *
  * Where AWS does something the stores might not expect, the fake does it too: the first version of
  * a secret gets AWSCURRENT even when written as AWSPENDING, and CreateSecret on a name scheduled
  * for deletion answers InvalidRequestException (its DescribeSecret carries DeletedDate).
  */
-/** The requests AWS counts against the write quota (and the broker's write rate limit). */
-export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
-  'CreateSecret',
-  'PutSecretValue',
-  'UpdateSecretVersionStage',
-  'DeleteSecret',
-  'RestoreSecret',
-  'TagResource',
-]);
-
 type Operation =
   | 'CreateSecret'
   | 'PutSecretValue'
@@ -84,25 +86,84 @@ export class FakeSecretsManager {
   /** Routes every command of `mock` (from `mockClient(SecretsManagerClient)`) to this fake. */
   install(mock: AwsStub<ServiceInputTypes, ServiceOutputTypes, SecretsManagerClientResolvedConfig>): void {
     const route =
-      <I>(operation: Operation, handler: (input: I) => object) =>
-      async (input: I) => {
-        if (this.outage) throw this.outage;
-        if (WRITE_OPERATIONS.has(operation)) this.writes.push({ operation, at: Date.now() });
-        const fault = this.#faults.get(operation)?.shift();
-        if (fault) throw fault;
-        return handler(input);
-      };
-    mock.on(CreateSecretCommand).callsFake(route('CreateSecret', (i: CreateSecretCommandInput) => this.#create(i)));
-    mock.on(PutSecretValueCommand).callsFake(route('PutSecretValue', (i: PutSecretValueCommandInput) => this.#put(i)));
-    mock.on(GetSecretValueCommand).callsFake(route('GetSecretValue', (i: GetSecretValueCommandInput) => this.#get(i)));
-    mock
-      .on(DescribeSecretCommand)
-      .callsFake(route('DescribeSecret', (i: DescribeSecretCommandInput) => this.#describe(i)));
+      <I>(operation: Operation) =>
+      async (input: I) =>
+        this.#call(operation, input);
+    mock.on(CreateSecretCommand).callsFake(route<CreateSecretCommandInput>('CreateSecret'));
+    mock.on(PutSecretValueCommand).callsFake(route<PutSecretValueCommandInput>('PutSecretValue'));
+    mock.on(GetSecretValueCommand).callsFake(route<GetSecretValueCommandInput>('GetSecretValue'));
+    mock.on(DescribeSecretCommand).callsFake(route<DescribeSecretCommandInput>('DescribeSecret'));
     mock
       .on(UpdateSecretVersionStageCommand)
-      .callsFake(route('UpdateSecretVersionStage', (i: UpdateSecretVersionStageCommandInput) => this.#moveStage(i)));
-    mock.on(DeleteSecretCommand).callsFake(route('DeleteSecret', (i: DeleteSecretCommandInput) => this.#delete(i)));
-    mock.on(RestoreSecretCommand).callsFake(route('RestoreSecret', (i: RestoreSecretCommandInput) => this.#restore(i)));
+      .callsFake(route<UpdateSecretVersionStageCommandInput>('UpdateSecretVersionStage'));
+    mock.on(DeleteSecretCommand).callsFake(route<DeleteSecretCommandInput>('DeleteSecret'));
+    mock.on(RestoreSecretCommand).callsFake(route<RestoreSecretCommandInput>('RestoreSecret'));
+  }
+
+  /**
+   * The transport of a real `SecretsManagerClient` (its `requestHandler` option): reads the
+   * operation from `X-Amz-Target` (`secretsmanager.PutSecretValue`) and the JSON body, answers
+   * with the service's JSON (dates as epoch seconds) or its error shape (`__type`, status 400).
+   * An injected error without AWS metadata (a network error such as ECONNREFUSED) is thrown, as
+   * the HTTP handler would.
+   */
+  requestHandler(): FakeRequestHandler {
+    return {
+      handle: async (request) => {
+        const target = String(request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'] ?? '');
+        const operation = target.replace(/^secretsmanager\./, '') as Operation;
+        const body =
+          typeof request.body === 'string'
+            ? request.body
+            : new TextDecoder().decode(request.body as Uint8Array | undefined);
+        try {
+          const output = this.#call(operation, body ? JSON.parse(body) : {});
+          return { response: jsonResponse(200, output) };
+        } catch (error) {
+          const { name, message, $metadata } = error as {
+            name?: string;
+            message?: string;
+            $metadata?: { httpStatusCode?: number };
+          };
+          if (!$metadata?.httpStatusCode) throw error;
+          return {
+            response: jsonResponse(
+              $metadata.httpStatusCode ?? 400,
+              { __type: name, message },
+              { 'x-amzn-errortype': name ?? '' },
+            ),
+          };
+        }
+      },
+    };
+  }
+
+  #call(operation: Operation, input: unknown): object {
+    if (this.outage) throw this.outage;
+    if (WRITE_OPERATIONS.has(operation)) this.writes.push({ operation, at: Date.now() });
+    const fault = this.#faults.get(operation)?.shift();
+    if (fault) throw fault;
+    switch (operation) {
+      case 'CreateSecret':
+        return this.#create(input as CreateSecretCommandInput);
+      case 'PutSecretValue':
+        return this.#put(input as PutSecretValueCommandInput);
+      case 'GetSecretValue':
+        return this.#get(input as GetSecretValueCommandInput);
+      case 'DescribeSecret':
+        return this.#describe(input as DescribeSecretCommandInput);
+      case 'UpdateSecretVersionStage':
+        return this.#moveStage(input as UpdateSecretVersionStageCommandInput);
+      case 'DeleteSecret':
+        return this.#delete(input as DeleteSecretCommandInput);
+      case 'RestoreSecret':
+        return this.#restore(input as RestoreSecretCommandInput);
+      default:
+        throw Object.assign(new Error(`The fake does not answer ${String(operation)}`), {
+          name: 'UnknownOperationException',
+          $metadata: { httpStatusCode: 400 },
+        });
+    }
   }
 
   /** Drops every fault queued with `failNext`. */
@@ -270,4 +331,25 @@ export class FakeSecretsManager {
   #ref(secret: FakeSecret, versionId?: string): object {
     return { ARN: secret.arn, Name: secret.name, ...(versionId ? { VersionId: versionId } : {}) };
   }
+}
+
+/** The part of the SDK's HttpHandler the client calls (`handle`); kept structural to need no extra package. */
+export interface FakeRequestHandler {
+  handle(request: {
+    headers: Record<string, string | undefined>;
+    body?: unknown;
+  }): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }>;
+}
+
+function jsonResponse(statusCode: number, payload: object, headers: Record<string, string> = {}) {
+  // AWS JSON 1.1 sends timestamps as epoch seconds.
+  const json = JSON.stringify(payload, function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Date ? raw.getTime() / 1000 : value;
+  });
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/x-amz-json-1.1', ...headers },
+    body: new TextEncoder().encode(json),
+  };
 }
