@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { freePort } from './free-port.js';
 import { WORKER_NODE_FLAGS } from '../../apps/worker/src/node-flags.js';
 import { TEST_LOCAL_SECRETS_KEY, TEST_OPERATOR_TOKEN } from './test-config.js';
 
@@ -19,11 +20,21 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-let nextHealthPort = 41_000 + Math.floor(Math.random() * 5_000);
-
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
   if (!existsSync(WORKER_ENTRY)) throw new Error(`${WORKER_ENTRY} is missing: run npm run build first`);
-  const healthPort = nextHealthPort++;
+  // The health port can be taken between the check and the worker's bind: try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnPort(env, await freePort());
+    } catch (error) {
+      if (attempt === 3 || !(error instanceof PortTakenError)) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnPort(env: Record<string, string>, healthPort: number): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_ENTRY], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -56,7 +67,10 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`worker exited during start-up:\n${output}`);
+    if (child.exitCode !== null) {
+      const message = `worker exited during start-up:\n${output}`;
+      throw output.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message);
+    }
     try {
       if ((await fetch(`http://127.0.0.1:${healthPort}/health/ready`)).ok) return worker;
     } catch {
