@@ -34,6 +34,11 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
 
 class PortTakenError extends Error {}
 
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 async function startOnPort(env: Record<string, string>, healthPort: number): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_ENTRY], {
     env: {
@@ -54,6 +59,11 @@ async function startOnPort(env: Record<string, string>, healthPort: number): Pro
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
+  // A test that fails before killing its workers must neither keep Jest from exiting (the pipes
+  // would hold its event loop: CI then hangs instead of failing) nor leave them running after it.
+  for (const handle of [child, child.stdout, child.stderr] as Array<{ unref?: () => void } | null>) handle?.unref?.();
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const worker: WorkerProcess = {
     child,
