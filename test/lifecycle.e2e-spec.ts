@@ -287,7 +287,9 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
       WHERE "id" = ${id}::uuid`;
     const reconcile = broker.worker!.get(ReconcileRegistrationsUseCase);
 
-    expect((await reconcile.execute()).resumedLifecycle).toBe(1);
+    // At least this one: the reconciler is fleet-wide, and a full run's database holds other suites'
+    // rows (their own queues, long gone) that it resumes too. That this one resumed is checked below.
+    expect((await reconcile.execute()).resumedLifecycle).toBeGreaterThanOrEqual(1);
     const resumed = await waitFor(
       () => detail(id),
       (d) => d.state === 'registered' && d.history.at(-1).reason !== 'test: job lost',
@@ -297,8 +299,9 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     expect(rotations.find((a: Record<string, string>) => a.id === lost.id).outcome).toBe('unknown');
     expect(rotations.at(-1).outcome).toBe('succeeded');
     expect((await tokenWithServedCredentials(id)).ok).toBe(true);
-    // Nothing is stuck any more: the next run enqueues nothing.
-    expect((await reconcile.execute()).resumedLifecycle).toBe(0);
+    // Nothing of this registration is stuck any more: another reconciler run leaves it as it is.
+    await reconcile.execute();
+    expect((await detail(id)).history.at(-1).toState).toBe('registered');
     registrationOf.open = resumed;
   }, 45_000);
 
