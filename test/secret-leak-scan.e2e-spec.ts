@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SECRET_STORE, type SecretStore } from '#domain';
-import { openCredential } from '#registration';
+import { openCredential, openManagementEntries } from '#registration';
+import { secretNames } from '#secrets';
 import { OPERATOR, startApi, validAppBody, type ApiHarness } from './support/api-harness.js';
 import {
   ALL_SCOPES,
@@ -256,6 +257,10 @@ describe('secret leak scan across the broker', () => {
     for (const name of names) {
       const credential = openCredential((await store.get(name))!.value);
       if (credential.management) managementTokens.push(credential.management.registrationAccessToken.reveal());
+      // Tokens rotated after registration live in the registration's management secret.
+      const management = await store.get(secretNames.managementOf(name));
+      for (const entry of management ? openManagementEntries(management.value).clients : [])
+        managementTokens.push(entry.management.registrationAccessToken.reveal());
     }
 
     const secrets: Array<[kind: string, value: string]> = [

@@ -10,6 +10,7 @@ export * from './onboarding/onboarding-input.js';
 export * from './registering/register-client.use-case.js';
 export * from './registering/requested-metadata.js';
 export * from './credentials/registration-credential.js';
+export * from './credentials/management-secret.js';
 export * from './outbound/outbound.providers.js';
 export * from './registrations/registrations.service.js';
 export * from './registering/reconcile-registrations.use-case.js';

@@ -10,6 +10,9 @@ describe('secretNames', () => {
     expect(secretNames.registrationClient(tenantId, appId, healthSystemId)).toBe(
       `tenants/${tenantId}/apps/${appId}/health-systems/${healthSystemId}/client`,
     );
+    expect(secretNames.registrationManagement(tenantId, appId, healthSystemId)).toBe(
+      `tenants/${tenantId}/apps/${appId}/health-systems/${healthSystemId}/client/management`,
+    );
     expect(secretNames.initialAccessToken(healthSystemId)).toBe(
       `health-systems/${healthSystemId}/initial-access-token`,
     );
@@ -24,6 +27,7 @@ describe('secretNames', () => {
   it('produces names every store accepts', () => {
     for (const name of [
       secretNames.registrationClient(tenantId, appId, healthSystemId),
+      secretNames.registrationManagement(tenantId, appId, healthSystemId),
       secretNames.initialAccessToken(healthSystemId),
       secretNames.appSigningKey(tenantId, appId, 'kid-1'),
       secretNames.webhookSigningSecret(healthSystemId, 'ep_1'),

@@ -19,6 +19,18 @@ export const secretNames = {
   registrationClient(tenantId: string, appId: string, healthSystemId: string): string {
     return `tenants/${segment('tenantId', tenantId)}/apps/${segment('appId', appId)}/health-systems/${segment('healthSystemId', healthSystemId)}/client`;
   },
+  /**
+   * The newest RFC 7592 registration access token (and client configuration URI) of a
+   * registration's clients, kept apart from the client secret so that a site rotating the token
+   * on every management call adds versions here, not to the client secret's secret.
+   */
+  registrationManagement(tenantId: string, appId: string, healthSystemId: string): string {
+    return secretNames.managementOf(secretNames.registrationClient(tenantId, appId, healthSystemId));
+  },
+  /** The management secret that belongs with a registration's client secret (`registrationClient`). */
+  managementOf(registrationClientName: string): string {
+    return `${registrationClientName}/management`;
+  },
   /** The initial access token an operator stored for a health system's registration endpoint (RFC 7591 §3). */
   initialAccessToken(healthSystemId: string): string {
     return `health-systems/${segment('healthSystemId', healthSystemId)}/initial-access-token`;
