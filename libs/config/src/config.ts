@@ -67,6 +67,14 @@ const envSchema = z
     OPERATOR_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }),
     SECRETS_BACKEND: z.enum(['local', 'aws']).default('local'),
     LOCAL_SECRETS_KEY: z.string().optional(),
+    /**
+     * A PostgreSQL database of its own for the local secret store (migrated like the main one);
+     * default: the store's table in `DATABASE_URL`.
+     */
+    LOCAL_SECRETS_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
+      .optional(),
     SECRETS_NAME_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9/_+=.@-]*$/, { message: 'may contain letters, digits and /_+=.@- only' })
@@ -166,6 +174,8 @@ export interface BrokerConfig {
     namePrefix: string;
     /** 32-byte AES key for the local store. */
     localKey?: Buffer;
+    /** The local store's own database; absent: the main database. */
+    localDatabaseUrl?: string;
     aws: { region?: string; endpoint?: string; kmsKeyId?: string };
     writeRatePerSecond: number;
     recoveryWindowDays: number;
@@ -229,6 +239,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       backend: env.SECRETS_BACKEND,
       namePrefix: env.SECRETS_NAME_PREFIX,
       localKey: env.LOCAL_SECRETS_KEY ? Buffer.from(env.LOCAL_SECRETS_KEY, 'base64') : undefined,
+      localDatabaseUrl: env.LOCAL_SECRETS_DATABASE_URL,
       aws: { region: env.AWS_REGION, endpoint: env.SECRETS_MANAGER_ENDPOINT, kmsKeyId: env.SECRETS_KMS_KEY_ID },
       writeRatePerSecond: env.SECRETS_WRITE_RATE_PER_SECOND,
       recoveryWindowDays: env.SECRETS_RECOVERY_WINDOW_DAYS,

@@ -1,4 +1,5 @@
 export * from './prisma.service.js';
+export * from './secrets-database.js';
 export * from './pagination.js';
 export * from './tenant.repository.js';
 export * from './api-key.repository.js';

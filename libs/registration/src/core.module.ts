@@ -18,6 +18,7 @@ import {
   HealthSystemRepository,
   OnboardingRepository,
   PrismaService,
+  SecretsDatabase,
   PossibleOrphanRepository,
   RegistrationAttemptRepository,
   RegistrationRepository,
@@ -114,11 +115,13 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
       providers: [
         { provide: BROKER_CONFIG, useValue: config },
         PrismaService,
+        SecretsDatabase,
         { provide: REDIS, useFactory: () => createRedisConnection(config.redis) },
         {
           provide: GUARDED_SECRET_STORE,
-          useFactory: (prisma: PrismaService, redis: Redis) => createSecretStore(config, { prisma, redis }),
-          inject: [PrismaService, REDIS],
+          useFactory: (database: SecretsDatabase, redis: Redis) =>
+            createSecretStore(config, { prisma: database.client, redis }),
+          inject: [SecretsDatabase, REDIS],
         },
         {
           provide: SECRET_STORE,
