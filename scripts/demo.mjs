@@ -114,6 +114,51 @@ async function seedUdap(tenantHeaders, plainHealthSystemId) {
   return { udapAppId: app.id, udapOnboardingId: (await onboarding.json()).id };
 }
 
+/**
+ * A second start: the broker remembers its registrations, but a sandbox that does not keep its
+ * clients (it holds them in memory) has forgotten them. Each registered client is looked up at
+ * the sandbox; those it no longer knows are named as stale (never shown as working) and a
+ * verify is asked for each, so the broker's own state says so too.
+ */
+async function reportStale(state) {
+  const headers = { authorization: `Bearer ${state.apiKey}`, 'content-type': 'application/json' };
+  const registrations = [];
+  for (const onboardingId of [state.onboardingId, state.udapOnboardingId].filter(Boolean)) {
+    const page = (await call('GET', `/v1/registrations?onboardingId=${onboardingId}&limit=200`, headers)).body;
+    registrations.push(...page.items);
+  }
+  const { sites } = await (await fetch(`${sandbox}/sandbox/sites`)).json();
+  const siteByUrl = new Map(sites.map((site) => [site.fhirBaseUrl, site.name]));
+  const directory = (await call('GET', '/v1/admin/health-systems?limit=200', operator)).body.items;
+  const siteOf = new Map(directory.map((hs) => [hs.id, siteByUrl.get(hs.fhirBaseUrl)]));
+  const clientsAt = new Map();
+  for (const site of sites) {
+    const response = await fetch(`${sandbox}/sandbox/sites/${encodeURIComponent(site.name)}/clients`);
+    if (response.ok) clientsAt.set(site.name, new Set(((await response.json()).clients ?? []).map((c) => c.client_id)));
+  }
+  const registered = registrations.filter((r) => r.state === 'registered' && r.clientId);
+  // Only sites the sandbox lists its clients for (its UDAP sites are not among them).
+  const checkable = registered.filter((r) => clientsAt.has(siteOf.get(r.healthSystemId)));
+  const stale = checkable.filter((r) => !clientsAt.get(siteOf.get(r.healthSystemId)).has(r.clientId));
+  const unchecked = registered.length - checkable.length;
+  if (unchecked) log(`${unchecked} registered demo client(s) at UDAP sites not checked (the sandbox does not list them)`);
+  if (!stale.length) {
+    log(`${checkable.length} registered demo clients checked: the sandbox knows every one`);
+    return;
+  }
+  log(
+    `STALE: ${stale.length} of ${checkable.length} registered demo clients are unknown to the sandbox ` +
+      '(it restarted and lost its clients); they do not work until registered again',
+  );
+  for (const registration of stale) {
+    log(`  stale: registration ${registration.id} client ${registration.clientId}: verify requested`);
+    await call('POST', `/v1/registrations/${registration.id}/verify`, headers).catch((error) =>
+      log(`  could not request a verify of ${registration.id}: ${error.message}`),
+    );
+  }
+  log(`for a fresh demo: stop npm start, delete ${STATE_FILE} and start again (a new demo tenant is seeded)`);
+}
+
 const state = existsSync(STATE_FILE) ? JSON.parse(readFileSync(STATE_FILE, 'utf8')) : await seed();
 const tenantHeaders = { authorization: `Bearer ${state.apiKey}` };
 let progress;
@@ -122,7 +167,7 @@ for (let i = 0; i < 120; i++) {
   if (progress.completed) break;
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
-log(`onboarding ${state.onboardingId}: ${JSON.stringify(progress.counts)}${progress.completed ? '' : ' (still running)'}`);
+log(`onboarding ${state.onboardingId} (as the broker records it; checked at the sandbox below): ${JSON.stringify(progress.counts)}${progress.completed ? '' : ' (still running)'}`);
 if (state.udapOnboardingId) {
   let udapProgress;
   for (let i = 0; i < 60; i++) {
@@ -132,6 +177,7 @@ if (state.udapOnboardingId) {
   }
   log(`UDAP onboarding ${state.udapOnboardingId} (a UDAP site and a plain one): ${JSON.stringify(udapProgress.counts)}`);
 }
+await reportStale(state);
 log('where to look (the demo API key is in .data/demo.json):');
 log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" ${api}/v1/onboardings/${state.onboardingId}`);
 log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" "${api}/v1/registrations?onboardingId=${state.onboardingId}"`);

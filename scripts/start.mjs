@@ -7,8 +7,10 @@
 // 5. seeds a demo tenant, app and sandbox health systems and onboards them (scripts/demo.mjs)
 // Ctrl-C stops everything. Values from the environment override .data/dev.env.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { ensureServices } from './services.mjs';
 import { migrate, prisma } from './db.mjs';
 import { ensureNodeRuntime } from './node-runtime.mjs';
@@ -36,16 +38,74 @@ function developmentEnv() {
       .filter((line) => line.includes('='))
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
   );
-  const sandboxPort = process.env.SANDBOX_PORT ?? '4000';
+  const merged = { ...fromFile, ...process.env };
+  const sandboxPort = merged.SANDBOX_PORT ?? '4000';
+  // The sandbox runs on plain http on loopback: allowed for development only. A user's own
+  // OUTBOUND_ALLOWED_HOSTS (a local webhook receiver, another test server) adds to it.
+  const sandboxHosts = [`127.0.0.1:${sandboxPort}`, `localhost:${sandboxPort}`];
+  const ownHosts = (merged.OUTBOUND_ALLOWED_HOSTS ?? '').split(',').map((host) => host.trim()).filter(Boolean);
   return {
     DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/broker',
     REDIS_URL: 'redis://127.0.0.1:6379',
+    ...merged,
     SANDBOX_PORT: sandboxPort,
-    // The sandbox runs on plain http on loopback: allowed for development only.
-    OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${sandboxPort},localhost:${sandboxPort}`,
-    ...fromFile,
-    ...process.env,
+    OUTBOUND_ALLOWED_HOSTS: [...new Set([...sandboxHosts, ...ownHosts])].join(','),
   };
+}
+
+/**
+ * The broker's own configuration check (libs/config, loaded from source with Node's type
+ * stripping: no build needed), so every problem is listed at once, before minutes of building.
+ */
+async function checkConfiguration(env) {
+  const { ConfigError, loadConfig } = await import('../libs/config/src/config.ts');
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`[start] ${error.message.replace(/\n/g, '\n[start] ')}`);
+    console.error(`[start] fix the variables above (environment or ${ENV_FILE}) and run npm start again`);
+    process.exit(1);
+  }
+}
+
+/** Each port the processes will listen on must be free now: one clear line and exit 1 if not. */
+async function checkPorts(ports) {
+  for (const [variable, port] of ports) {
+    const problem = await new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', (error) => resolve(error.code ?? String(error)));
+      server.listen(port, () => server.close(() => resolve(null)));
+    });
+    if (problem) {
+      console.error(
+        problem === 'EADDRINUSE'
+          ? `[start] port ${port} (${variable}) is in use by another process (an earlier npm start?): stop it or set ${variable} to a free port`
+          : `[start] port ${port} (${variable}) cannot be used: ${problem}`,
+      );
+      process.exit(1);
+    }
+  }
+}
+
+/** A digest of everything the build reads: when it matches the last successful build's, the build is skipped. */
+function sourceDigest() {
+  const hash = createHash('sha256');
+  const walk = (path) => {
+    const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'generated' && entry.name !== 'node_modules') walk(full);
+      } else if (/\.(ts|mts|json|prisma|html|css)$/.test(entry.name)) {
+        hash.update(`${full}\0${statSync(full).size}\0`).update(readFileSync(full));
+      }
+    }
+  };
+  for (const root of ['apps', 'libs', 'prisma']) if (existsSync(root)) walk(root);
+  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'])
+    if (existsSync(file)) hash.update(file).update(readFileSync(file));
+  return hash.digest('hex');
 }
 
 async function waitForReady(url, seconds) {
@@ -89,12 +149,29 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-await ensureServices();
 const env = developmentEnv();
-log('generating the Prisma client and building');
-prisma(['generate'], env);
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-if (build.status !== 0) throw new Error('build failed');
+const config = await checkConfiguration(env);
+await checkPorts([
+  ['PORT', config.api.port],
+  ['SANDBOX_PORT', Number(env.SANDBOX_PORT)],
+  ['WORKER_HEALTH_PORT', config.worker.healthPort],
+]);
+await ensureServices();
+const BUILD_DIGEST_FILE = '.cache/build-digest';
+const digest = sourceDigest();
+if (existsSync('dist/apps/api/src/main.js') && existsSync(BUILD_DIGEST_FILE) && readFileSync(BUILD_DIGEST_FILE, 'utf8') === digest) {
+  log('sources unchanged since the last build: build skipped');
+} else {
+  log('generating the Prisma client and building');
+  prisma(['generate'], env);
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('[start] the build failed (see above)');
+    process.exit(1);
+  }
+  mkdirSync('.cache', { recursive: true });
+  writeFileSync(BUILD_DIGEST_FILE, digest);
+}
 await migrate(env.DATABASE_URL);
 
 run('sandbox', 'dist/apps/sandbox/src/main.js', env);

@@ -7,6 +7,7 @@ import type { BrokerConfig } from '#config';
 import { ApiModule } from './api.module.js';
 import { applyHttpDefences, applyServerLimits } from './http/security.js';
 import { mountQueueDashboard } from './operations/queue-dashboard.js';
+import { routeLogsAtDebug } from './route-logs-at-debug.js';
 
 /** Builds the API application (used by main.ts and by the end-to-end tests). */
 export async function createApiApp(
@@ -17,7 +18,7 @@ export async function createApiApp(
     bufferLogs: true,
     rawBody: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(routeLogsAtDebug(app.get(Logger)));
   // Before the body parsers and every route: headers, credentials in the URL, non-JSON bodies.
   applyHttpDefences(app);
   applyServerLimits(app.getHttpServer(), config);

@@ -12,7 +12,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // A configuration error lists every problem; anything else is printed once and the process stops.
-  console.error(error instanceof ConfigError ? error.message : error);
+  // A configuration error lists every problem, a busy port is one line; anything else is printed
+  // once and the process stops.
+  if ((error as { code?: string }).code === 'EADDRINUSE') {
+    console.error(
+      `port ${(error as { port?: number }).port ?? process.env.PORT ?? 3000} (PORT) is in use by another process`,
+    );
+  } else {
+    console.error(error instanceof ConfigError ? error.message : error);
+  }
   process.exit(1);
 });

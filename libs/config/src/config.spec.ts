@@ -31,6 +31,19 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, REDIS_CLUSTER_NODES: 'redis-a' }).join()).toMatch(/REDIS_CLUSTER_NODES/);
   });
 
+  it('reports a missing secrets key or region in the same pass as every other problem', () => {
+    const problems = problemsOf({ OPERATOR_TOKEN: 'short', PORT: 'x', LOCAL_SECRETS_DATABASE_URL: 'mysql://db/x' });
+    expect(problems.map((problem) => problem.slice(0, problem.indexOf(':'))).sort()).toEqual([
+      'LOCAL_SECRETS_DATABASE_URL',
+      'LOCAL_SECRETS_KEY',
+      'OPERATOR_TOKEN',
+      'PORT',
+    ]);
+    expect(problemsOf({ OPERATOR_TOKEN: 'short', SECRETS_BACKEND: 'aws' }).join('\n')).toMatch(
+      /OPERATOR_TOKEN[\s\S]*AWS_REGION: is required when SECRETS_BACKEND=aws/,
+    );
+  });
+
   it('lists every wrong value at once, each with its variable', () => {
     const problems = problemsOf({
       ...minimal,

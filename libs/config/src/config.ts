@@ -19,135 +19,139 @@ const commaList = z
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
-const envSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    PORT: port(3000),
-    WORKER_HEALTH_PORT: port(3001),
-    PUBLIC_BASE_URL: z.url().optional(),
-    // HTTP server limits: a client that never finishes its headers or body is cut off.
-    HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
-    HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
-    HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
-    // Authentication failures allowed per client address and per API key id in one window (then 429).
-    AUTH_FAILURE_LIMIT: positiveInt(20),
-    AUTH_FAILURE_WINDOW_SECONDS: positiveInt(60),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
-      .default('postgresql://postgres@127.0.0.1:5432/broker'),
-    DATABASE_POOL_SIZE: positiveInt(10),
-    // Named (server-side prepared) statements spare PostgreSQL parsing and planning each query
-    // again; turn off behind a pooler in transaction mode that cannot keep them (PgBouncer < 1.21).
-    DATABASE_PREPARED_STATEMENTS: z
-      .enum(['true', 'false'], { message: 'must be true or false' })
-      .default('true')
-      .transform((value) => value === 'true'),
-    REDIS_URL: z
-      .string()
-      .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
-      .default('redis://127.0.0.1:6379'),
-    // host:port,host:port... of a Redis Cluster's seed nodes: the broker then speaks the cluster
-    // protocol (MOVED/ASK, failover); REDIS_URL still gives the credentials and TLS (rediss://).
-    REDIS_CLUSTER_NODES: z
-      .string()
-      .regex(/^\s*[^\s,:]+:\d+(\s*,\s*[^\s,:]+:\d+)*\s*$/, { message: 'must be host:port[,host:port...]' })
-      .transform((value) =>
-        value.split(',').map((node) => {
-          const [host, port] = node.trim().split(':');
-          return { host: host!, port: Number(port) };
-        }),
-      )
-      .optional(),
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^\{[A-Za-z0-9_:-]+\}$/, { message: 'must be a Redis Cluster hash tag such as {broker}' })
-      .default('{broker}'),
-    OPERATOR_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }),
-    SECRETS_BACKEND: z.enum(['local', 'aws']).default('local'),
-    LOCAL_SECRETS_KEY: z.string().optional(),
-    /**
-     * A PostgreSQL database of its own for the local secret store (migrated like the main one);
-     * default: the store's table in `DATABASE_URL`.
-     */
-    LOCAL_SECRETS_DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
-      .optional(),
-    SECRETS_NAME_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9/_+=.@-]*$/, { message: 'may contain letters, digits and /_+=.@- only' })
-      .default('smart-broker/'),
-    AWS_REGION: z.string().optional(),
-    SECRETS_MANAGER_ENDPOINT: z.url().optional(),
-    SECRETS_KMS_KEY_ID: z.string().optional(),
-    SECRETS_WRITE_RATE_PER_SECOND: positiveInt(20),
-    /** Days a deleted Secrets Manager secret can still be restored (AWS allows 7 to 30). */
-    SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(30),
-    /**
-     * After a site created a client, how long the job keeps trying to store its credential before
-     * it deletes the client again (RFC 7592) or records it as a possible orphan (default 5 min).
-     */
-    SECRETS_STORE_WAIT_SECONDS: positiveInt(300),
-    /** A store failing this many calls in a row opens the circuit: no job sends to a site meanwhile. */
-    SECRETS_CIRCUIT_FAILURES: positiveInt(3),
-    /** How long an open circuit waits before probing the store again (milliseconds). */
-    SECRETS_CIRCUIT_OPEN_MS: positiveInt(5_000),
-    /** How often the reconciler looks for registrations whose job went missing (default 30 s). */
-    RECONCILE_INTERVAL_SECONDS: positiveInt(30),
-    /** A registration without progress for this long is presumed to have lost its job (default 2 min). */
-    RECONCILE_GRACE_SECONDS: positiveInt(120),
-    OUTBOUND_ALLOWED_HOSTS: commaList,
-    OUTBOUND_TIMEOUT_MS: positiveInt(10_000),
-    OUTBOUND_MAX_RESPONSE_BYTES: positiveInt(1_048_576),
-    DISCOVERY_TTL_SECONDS: positiveInt(3600),
-    WORKER_CONCURRENCY: positiveInt(32),
-    SITE_CONCURRENCY: positiveInt(4),
-    /** Client secrets expiring within this window are rotated by the rotation sweep (default 7 days). */
-    ROTATION_WINDOW_SECONDS: positiveInt(7 * 24 * 3600),
-    /** A secret is rotated once less than this fraction of its own lifetime is left (default 0.2), within the window. */
-    ROTATION_REMAINING_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
-    /** How often the rotation sweep looks for expiring secrets (default 1 hour). */
-    ROTATION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
-    /** How often every registration is verified against its site with RFC 7592 GET (default 1 day). */
-    VERIFY_INTERVAL_SECONDS: positiveInt(24 * 3600),
-    /** How often each health system's discovery documents are fetched again (default 6 hours). */
-    DISCOVERY_REFRESH_INTERVAL_SECONDS: positiveInt(6 * 3600),
-    /** Broker-managed signing keys are replaced this often (default 90 days), by the rotation sweep. */
-    SIGNING_KEY_ROTATION_DAYS: positiveInt(90),
-    /**
-     * A new signing key is published this long before it signs, so sites that cache the JWKS know
-     * it first (default 10 minutes). Keep it above every site's JWKS cache time: the broker serves
-     * the set with max-age = half of this (at most 300 s), but node-oidc-provider, for one, keeps a
-     * client's JWKS at least 60 s whatever Cache-Control says.
-     */
-    SIGNING_KEY_PUBLISH_SECONDS: positiveInt(600),
-    /** An old signing key stays published this long after its successor signs (assertions live ≤ 5 min; default 15 minutes). */
-    SIGNING_KEY_RETENTION_SECONDS: positiveInt(900),
-    /**
-     * Delays between webhook delivery attempts, in ms (docs/webhooks.md). The default follows the
-     * Standard Webhooks guidance: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times (about 2.8 days).
-     */
-    WEBHOOK_RETRY_SCHEDULE_MS: commaList
-      .pipe(z.array(z.coerce.number<string>().int().positive()).min(1, { message: 'must list at least one delay' }))
-      .default([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, ...Array<number>(6).fill(36_000_000)]),
-  })
-  .superRefine((env, ctx) => {
-    if (env.SECRETS_BACKEND === 'local') {
-      const key = env.LOCAL_SECRETS_KEY ? Buffer.from(env.LOCAL_SECRETS_KEY, 'base64') : undefined;
-      if (!key || key.length !== 32) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['LOCAL_SECRETS_KEY'],
-          message: 'must be 32 random bytes in base64 when SECRETS_BACKEND=local (openssl rand -base64 32)',
-        });
-      }
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: port(3000),
+  WORKER_HEALTH_PORT: port(3001),
+  PUBLIC_BASE_URL: z.url().optional(),
+  // HTTP server limits: a client that never finishes its headers or body is cut off.
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+  // Authentication failures allowed per client address and per API key id in one window (then 429).
+  AUTH_FAILURE_LIMIT: positiveInt(20),
+  AUTH_FAILURE_WINDOW_SECONDS: positiveInt(60),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
+    .default('postgresql://postgres@127.0.0.1:5432/broker'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  // Named (server-side prepared) statements spare PostgreSQL parsing and planning each query
+  // again; turn off behind a pooler in transaction mode that cannot keep them (PgBouncer < 1.21).
+  DATABASE_PREPARED_STATEMENTS: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  // host:port,host:port... of a Redis Cluster's seed nodes: the broker then speaks the cluster
+  // protocol (MOVED/ASK, failover); REDIS_URL still gives the credentials and TLS (rediss://).
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d+(\s*,\s*[^\s,:]+:\d+)*\s*$/, { message: 'must be host:port[,host:port...]' })
+    .transform((value) =>
+      value.split(',').map((node) => {
+        const [host, port] = node.trim().split(':');
+        return { host: host!, port: Number(port) };
+      }),
+    )
+    .optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^\{[A-Za-z0-9_:-]+\}$/, { message: 'must be a Redis Cluster hash tag such as {broker}' })
+    .default('{broker}'),
+  OPERATOR_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }),
+  SECRETS_BACKEND: z.enum(['local', 'aws']).default('local'),
+  LOCAL_SECRETS_KEY: z.string().optional(),
+  /**
+   * A PostgreSQL database of its own for the local secret store (migrated like the main one);
+   * default: the store's table in `DATABASE_URL`.
+   */
+  LOCAL_SECRETS_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
+    .optional(),
+  SECRETS_NAME_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]*$/, { message: 'may contain letters, digits and /_+=.@- only' })
+    .default('smart-broker/'),
+  AWS_REGION: z.string().optional(),
+  SECRETS_MANAGER_ENDPOINT: z.url().optional(),
+  SECRETS_KMS_KEY_ID: z.string().optional(),
+  SECRETS_WRITE_RATE_PER_SECOND: positiveInt(20),
+  /** Days a deleted Secrets Manager secret can still be restored (AWS allows 7 to 30). */
+  SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(30),
+  /**
+   * After a site created a client, how long the job keeps trying to store its credential before
+   * it deletes the client again (RFC 7592) or records it as a possible orphan (default 5 min).
+   */
+  SECRETS_STORE_WAIT_SECONDS: positiveInt(300),
+  /** A store failing this many calls in a row opens the circuit: no job sends to a site meanwhile. */
+  SECRETS_CIRCUIT_FAILURES: positiveInt(3),
+  /** How long an open circuit waits before probing the store again (milliseconds). */
+  SECRETS_CIRCUIT_OPEN_MS: positiveInt(5_000),
+  /** How often the reconciler looks for registrations whose job went missing (default 30 s). */
+  RECONCILE_INTERVAL_SECONDS: positiveInt(30),
+  /** A registration without progress for this long is presumed to have lost its job (default 2 min). */
+  RECONCILE_GRACE_SECONDS: positiveInt(120),
+  OUTBOUND_ALLOWED_HOSTS: commaList,
+  OUTBOUND_TIMEOUT_MS: positiveInt(10_000),
+  OUTBOUND_MAX_RESPONSE_BYTES: positiveInt(1_048_576),
+  DISCOVERY_TTL_SECONDS: positiveInt(3600),
+  WORKER_CONCURRENCY: positiveInt(32),
+  SITE_CONCURRENCY: positiveInt(4),
+  /** Client secrets expiring within this window are rotated by the rotation sweep (default 7 days). */
+  ROTATION_WINDOW_SECONDS: positiveInt(7 * 24 * 3600),
+  /** A secret is rotated once less than this fraction of its own lifetime is left (default 0.2), within the window. */
+  ROTATION_REMAINING_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
+  /** How often the rotation sweep looks for expiring secrets (default 1 hour). */
+  ROTATION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
+  /** How often every registration is verified against its site with RFC 7592 GET (default 1 day). */
+  VERIFY_INTERVAL_SECONDS: positiveInt(24 * 3600),
+  /** How often each health system's discovery documents are fetched again (default 6 hours). */
+  DISCOVERY_REFRESH_INTERVAL_SECONDS: positiveInt(6 * 3600),
+  /** Broker-managed signing keys are replaced this often (default 90 days), by the rotation sweep. */
+  SIGNING_KEY_ROTATION_DAYS: positiveInt(90),
+  /**
+   * A new signing key is published this long before it signs, so sites that cache the JWKS know
+   * it first (default 10 minutes). Keep it above every site's JWKS cache time: the broker serves
+   * the set with max-age = half of this (at most 300 s), but node-oidc-provider, for one, keeps a
+   * client's JWKS at least 60 s whatever Cache-Control says.
+   */
+  SIGNING_KEY_PUBLISH_SECONDS: positiveInt(600),
+  /** An old signing key stays published this long after its successor signs (assertions live ≤ 5 min; default 15 minutes). */
+  SIGNING_KEY_RETENTION_SECONDS: positiveInt(900),
+  /**
+   * Delays between webhook delivery attempts, in ms (docs/webhooks.md). The default follows the
+   * Standard Webhooks guidance: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times (about 2.8 days).
+   */
+  WEBHOOK_RETRY_SCHEDULE_MS: commaList
+    .pipe(z.array(z.coerce.number<string>().int().positive()).min(1, { message: 'must list at least one delay' }))
+    .default([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, ...Array<number>(6).fill(36_000_000)]),
+});
+
+/**
+ * Rules across variables, checked on the raw values so that they are reported in the same pass as
+ * every other problem (a refinement of the schema runs only once all its fields parsed, so a bad
+ * PORT used to hide a missing LOCAL_SECRETS_KEY until the next start).
+ */
+function crossFieldProblems(source: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const backend = source.SECRETS_BACKEND || 'local';
+  if (backend === 'local') {
+    const key = source.LOCAL_SECRETS_KEY ? Buffer.from(source.LOCAL_SECRETS_KEY, 'base64') : undefined;
+    if (!key || key.length !== 32) {
+      problems.push(
+        'LOCAL_SECRETS_KEY: must be 32 random bytes in base64 when SECRETS_BACKEND=local (openssl rand -base64 32)',
+      );
     }
-    if (env.SECRETS_BACKEND === 'aws' && !env.AWS_REGION) {
-      ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when SECRETS_BACKEND=aws' });
-    }
-  });
+  }
+  if (backend === 'aws' && !source.AWS_REGION) problems.push('AWS_REGION: is required when SECRETS_BACKEND=aws');
+  return problems;
+}
 
 type Env = z.output<typeof envSchema>;
 
@@ -198,17 +202,24 @@ export interface BrokerConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  // A field, not a parameter property: `npm start` loads this file with Node's type stripping to
+  // check the configuration before building (scripts/start.mjs).
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.problems = problems;
   }
 }
 
 export function loadConfig(source: Record<string, string | undefined> = process.env): BrokerConfig {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...crossFieldProblems(source),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const env = parsed.data;
   return {
     env: env.NODE_ENV,

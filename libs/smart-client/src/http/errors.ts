@@ -43,7 +43,12 @@ export class OutboundBlockedError extends OutboundError {
     readonly rule: BlockedRule,
     detail: string,
   ) {
-    super(`outbound request to ${redactUrl(url)} blocked (${rule}): ${detail}`, url);
+    // The operator's way out is named: a development site on loopback or a private network is
+    // allowed by listing its host:port in OUTBOUND_ALLOWED_HOSTS.
+    super(
+      `outbound request to ${redactUrl(url)} blocked (${rule}): ${detail}; a host you trust can be allowed with OUTBOUND_ALLOWED_HOSTS=host:port`,
+      url,
+    );
   }
 }
 
