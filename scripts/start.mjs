@@ -49,6 +49,8 @@ function developmentEnv() {
     REDIS_URL: 'redis://127.0.0.1:6379',
     ...merged,
     SANDBOX_PORT: sandboxPort,
+    // The sandbox keeps its clients across restarts, so the demo's registrations stay valid.
+    SANDBOX_STATE_FILE: merged.SANDBOX_STATE_FILE ?? '.cache/sandbox-state.json',
     OUTBOUND_ALLOWED_HOSTS: [...new Set([...sandboxHosts, ...ownHosts])].join(','),
   };
 }

@@ -16,6 +16,7 @@ const sandbox = await startSandbox({
   host: config.host,
   publicUrl: config.publicUrl,
   sites: defaultSites,
+  stateFile: config.stateFile,
   onServerError: (site, error) => logger.error({ site, err: error }, 'oidc-provider server error'),
 });
 if (config.extraOpenSites > 0) sandbox.addSites({ count: config.extraOpenSites, profile: 'open', prefix: 'extra' });
@@ -26,6 +27,7 @@ logger.info(
     sites: defaultSites.map(({ name }) => `${name}: ${sandbox.site(name)?.fhirBaseUrl}`),
     extraOpenSites: config.extraOpenSites,
     operator: `${sandbox.url}/sandbox/sites`,
+    stateFile: config.stateFile ?? '(none: clients are forgotten at exit)',
   },
   `sandbox listening on ${sandbox.url} with ${sandbox.sites().length} sites`,
 );

@@ -1,10 +1,18 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-interface Entry {
+export interface Entry {
   payload: AdapterPayload;
   /** Epoch milliseconds; undefined = kept until destroyed. */
   expiresAt?: number;
 }
+
+/**
+ * What survives a restart of the sandbox (with a state file): the clients and the registration
+ * access tokens that manage them. Access tokens and grants are short-lived and not kept.
+ */
+export const KEPT_MODELS = ['Client', 'RegistrationAccessToken'] as const;
+
+export type SiteStoreSnapshot = Partial<Record<(typeof KEPT_MODELS)[number], Record<string, Entry>>>;
 
 /** Expired entries are swept every this many writes, so short-lived tokens don't pile up in long benchmarks. */
 const SWEEP_EVERY_WRITES = 1_000;
@@ -17,9 +25,32 @@ const SWEEP_EVERY_WRITES = 1_000;
 export class SiteStore {
   readonly #models = new Map<string, Map<string, Entry>>();
   #writes = 0;
+  /** Told of every change to a kept model (see `KEPT_MODELS`), e.g. to save the sandbox's state. */
+  onChange?: () => void;
+
+  /** The kept models' live entries, for the sandbox's state file. */
+  snapshot(): SiteStoreSnapshot {
+    return Object.fromEntries(
+      KEPT_MODELS.map((name) => [name, Object.fromEntries(this.#live(this.#model(name)))]),
+    ) as SiteStoreSnapshot;
+  }
+
+  /** Puts back what `snapshot` returned (entries already expired are left out). */
+  restore(snapshot: SiteStoreSnapshot): void {
+    for (const name of KEPT_MODELS) {
+      const model = this.#model(name);
+      for (const [id, entry] of Object.entries(snapshot[name] ?? {})) if (!isExpired(entry)) model.set(id, entry);
+    }
+  }
+
+  /** @internal the adapters report changes here */
+  changed(modelName: string): void {
+    if ((KEPT_MODELS as readonly string[]).includes(modelName)) this.onChange?.();
+  }
 
   /** The oidc-provider `adapter` factory bound to this store. */
-  readonly adapterFactory = (modelName: string): Adapter => new SiteStoreAdapter(this.#model(modelName), this);
+  readonly adapterFactory = (modelName: string): Adapter =>
+    new SiteStoreAdapter(this.#model(modelName), this, modelName);
 
   clientIds(): string[] {
     return [...this.#live(this.#model('Client')).keys()];
@@ -36,6 +67,7 @@ export class SiteStore {
   /** Replaces a client's stored metadata as if the EHR's admin had edited it. */
   replaceClient(clientId: string, metadata: AdapterPayload): void {
     this.#model('Client').set(clientId, { payload: metadata });
+    this.changed('Client');
   }
 
   /** Removes a client and the registration access tokens that were issued for it. */
@@ -45,6 +77,7 @@ export class SiteStore {
     for (const [id, entry] of tokens) {
       if (entry.payload.clientId === clientId) tokens.delete(id);
     }
+    this.changed('Client');
     return existed;
   }
 
@@ -92,11 +125,13 @@ class SiteStoreAdapter implements Adapter {
   constructor(
     private readonly entries: Map<string, Entry>,
     private readonly store: SiteStore,
+    private readonly modelName: string,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     this.entries.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
     this.store.noteWrite();
+    this.store.changed(this.modelName);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -118,6 +153,7 @@ class SiteStoreAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     this.entries.delete(id);
+    this.store.changed(this.modelName);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

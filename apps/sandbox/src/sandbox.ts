@@ -9,6 +9,7 @@ import { SiteRegistry, type BulkSitesRequest } from './site-registry.js';
 import { handleSiteRequest } from './site-routes.js';
 import type { SiteInfo } from './site.js';
 import { createUdapSandbox, type UdapSandbox } from './udap/udap-server.js';
+import { SandboxStateFile } from './sandbox-state-file.js';
 
 export type { SiteInfo } from './site.js';
 export { SITE_PROFILES, type SiteOptions, type SiteProfile } from './site-profiles.js';
@@ -25,6 +26,11 @@ export interface SandboxOptions {
    */
   publicUrl?: string;
   sites?: SiteOptions[];
+  /**
+   * A file that keeps the sites' clients, registration access tokens and initial access tokens
+   * across restarts (see SandboxStateFile). Without it everything lives in memory only.
+   */
+  stateFile?: string;
   /** Where unexpected oidc-provider errors go (default: console.error). */
   onServerError?: (site: string, error: Error) => void;
 }
@@ -53,7 +59,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = (options.publicUrl ?? `http://${originHost(host)}:${port}`).replace(/\/$/, '');
   const onServerError =
     options.onServerError ?? ((site: string, error: Error) => console.error(`[sandbox] site ${site}:`, error));
-  const registry = new SiteRegistry(url, keys, onServerError);
+  const stateFile = options.stateFile ? new SandboxStateFile(options.stateFile) : undefined;
+  const registry = new SiteRegistry(url, keys, onServerError, stateFile);
   const udap = await createUdapSandbox(url);
   try {
     for (const site of options.sites ?? []) registry.add(site);
@@ -80,6 +87,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     udap,
     close: () => {
       closing.abort();
+      stateFile?.flush();
       return new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();

@@ -3,6 +3,7 @@ import { HttpError } from './http-io.js';
 import type { SharedProviderKeys } from './oidc-site.js';
 import { SITE_PROFILES, siteNameSchema, siteOptionsSchema, type SiteOptions } from './site-profiles.js';
 import { Site } from './site.js';
+import type { SandboxStateFile } from './sandbox-state-file.js';
 
 export const bulkSitesSchema = z.strictObject({
   count: z.number().int().min(1).max(10_000),
@@ -20,6 +21,8 @@ export class SiteRegistry {
     private readonly origin: string,
     private readonly keys: SharedProviderKeys,
     private readonly onServerError: (site: string, error: Error) => void,
+    /** Keeps the sites' clients across restarts when the sandbox has a state file. */
+    private readonly stateFile?: SandboxStateFile,
   ) {}
 
   get(name: string): Site | undefined {
@@ -49,8 +52,14 @@ export class SiteRegistry {
   }
 
   #create(options: SiteOptions): Site {
-    const site = new Site(options, this.origin, this.keys, this.onServerError);
+    const site = new Site(
+      this.stateFile?.withSavedToken(options) ?? options,
+      this.origin,
+      this.keys,
+      this.onServerError,
+    );
     this.#sites.set(site.name, site);
+    this.stateFile?.adopt(site);
     return site;
   }
 }

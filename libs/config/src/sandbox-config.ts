@@ -9,6 +9,8 @@ const sandboxEnvSchema = z.object({
   SANDBOX_PUBLIC_URL: z.url().optional(),
   /** Extra `open` sites generated on top of the one-per-profile default set. */
   SANDBOX_SITES: z.coerce.number().int().min(0).max(10_000).default(0),
+  /** A file that keeps the sites' clients across restarts (`npm start`: .cache/sandbox-state.json); unset: memory only. */
+  SANDBOX_STATE_FILE: z.string().min(1).optional(),
 });
 
 export interface SandboxConfig {
@@ -16,6 +18,7 @@ export interface SandboxConfig {
   host: string;
   publicUrl?: string;
   extraOpenSites: number;
+  stateFile?: string;
 }
 
 export function loadSandboxConfig(source: Record<string, string | undefined> = process.env): SandboxConfig {
@@ -29,5 +32,6 @@ export function loadSandboxConfig(source: Record<string, string | undefined> = p
     host: env.SANDBOX_HOST,
     publicUrl: env.SANDBOX_PUBLIC_URL?.replace(/\/$/, ''),
     extraOpenSites: env.SANDBOX_SITES,
+    stateFile: env.SANDBOX_STATE_FILE,
   };
 }
