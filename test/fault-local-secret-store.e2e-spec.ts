@@ -10,6 +10,7 @@ import {
   type BrokerHarness,
 } from './support/broker-harness.js';
 import { validAppBody } from './support/api-harness.js';
+import { waitFor } from './support/lifecycle-driver.js';
 import { unknownClients } from './support/sandbox-audit.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
@@ -52,15 +53,6 @@ async function blockSecretsDatabase(): Promise<void> {
 }
 
 const unblockSecretsDatabase = () => admin(`ALTER DATABASE "${secretsDatabase}" WITH ALLOW_CONNECTIONS true`);
-
-async function poll<T>(read: () => Promise<T>, until: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (until(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('local secret store outage (its own PostgreSQL database unreachable; real workers)', () => {
   let broker: BrokerHarness;
@@ -126,7 +118,7 @@ describe('local secret store outage (its own PostgreSQL database unreachable; re
       const sites = Array.from({ length: 6 }, (_, i) => ({ name: `local-down-${run}-${i}`, profile: 'open' as const }));
       const { siteIds, auth, onboardingId } = await onboard(sites);
 
-      const waiting = await poll(
+      const waiting = await waitFor(
         () => listRegistrations(broker.api, auth, { onboardingId }),
         (items) => items.every((r) => r.lastError?.error === 'waiting_for_secret_store'),
       );
@@ -167,12 +159,12 @@ describe('local secret store outage (its own PostgreSQL database unreachable; re
         ...(i % 3 === 0 ? {} : { delayMs: 300 }),
       }));
       const { siteIds, auth, onboardingId } = await onboard(sites);
-      await poll(
+      await waitFor(
         () => listRegistrations(broker.api, auth, { onboardingId }),
         (items) => items.some((r) => r.state === 'registered'),
       );
       await blockSecretsDatabase();
-      const during = await poll(
+      const during = await waitFor(
         () => listRegistrations(broker.api, auth, { onboardingId }),
         (items) => items.some((r) => r.lastError?.error === 'waiting_for_secret_store'),
       );
