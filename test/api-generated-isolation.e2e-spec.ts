@@ -277,7 +277,7 @@ describe('health-system isolation (generated from the OpenAPI document)', () => 
       });
       const request = api.http()[route.method](path).set(intruderSite);
       const response = route.method === 'patch' ? await request.send({ enabled: false }) : await request;
-      if (response.status !== 404 || !/^application\/problem\+json/.test(response.headers['content-type'] ?? '')) {
+      if (response.status !== 404 || !(response.headers['content-type'] ?? '').startsWith('application/problem+json')) {
         failures.push(`${label(route)} -> ${response.status} ${response.text.slice(0, 200)}`);
       }
       expectNothingOfTheOwner(response.text, Object.values(ownerIds));
@@ -289,7 +289,7 @@ describe('health-system isolation (generated from the OpenAPI document)', () => 
     const lists = routes.filter((r) => r.method === 'get' && !r.parameters.length);
     expect(lists.length).toBeGreaterThanOrEqual(3);
     for (const route of lists) {
-      for (const filter of [...new Set([...route.queryParameters, 'tenantId', 'appId', 'eventId'])]) {
+      for (const filter of new Set([...route.queryParameters, 'tenantId', 'appId', 'eventId'])) {
         if (['limit', 'cursor', 'state'].includes(filter)) continue;
         for (const id of forbidden.filter((value) => /^[0-9a-f-]{36}$/.test(value))) {
           const response = await api

@@ -77,6 +77,7 @@ describe('directory, discovery status and health-system administrators', () => {
 
   afterAll(async () => {
     await broker?.close();
+    receiver?.closeAllConnections();
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
