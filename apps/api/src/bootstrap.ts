@@ -7,6 +7,7 @@ import type { BrokerConfig } from '#config';
 import { ApiModule } from './api.module.js';
 import { applyHttpDefences, applyServerLimits } from './http/security.js';
 import { mountQueueDashboard } from './operations/queue-dashboard.js';
+import { mountConsole } from './console/console-assets.js';
 
 /** Builds the API application (used by main.ts and by the end-to-end tests). */
 export async function createApiApp(
@@ -25,6 +26,7 @@ export async function createApiApp(
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   mountQueueDashboard(app, config);
+  mountConsole(app);
 
   const document = SwaggerModule.createDocument(
     app,
