@@ -95,6 +95,8 @@ log('generating the Prisma client and building');
 prisma(['generate'], env);
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (build.status !== 0) throw new Error('build failed');
+const consoleBuild = spawnSync(process.execPath, ['scripts/build-console.mjs'], { stdio: 'inherit' });
+if (consoleBuild.status !== 0) throw new Error('console build failed');
 await migrate(env.DATABASE_URL);
 
 run('sandbox', 'dist/apps/sandbox/src/main.js', env);
@@ -108,7 +110,7 @@ if (!(await waitForReady(`${apiUrl}/health/ready`, 60))) {
   log('the API did not become ready within 60 s');
   stop(1);
 } else {
-  log(`API ready: ${apiUrl}/health/ready  OpenAPI: ${apiUrl}/docs`);
+  log(`API ready: ${apiUrl}/health/ready  console: ${apiUrl}/console  OpenAPI: ${apiUrl}/docs`);
   log(`operator token: see ${ENV_FILE} (OPERATOR_TOKEN)`);
   if (existsSync('scripts/demo.mjs')) {
     const demo = spawnSync(process.execPath, ['scripts/demo.mjs'], { stdio: 'inherit', env: { ...env, API_URL: apiUrl } });

@@ -53,6 +53,15 @@ export function AppPage({ appId }: { appId: string }) {
   );
 }
 
+/** Sites whose name or FHIR base contains the search text, and those already chosen. */
+function matching(sites: HealthSystem[], search: string, chosen: Set<string>): HealthSystem[] {
+  const text = search.trim().toLowerCase();
+  if (!text) return sites;
+  return sites.filter(
+    (site) => chosen.has(site.id) || site.name.toLowerCase().includes(text) || site.fhirBaseUrl.toLowerCase().includes(text),
+  );
+}
+
 /** Picks sites from the directory and starts an onboarding (one Idempotency-Key per submission). */
 function Onboard({ app }: { app: App }) {
   const directory = useResource(
@@ -60,6 +69,7 @@ function Onboard({ app }: { app: App }) {
     'directory',
   );
   const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [search, setSearch] = useState('');
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const toggle = (id: string) =>
@@ -93,10 +103,12 @@ function Onboard({ app }: { app: App }) {
       <Loaded resource={directory}>
         {(page) => (
           <form onSubmit={submit}>
+            <label for="site-search">Find sites by name or URL</label>
+            <input id="site-search" type="search" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
             <fieldset>
               <legend>Sites from the directory</legend>
               {page.items.length === 0 && <p>The directory is empty: an operator adds health systems.</p>}
-              {page.items.map((site) => (
+              {matching(page.items, search, chosen).map((site) => (
                 <div class="check" key={site.id}>
                   <input
                     type="checkbox"
