@@ -173,11 +173,12 @@ describe('the web console', () => {
 
     await page.getByRole('heading', { name: 'Deliveries' }).waitFor(WAIT);
     // The onboarding's registration event reached the receiver: replay it.
-    const replay = page.getByRole('button', { name: 'Replay registration.registered' }).first();
+    const replay = page.getByRole('button', { name: 'Replay registration.created' }).first();
     await replay.waitFor(WAIT);
     const before = receiver.received;
     await replay.click();
     await page.locator('.badge', { hasText: 'replay' }).first().waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Webhooks', exact: true }).scrollIntoViewIfNeeded();
     await screenshot(page, 'console-operator-webhooks');
     expect(receiver.received).toBeGreaterThan(before);
     await page.context().close();

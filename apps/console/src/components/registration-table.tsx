@@ -1,7 +1,9 @@
-import type { Registration, SiteRegistration } from '../api/types';
+import type { App, Registration, SiteRegistration } from '../api/types';
 import { href } from '../router';
 import { errorInWords, when } from '../words';
 import { StateBadge } from './ui';
+
+export const appNames = (apps: App[] | undefined) => new Map(apps?.map((app) => [app.id, app.name]));
 
 /** A tenant's registrations, each linking to its page; `appNames` names the apps when known. */
 export function RegistrationTable({ items, appNames }: { items: Registration[]; appNames?: Map<string, string> }) {

@@ -166,7 +166,7 @@ function NewEndpoint({ routes, onCreated }: { routes: WebhookRoutes; onCreated: 
   return (
     <form onSubmit={submit} aria-labelledby="new-endpoint">
       <h2 id="new-endpoint">Add an endpoint</h2>
-      <label for="endpoint-url">URL (https)</label>
+      <label for="endpoint-url">Receiver URL</label>
       <input id="endpoint-url" type="url" required value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
       <button type="submit" class="primary">
         Add endpoint

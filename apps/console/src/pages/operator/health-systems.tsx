@@ -72,7 +72,18 @@ export function DiscoveryStatus({ site }: { site: HealthSystem }) {
           <code>{lastError.error}</code> {lastError.error_description}
         </div>
       )}
-      {discovery.warnings.length > 0 && <div class="muted">{discovery.warnings.join('; ')}</div>}
+      {discovery.warnings.length > 0 && (
+        <details class="muted">
+          <summary>
+            {discovery.warnings.length} {discovery.warnings.length === 1 ? 'warning' : 'warnings'}
+          </summary>
+          <ul>
+            {discovery.warnings.map((warning, index) => (
+              <li key={index}>{warning}</li>
+            ))}
+          </ul>
+        </details>
+      )}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { client, data } from '../../api/client';
-import type { Onboarding, Page, Registration } from '../../api/types';
-import { RegistrationTable } from '../../components/registration-table';
+import type { App, Onboarding, Page, Registration } from '../../api/types';
+import { RegistrationTable, appNames } from '../../components/registration-table';
 import { Loaded, PageTitle, ProgressBar } from '../../components/ui';
 import { href } from '../../router';
 import { useResource } from '../../use-resource';
@@ -24,6 +24,7 @@ export function OnboardingPage({ onboardingId }: { onboardingId: string }) {
     `${onboardingId}-${running}`,
     { pollMs: POLL_MS, poll: () => running },
   );
+  const apps = useResource(() => data<Page<App>>(client.GET('/v1/apps', { params: { query: { limit: 200 } } })), 'apps');
   return (
     <>
       <PageTitle>Onboarding progress</PageTitle>
@@ -48,7 +49,9 @@ export function OnboardingPage({ onboardingId }: { onboardingId: string }) {
         )}
       </Loaded>
       <h2>Registrations</h2>
-      <Loaded resource={registrations}>{(page) => <RegistrationTable items={page.items} />}</Loaded>
+      <Loaded resource={registrations}>
+        {(page) => <RegistrationTable items={page.items} appNames={appNames(apps.data?.items)} />}
+      </Loaded>
     </>
   );
 }

@@ -57,7 +57,13 @@ export function RegistrationPage({ registrationId }: { registrationId: string })
             />
           </div>
           <Reveal registrationId={registrationId} />
-          <Differences title="Requested vs granted" items={detail.metadataDifferences} left="Requested" right="Granted" />
+          <Differences
+            title="Requested vs granted"
+            items={detail.metadataDifferences}
+            left="Requested"
+            right="Granted"
+            empty={detail.grantedMetadata ? undefined : 'Nothing granted: the site has not registered this client.'}
+          />
           <Differences title="Drift at the site" items={detail.drift} left="Recorded" right="At the site now" empty={detail.lastVerifiedAt ? `No drift at the last verification (${when(detail.lastVerifiedAt)}).` : 'Not verified yet.'} />
           <section aria-labelledby="history">
             <h2 id="history">History</h2>

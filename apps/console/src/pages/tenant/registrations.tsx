@@ -1,6 +1,6 @@
 import { client, data } from '../../api/client';
 import { REGISTRATION_STATES, type App, type HealthSystem, type Page, type Registration } from '../../api/types';
-import { RegistrationTable } from '../../components/registration-table';
+import { RegistrationTable, appNames } from '../../components/registration-table';
 import { Loaded, PageTitle, Pager } from '../../components/ui';
 import { navigate, type Route } from '../../router';
 import { useResource } from '../../use-resource';
@@ -73,7 +73,7 @@ export function RegistrationsPage({ route }: { route: Route }) {
       <Loaded resource={registrations}>
         {(page) => (
           <>
-            <RegistrationTable items={page.items} appNames={new Map(apps.data?.items.map((app) => [app.id, app.name]))} />
+            <RegistrationTable items={page.items} appNames={appNames(apps.data?.items)} />
             <Pager nextCursor={page.nextCursor} onNext={(cursor) => navigate('/registrations', { ...filter, cursor })} />
           </>
         )}
