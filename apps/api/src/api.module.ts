@@ -8,6 +8,9 @@ import { CoreModule } from '#registration';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { OperatorGuard } from './auth/operator.guard.js';
 import { TenantGuard } from './auth/tenant.guard.js';
+import { HealthSystemGuard } from './auth/health-system.guard.js';
+import { DirectoryController } from './tenant/directory.controller.js';
+import { SiteController, SiteWebhooksController } from './site/site.controller.js';
 import { AuthFailureLimiterModule } from './auth/auth-failure-limiter.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './operations/metrics.controller.js';
@@ -51,10 +54,17 @@ export class ApiModule {
         RegistrationsController,
         TenantAuditController,
         PublicJwksController,
+        DirectoryController,
+        SiteController,
         UdapOperatorController,
         UdapTenantController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, OperatorGuard, TenantGuard],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        OperatorGuard,
+        TenantGuard,
+        HealthSystemGuard,
+      ],
     };
   }
 }

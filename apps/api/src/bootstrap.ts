@@ -1,10 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { BrokerConfig } from '#config';
 import { ApiModule } from './api.module.js';
+import { buildOpenApiDocument } from './http/openapi.js';
 import { applyHttpDefences, applyServerLimits } from './http/security.js';
 import { mountQueueDashboard } from './operations/queue-dashboard.js';
 import { mountConsole } from './console/console-assets.js';
@@ -28,19 +29,7 @@ export async function createApiApp(
   mountQueueDashboard(app, config);
   mountConsole(app);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('SMART Registration Broker')
-      .setDescription(
-        'Registers SMART on FHIR apps as OAuth clients at many health systems (RFC 7591) and manages them (RFC 7592). ' +
-          'Errors are application/problem+json (RFC 9457).',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN' }, 'operator')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'tenant API key (srb_...)' }, 'tenant')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   // Start-up checks (the secret store canary) run in the modules' init hooks. If one fails, what
   // was opened (Redis, queues, the database pool) is closed before the error goes on.

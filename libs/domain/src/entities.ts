@@ -69,8 +69,18 @@ export interface HealthSystem {
   /** The last discovery result (smart-client's description, with the source of each field). */
   discovery: Record<string, unknown> | null;
   discoveredAt: Date | null;
+  /** Why the last discovery failed (kept until one succeeds); never a secret. */
+  discoveryError: DiscoveryFailure | null;
+  /** The site published UDAP metadata the last time it was asked. */
+  udapDiscovered: boolean;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface DiscoveryFailure {
+  error: string;
+  description: string;
+  at: string;
 }
 
 /** The last error of a registration, in RFC 7591 terms. */
@@ -115,6 +125,7 @@ export interface Registration {
 export type Actor =
   | { type: 'operator' }
   | { type: 'tenant_key'; tenantId: TenantId; keyId: string }
+  | { type: 'health_system_key'; healthSystemId: string; keyId: string }
   | { type: 'system'; component: string };
 
 export interface PageRequest {

@@ -15,12 +15,14 @@ import {
   AppRepository,
   AuditRepository,
   DiscoveryCacheRepository,
+  HealthSystemKeyRepository,
   HealthSystemRepository,
   OnboardingRepository,
   PrismaService,
   PossibleOrphanRepository,
   RegistrationAttemptRepository,
   RegistrationRepository,
+  SiteRegistrationRepository,
   TenantRepository,
 } from '#persistence';
 import { QueueModule, REDIS, createRedisConnection } from '#queue';
@@ -34,6 +36,7 @@ import {
 import { setRegistrationStateSource } from '#observability';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
+import { HealthSystemKeysService } from './tenancy/health-system-keys.service.js';
 import { AppsService } from './apps/apps.service.js';
 import { ManagedKeysService } from './apps/managed-keys.service.js';
 import { HealthSystemsService } from './directory/health-systems.service.js';
@@ -66,10 +69,13 @@ const repositories = [
   DiscoveryCacheRepository,
   AppSigningKeyRepository,
   PossibleOrphanRepository,
+  HealthSystemKeyRepository,
+  SiteRegistrationRepository,
 ];
 const useCases = [
   TenancyService,
   ApiKeyAuthenticator,
+  HealthSystemKeysService,
   AppsService,
   HealthSystemsService,
   OnboardingService,
