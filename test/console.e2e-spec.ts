@@ -150,7 +150,7 @@ describe('the web console', () => {
     await page.getByRole('link', { name: 'Registrations', exact: true }).click();
     await page.getByLabel('State').selectOption('failed');
     await page.getByRole('link', { name: `Sandbox ${siteNames.wrongToken}` }).waitFor(WAIT);
-    expect(await page.getByRole('link', { name: `Sandbox ${siteNames.open}` }).count()).toBe(0);
+    await page.getByRole('link', { name: `Sandbox ${siteNames.open}` }).waitFor({ state: 'detached', ...WAIT });
     await page.getByLabel('State').selectOption('');
     await page.getByRole('link', { name: `Sandbox ${siteNames.narrowing}` }).waitFor(WAIT);
     await screenshot(page, 'console-registrations');
@@ -197,7 +197,7 @@ describe('the web console', () => {
     await signIn(page, token);
     await page.getByRole('heading', { name: `Registered at Sandbox ${siteNames.narrowing}` }).waitFor(WAIT);
     await page.getByRole('cell', { name: `Console tenant ${run}` }).waitFor(WAIT);
-    await page.getByRole('cell', { name: 'Growth Chart' }).waitFor(WAIT);
+    await page.getByRole('cell', { name: 'Growth Chart', exact: true }).waitFor(WAIT);
     await screenshot(page, 'console-site-registrations');
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('heading', { name: 'Your webhooks' }).waitFor(WAIT);

@@ -19,6 +19,7 @@ export function useResource<T>(
 ): Resource<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
+  const shownKey = useRef(key);
   const loader = useRef(load);
   loader.current = load;
   const pollOptions = useRef(options);
@@ -38,7 +39,11 @@ export function useResource<T>(
         if (current) setState((previous) => ({ data: previous.data, error: error as Error, loading: false }));
       }
     };
-    setState((previous) => ({ data: previous.data, loading: true }));
+    // A reload or a poll keeps what is on screen; another key (a new filter, another page) must
+    // not show the previous key's data as its own.
+    const sameKey = shownKey.current === key;
+    shownKey.current = key;
+    setState((previous) => ({ data: sameKey ? previous.data : undefined, loading: true }));
     void run();
     return () => {
       current = false;

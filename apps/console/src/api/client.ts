@@ -1,5 +1,5 @@
-import createClient, { type Middleware } from 'openapi-fetch';
-import type { paths } from './schema';
+import type { Middleware } from 'openapi-fetch';
+import { createBrokerClient } from '../../../../libs/api-client/src/index';
 
 /** An answer of the API that is not 2xx, with its RFC 9457 problem details when it sent them. */
 export class ApiError extends Error {
@@ -29,8 +29,11 @@ const bearer: Middleware = {
   },
 };
 
-/** The typed client of the broker's public API (same origin: the console is served by the API). */
-export const client = createClient<paths>({ baseUrl: window.location.origin });
+/**
+ * The generated, typed client of the broker's public API (libs/api-client), same origin: the
+ * console is served by the API. The token is the signed-in session's, so it is set per request.
+ */
+export const client = createBrokerClient({ baseUrl: window.location.origin });
 client.use(bearer);
 
 interface Problem {
@@ -44,9 +47,11 @@ interface Problem {
  * Unwraps an openapi-fetch result: the data of a 2xx, or an ApiError in words. A 401 signs the
  * person out (a revoked key, a changed operator token).
  */
-export async function data<T>(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<T> {
+export async function data<R extends { data?: unknown; error?: unknown; response: Response }>(
+  call: Promise<R>,
+): Promise<NonNullable<R['data']>> {
   const { data: body, error, response } = await call;
-  if (response.ok) return body as T;
+  if (response.ok) return body as NonNullable<R['data']>;
   const problem = (error ?? {}) as Problem;
   if (response.status === 401) onUnauthenticated();
   throw new ApiError(

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../api/client';
-import type { Page, WebhookDelivery, WebhookEndpoint } from '../api/types';
+import type { Page, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from '../api/types';
 import { useResource } from '../use-resource';
 import { when } from '../words';
 import { ActionButton, ErrorNotice, Loaded, Pager } from './ui';
@@ -11,17 +11,21 @@ import { ActionButton, ErrorNotice, Loaded, Pager } from './ui';
  */
 export interface WebhookRoutes {
   list(): Promise<Page<WebhookEndpoint>>;
-  create(body: { url: string; description?: string }): Promise<WebhookEndpoint>;
+  /** A new endpoint for every event type; its signing secret is in this answer only. */
+  create(url: string): Promise<WebhookEndpointWithSecret>;
   deliveries(endpointId: string, cursor?: string): Promise<Page<WebhookDelivery>>;
   replay(endpointId: string, eventId: string): Promise<unknown>;
   ping(endpointId: string): Promise<unknown>;
 }
 
+/** The body of a new endpoint: enabled, no description, every event type (the API's default). */
+export const newEndpoint = (url: string) => ({ url, description: null, enabled: true });
+
 export function operatorWebhookRoutes(healthSystemId: string): WebhookRoutes {
   const base = { path: { id: healthSystemId } };
   return {
     list: () => data(client.GET('/v1/admin/health-systems/{id}/webhooks', { params: { ...base, query: { limit: 200 } } })),
-    create: (body) => data(client.POST('/v1/admin/health-systems/{id}/webhooks', { params: base, body })),
+    create: (url) => data(client.POST('/v1/admin/health-systems/{id}/webhooks', { params: base, body: newEndpoint(url) })),
     deliveries: (endpointId, cursor) =>
       data(
         client.GET('/v1/admin/health-systems/{id}/webhooks/{endpointId}/deliveries', {
@@ -41,7 +45,7 @@ export function operatorWebhookRoutes(healthSystemId: string): WebhookRoutes {
 
 export function WebhooksPanel({ routes, scope }: { routes: WebhookRoutes; scope: string }) {
   const endpoints = useResource(() => routes.list(), `endpoints-${scope}`);
-  const [created, setCreated] = useState<WebhookEndpoint>();
+  const [created, setCreated] = useState<WebhookEndpointWithSecret>();
   return (
     <>
       <Loaded resource={endpoints}>
@@ -150,14 +154,14 @@ function Endpoint({ endpoint, routes }: { endpoint: WebhookEndpoint; routes: Web
   );
 }
 
-function NewEndpoint({ routes, onCreated }: { routes: WebhookRoutes; onCreated: (endpoint: WebhookEndpoint) => void }) {
+function NewEndpoint({ routes, onCreated }: { routes: WebhookRoutes; onCreated: (endpoint: WebhookEndpointWithSecret) => void }) {
   const [url, setUrl] = useState('');
   const [error, setError] = useState<Error>();
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
     try {
-      onCreated(await routes.create({ url }));
+      onCreated(await routes.create(url));
       setUrl('');
     } catch (failure) {
       setError(failure as Error);

@@ -10,7 +10,7 @@ export function AuditPage({ operator }: { operator: boolean }) {
   const [cursor, setCursor] = useState<string>();
   const events = useResource(
     () =>
-      data<Page<AuditEvent>>(
+      data(
         client.GET(operator ? '/v1/admin/audit-events' : '/v1/audit-events', {
           params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } },
         }),
@@ -46,7 +46,7 @@ export function AuditPage({ operator }: { operator: boolean }) {
                       {String(event.actorType ?? '')} {event.actorId ? <code>{String(event.actorId).slice(0, 8)}</code> : null}
                     </td>
                     <td class="muted">
-                      {['tenantId', 'appId', 'healthSystemId', 'registrationId']
+                      {(['tenantId', 'appId', 'healthSystemId', 'registrationId'] as const)
                         .filter((key) => event[key])
                         .map((key) => `${key.replace('Id', '')} ${String(event[key]).slice(0, 8)}`)
                         .join(' · ')}

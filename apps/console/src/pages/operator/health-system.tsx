@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { ApiKey, HealthSystem, Page } from '../../api/types';
+import type { HealthSystem, Schemas } from '../../api/types';
 import { ActionButton, ErrorNotice, Json, Loaded, PageTitle } from '../../components/ui';
 import { WebhooksPanel, operatorWebhookRoutes } from '../../components/webhooks';
 import { href } from '../../router';
@@ -11,7 +11,7 @@ import { DiscoveryStatus } from './health-systems';
 /** One health system for the operator: discovery, its administrators' keys, its webhooks. */
 export function HealthSystemPage({ healthSystemId }: { healthSystemId: string }) {
   const path = { params: { path: { id: healthSystemId } } };
-  const site = useResource(() => data<HealthSystem>(client.GET('/v1/admin/health-systems/{id}', path)), healthSystemId);
+  const site = useResource(() => data(client.GET('/v1/admin/health-systems/{id}', path)), healthSystemId);
   return (
     <>
       <p>
@@ -45,17 +45,17 @@ export function HealthSystemPage({ healthSystemId }: { healthSystemId: string })
 function AdministratorKeys({ healthSystemId }: { healthSystemId: string }) {
   const path = { params: { path: { id: healthSystemId } } };
   const keys = useResource(
-    () => data<Page<ApiKey>>(client.GET('/v1/admin/health-systems/{id}/api-keys', { params: { ...path.params, query: { limit: 200 } } })),
+    () => data(client.GET('/v1/admin/health-systems/{id}/api-keys', { params: { ...path.params, query: { limit: 200 } } })),
     `site-keys-${healthSystemId}`,
   );
   const [name, setName] = useState('site administrators');
-  const [issued, setIssued] = useState<ApiKey>();
+  const [issued, setIssued] = useState<Schemas['IssuedHealthSystemKey']>();
   const [error, setError] = useState<Error>();
   const issue = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
     try {
-      setIssued(await data<ApiKey>(client.POST('/v1/admin/health-systems/{id}/api-keys', { ...path, body: { name } })));
+      setIssued(await data(client.POST('/v1/admin/health-systems/{id}/api-keys', { ...path, body: { name } })));
       keys.reload();
     } catch (failure) {
       setError(failure as Error);

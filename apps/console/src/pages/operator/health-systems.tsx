@@ -9,7 +9,7 @@ import { when } from '../../words';
 /** The directory with what discovery found at each site, and why it failed where it did. */
 export function HealthSystemsPage() {
   const sites = useResource(
-    () => data<Page<HealthSystem>>(client.GET('/v1/admin/health-systems', { params: { query: { limit: 200 } } })),
+    () => data(client.GET('/v1/admin/health-systems', { params: { query: { limit: 200 } } })),
     'sites',
   );
   return (
@@ -58,7 +58,7 @@ export function HealthSystemsPage() {
 }
 
 /** ok / failed (with the error and the site's words) / pending, and when discovery last succeeded. */
-export function DiscoveryStatus({ site }: { site: HealthSystem }) {
+export function DiscoveryStatus({ site }: { site: Pick<HealthSystem, 'discovery'> }) {
   const discovery = site.discovery;
   if (!discovery) return <span>not discovered yet</span>;
   const status = discovery.status ?? (discovery.lastError ? 'failed' : discovery.discoveredAt ? 'ok' : 'pending');
@@ -69,7 +69,7 @@ export function DiscoveryStatus({ site }: { site: HealthSystem }) {
       {discovery.discoveredAt ? when(discovery.discoveredAt) : ''}
       {lastError && (
         <div data-testid="discovery-error">
-          <code>{lastError.error}</code> {lastError.error_description}
+          <code>{lastError.error}</code> {lastError.description}
         </div>
       )}
       {discovery.warnings.length > 0 && (
@@ -108,7 +108,14 @@ function NewHealthSystem({ onCreated }: { onCreated: () => void }) {
     event.preventDefault();
     setError(undefined);
     try {
-      const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== ''));
+      const optional = (value: string) => (value === '' ? null : value);
+      const body = {
+        name: form.name,
+        fhirBaseUrl: form.fhirBaseUrl,
+        vendor: optional(form.vendor),
+        initialAccessToken: optional(form.initialAccessToken),
+        siteConcurrency: null,
+      };
       await data(client.POST('/v1/admin/health-systems', { body }));
       setForm({ name: '', fhirBaseUrl: '', vendor: '', initialAccessToken: '' });
       onCreated();

@@ -13,7 +13,7 @@ const RESOLUTIONS = [
 /** Clients that may exist at a site without a registration naming them, until the operator closes them. */
 export function OrphansPage() {
   const orphans = useResource(
-    () => data<Page<PossibleOrphan>>(client.GET('/v1/admin/possible-orphans', { params: { query: { resolved: 'false', limit: 200 } } })),
+    () => data(client.GET('/v1/admin/possible-orphans', { params: { query: { resolved: 'false', limit: 200 } } })),
     'orphans',
   );
   return (

@@ -1,16 +1,16 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { ApiKey, Page, Tenant } from '../../api/types';
+import type { ApiKeyScope, Schemas, Tenant } from '../../api/types';
 import { ActionButton, ErrorNotice, Loaded, PageTitle } from '../../components/ui';
 import { href } from '../../router';
 import { useResource } from '../../use-resource';
 import { when } from '../../words';
 
-const SCOPES = ['apps:read', 'apps:write', 'onboardings:write', 'registrations:read', 'registrations:write', 'credentials:read', 'audit:read'];
+const SCOPES: ApiKeyScope[] = ['apps:read', 'apps:write', 'onboardings:write', 'registrations:read', 'registrations:write', 'credentials:read', 'audit:read'];
 
 export function TenantsPage() {
   const tenants = useResource(
-    () => data<Page<Tenant>>(client.GET('/v1/admin/tenants', { params: { query: { limit: 200 } } })),
+    () => data(client.GET('/v1/admin/tenants', { params: { query: { limit: 200 } } })),
     'tenants',
   );
   const [name, setName] = useState('');
@@ -69,20 +69,20 @@ export function TenantsPage() {
 /** A tenant's API keys: issue (the token is shown once), revoke. */
 export function TenantPage({ tenantId }: { tenantId: string }) {
   const path = { params: { path: { tenantId } } };
-  const tenant = useResource(() => data<Tenant>(client.GET('/v1/admin/tenants/{tenantId}', path)), tenantId);
+  const tenant = useResource(() => data(client.GET('/v1/admin/tenants/{tenantId}', path)), tenantId);
   const keys = useResource(
-    () => data<Page<ApiKey>>(client.GET('/v1/admin/tenants/{tenantId}/api-keys', { params: { path: { tenantId }, query: { limit: 200 } } })),
+    () => data(client.GET('/v1/admin/tenants/{tenantId}/api-keys', { params: { path: { tenantId }, query: { limit: 200 } } })),
     `keys-${tenantId}`,
   );
-  const [issued, setIssued] = useState<ApiKey>();
+  const [issued, setIssued] = useState<Schemas['IssuedApiKey']>();
   const [keyName, setKeyName] = useState('console');
-  const [scopes, setScopes] = useState<string[]>(SCOPES);
+  const [scopes, setScopes] = useState<ApiKeyScope[]>(SCOPES);
   const [error, setError] = useState<Error>();
   const issue = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
     try {
-      setIssued(await data<ApiKey>(client.POST('/v1/admin/tenants/{tenantId}/api-keys', { ...path, body: { name: keyName, scopes } })));
+      setIssued(await data(client.POST('/v1/admin/tenants/{tenantId}/api-keys', { ...path, body: { name: keyName, scopes } })));
       keys.reload();
     } catch (failure) {
       setError(failure as Error);

@@ -2,14 +2,14 @@ import { client, data } from '../../api/client';
 import type { HealthSystem, Page, SiteRegistration, WebhookEndpoint, WebhookDelivery } from '../../api/types';
 import { SiteRegistrationTable } from '../../components/registration-table';
 import { Loaded, PageTitle } from '../../components/ui';
-import { WebhooksPanel, type WebhookRoutes } from '../../components/webhooks';
+import { WebhooksPanel, newEndpoint, type WebhookRoutes } from '../../components/webhooks';
 import { useResource } from '../../use-resource';
 
 /** What is registered at the administrator's own site (tenant, app, client id, state, since). */
 export function SiteRegistrationsPage() {
-  const site = useResource(() => data<HealthSystem>(client.GET('/v1/site', {})), 'site');
+  const site = useResource(() => data(client.GET('/v1/site', {})), 'site');
   const registrations = useResource(
-    () => data<Page<SiteRegistration>>(client.GET('/v1/site/registrations', { params: { query: { limit: 200 } } })),
+    () => data(client.GET('/v1/site/registrations', { params: { query: { limit: 200 } } })),
     'site-registrations',
     { pollMs: 5000 },
   );
@@ -27,10 +27,10 @@ export function SiteRegistrationsPage() {
 }
 
 const siteWebhookRoutes: WebhookRoutes = {
-  list: () => data<Page<WebhookEndpoint>>(client.GET('/v1/site/webhooks', { params: { query: { limit: 200 } } })),
-  create: (body) => data<WebhookEndpoint>(client.POST('/v1/site/webhooks', { body })),
+  list: () => data(client.GET('/v1/site/webhooks', { params: { query: { limit: 200 } } })),
+  create: (url) => data(client.POST('/v1/site/webhooks', { body: newEndpoint(url) })),
   deliveries: (endpointId, cursor) =>
-    data<Page<WebhookDelivery>>(
+    data(
       client.GET('/v1/site/webhooks/{endpointId}/deliveries', {
         params: { path: { endpointId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } },
       }),

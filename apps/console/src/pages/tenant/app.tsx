@@ -1,15 +1,15 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { App, HealthSystem, Onboarding, Page } from '../../api/types';
+import type { App, DirectoryEntry } from '../../api/types';
 import { ErrorNotice, Json, Loaded, PageTitle } from '../../components/ui';
 import { href, navigate } from '../../router';
 import { useResource } from '../../use-resource';
 import { when } from '../../words';
 
 export function AppPage({ appId }: { appId: string }) {
-  const app = useResource(() => data<App>(client.GET('/v1/apps/{appId}', { params: { path: { appId } } })), appId);
+  const app = useResource(() => data(client.GET('/v1/apps/{appId}', { params: { path: { appId } } })), appId);
   const onboardings = useResource(
-    () => data<Page<Onboarding>>(client.GET('/v1/onboardings', { params: { query: { limit: 200 } } })),
+    () => data(client.GET('/v1/onboardings', { params: { query: { limit: 200 } } })),
     `onboardings-${appId}`,
   );
   return (
@@ -54,7 +54,7 @@ export function AppPage({ appId }: { appId: string }) {
 }
 
 /** Sites whose name or FHIR base contains the search text, and those already chosen. */
-function matching(sites: HealthSystem[], search: string, chosen: Set<string>): HealthSystem[] {
+function matching(sites: DirectoryEntry[], search: string, chosen: Set<string>): DirectoryEntry[] {
   const text = search.trim().toLowerCase();
   if (!text) return sites;
   return sites.filter(
@@ -65,7 +65,7 @@ function matching(sites: HealthSystem[], search: string, chosen: Set<string>): H
 /** Picks sites from the directory and starts an onboarding (one Idempotency-Key per submission). */
 function Onboard({ app }: { app: App }) {
   const directory = useResource(
-    () => data<Page<HealthSystem>>(client.GET('/v1/health-systems', { params: { query: { limit: 200 } } })),
+    () => data(client.GET('/v1/health-systems', { params: { query: { limit: 200 } } })),
     'directory',
   );
   const [chosen, setChosen] = useState<Set<string>>(new Set());
@@ -84,7 +84,7 @@ function Onboard({ app }: { app: App }) {
     setBusy(true);
     setError(undefined);
     try {
-      const onboarding = await data<Onboarding>(
+      const onboarding = await data(
         client.POST('/v1/apps/{appId}/onboardings', {
           params: { path: { appId: app.id }, header: { 'Idempotency-Key': crypto.randomUUID() } },
           body: { healthSystemIds: [...chosen] },

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { App, Page } from '../../api/types';
+import type { Schemas } from '../../api/types';
 import { ErrorNotice, Loaded, PageTitle } from '../../components/ui';
 import { href, navigate } from '../../router';
 import { useResource } from '../../use-resource';
@@ -14,7 +14,7 @@ const EXAMPLE_METADATA = {
 };
 
 export function AppsPage() {
-  const apps = useResource(() => data<Page<App>>(client.GET('/v1/apps', { params: { query: { limit: 200 } } })), 'apps');
+  const apps = useResource(() => data(client.GET('/v1/apps', { params: { query: { limit: 200 } } })), 'apps');
   return (
     <>
       <PageTitle>Apps</PageTitle>
@@ -62,8 +62,9 @@ function NewApp() {
     event.preventDefault();
     setError(undefined);
     try {
-      const clientMetadata = JSON.parse(metadata) as unknown;
-      const app = await data<App>(client.POST('/v1/apps', { body: { name, clientMetadata } }));
+      // The API validates it (problem+json with each field's error, shown below the form).
+      const clientMetadata = JSON.parse(metadata) as Schemas['AppInput']['clientMetadata'];
+      const app = await data(client.POST('/v1/apps', { body: { name, clientMetadata, keyManagement: 'none' } }));
       navigate(`/apps/${app.id}`);
     } catch (failure) {
       setError(failure instanceof SyntaxError ? new Error(`The client metadata is not JSON: ${failure.message}`) : (failure as Error));

@@ -11,20 +11,20 @@ const POLL_MS = 1000;
 
 export function OnboardingPage({ onboardingId }: { onboardingId: string }) {
   const progress = useResource(
-    () => data<Onboarding>(client.GET('/v1/onboardings/{id}', { params: { path: { id: onboardingId } } })),
+    () => data(client.GET('/v1/onboardings/{id}', { params: { path: { id: onboardingId } } })),
     onboardingId,
     { pollMs: POLL_MS, poll: (onboarding) => !onboarding.completed },
   );
   const running = !progress.data?.completed;
   const registrations = useResource(
     () =>
-      data<Page<Registration>>(
+      data(
         client.GET('/v1/registrations', { params: { query: { onboardingId, limit: 200 } } }),
       ),
     `${onboardingId}-${running}`,
     { pollMs: POLL_MS, poll: () => running },
   );
-  const apps = useResource(() => data<Page<App>>(client.GET('/v1/apps', { params: { query: { limit: 200 } } })), 'apps');
+  const apps = useResource(() => data(client.GET('/v1/apps', { params: { query: { limit: 200 } } })), 'apps');
   return (
     <>
       <PageTitle>Onboarding progress</PageTitle>

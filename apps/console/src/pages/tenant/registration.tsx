@@ -12,7 +12,7 @@ export function RegistrationPage({ registrationId }: { registrationId: string })
   const path = { params: { path: { id: registrationId } } };
   // Polls while a job works on it (an action just started here, or one the sweeps run).
   const registration = useResource(
-    () => data<RegistrationDetail>(client.GET('/v1/registrations/{id}', path)),
+    () => data(client.GET('/v1/registrations/{id}', path)),
     registrationId,
     { pollMs: 1500, poll: (detail) => !SETTLED.has(detail.state) },
   );
@@ -59,12 +59,12 @@ export function RegistrationPage({ registrationId }: { registrationId: string })
           <Reveal registrationId={registrationId} />
           <Differences
             title="Requested vs granted"
-            items={detail.metadataDifferences}
+            items={detail.metadataDifferences as Difference[]}
             left="Requested"
             right="Granted"
             empty={detail.grantedMetadata ? undefined : 'Nothing granted: the site has not registered this client.'}
           />
-          <Differences title="Drift at the site" items={detail.drift} left="Recorded" right="At the site now" empty={detail.lastVerifiedAt ? `No drift at the last verification (${when(detail.lastVerifiedAt)}).` : 'Not verified yet.'} />
+          <Differences title="Drift at the site" items={detail.drift as Difference[]} left="Recorded" right="At the site now" empty={detail.lastVerifiedAt ? `No drift at the last verification (${when(detail.lastVerifiedAt)}).` : 'Not verified yet.'} />
           <section aria-labelledby="history">
             <h2 id="history">History</h2>
             <ol class="timeline">
@@ -175,7 +175,7 @@ function Reveal({ registrationId }: { registrationId: string }) {
     if (!window.confirm('Show the client credentials? This read is recorded in the audit log.')) return;
     try {
       setCredentials(
-        await data<Credentials>(client.GET('/v1/registrations/{id}/credentials', { params: { path: { id: registrationId } } })),
+        await data(client.GET('/v1/registrations/{id}/credentials', { params: { path: { id: registrationId } } })),
       );
     } catch (failure) {
       setError(failure as Error);

@@ -11,12 +11,12 @@ const FILTERS = ['state', 'healthSystemId', 'appId', 'onboardingId', 'cursor'] a
 export function RegistrationsPage({ route }: { route: Route }) {
   const filter = Object.fromEntries(FILTERS.map((name) => [name, route.query.get(name) ?? undefined]));
   const registrations = useResource(
-    () => data<Page<Registration>>(client.GET('/v1/registrations', { params: { query: { ...filter, limit: 50 } } })),
+    () => data(client.GET('/v1/registrations', { params: { query: { ...filter, limit: 50 } } })),
     route.query.toString(),
   );
-  const apps = useResource(() => data<Page<App>>(client.GET('/v1/apps', { params: { query: { limit: 200 } } })), 'apps');
+  const apps = useResource(() => data(client.GET('/v1/apps', { params: { query: { limit: 200 } } })), 'apps');
   const sites = useResource(
-    () => data<Page<HealthSystem>>(client.GET('/v1/health-systems', { params: { query: { limit: 200 } } })),
+    () => data(client.GET('/v1/health-systems', { params: { query: { limit: 200 } } })),
     'directory',
   );
   const set = (name: string, value: string) => navigate('/registrations', { ...filter, cursor: undefined, [name]: value || undefined });
