@@ -78,7 +78,10 @@ beforeAll(async () => {
       { name: siteNames.wrongToken, profile: 'iat' },
     ],
     // The broker holds a wrong initial access token for this site: its registration fails.
-    { initialAccessToken: (site) => (site.name === siteNames.wrongToken ? 'not-the-token-the-site-wants' : site.initialAccessToken) },
+    {
+      initialAccessToken: (site) =>
+        site.name === siteNames.wrongToken ? 'not-the-token-the-site-wants' : site.initialAccessToken,
+    },
   );
   // The first site's administrators listen for webhooks, so the onboarding leaves deliveries to replay.
   await broker.api
@@ -114,93 +117,105 @@ describe('the web console', () => {
     expect(missing.headers['content-type']).toContain('application/problem+json');
   });
 
-  it('tenant: signs in, onboards an app to three sites, watches it complete, reads why one failed', async () => {
-    const tenant = await broker.api.tenantWithKey(ALL_SCOPES, `Console tenant ${run}`);
-    const page = await openConsole();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-    await screenshot(page, 'console-sign-in');
-    await signIn(page, tenant.auth.Authorization.replace('Bearer ', ''));
+  it(
+    'tenant: signs in, onboards an app to three sites, watches it complete, reads why one failed',
+    async () => {
+      const tenant = await broker.api.tenantWithKey(ALL_SCOPES, `Console tenant ${run}`);
+      const page = await openConsole();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      await screenshot(page, 'console-sign-in');
+      await signIn(page, tenant.auth.Authorization.replace('Bearer ', ''));
 
-    await page.getByRole('heading', { name: 'Apps' }).waitFor(WAIT);
-    await page.getByLabel('Name', { exact: true }).fill('Growth Chart');
-    await page.getByRole('button', { name: 'Create app' }).click();
+      await page.getByRole('heading', { name: 'Apps' }).waitFor(WAIT);
+      await page.getByLabel('Name', { exact: true }).fill('Growth Chart');
+      await page.getByRole('button', { name: 'Create app' }).click();
 
-    await page.getByRole('heading', { name: 'Growth Chart' }).waitFor(WAIT);
-    await page.getByLabel('Find sites by name or URL').fill(run);
-    for (const name of Object.values(siteNames)) await page.getByLabel(`Sandbox ${name}`).check();
-    await screenshot(page, 'console-onboard');
-    await page.getByRole('button', { name: 'Onboard to 3 sites' }).click();
+      await page.getByRole('heading', { name: 'Growth Chart' }).waitFor(WAIT);
+      await page.getByLabel('Find sites by name or URL').fill(run);
+      for (const name of Object.values(siteNames)) await page.getByLabel(`Sandbox ${name}`).check();
+      await screenshot(page, 'console-onboard');
+      await page.getByRole('button', { name: 'Onboard to 3 sites' }).click();
 
-    await page.getByRole('heading', { name: 'Onboarding progress' }).waitFor(WAIT);
-    await page.getByTestId('onboarding-status').filter({ hasText: 'Completed' }).waitFor(WAIT);
-    await page.locator('[data-state="registered"]').filter({ hasText: '2' }).waitFor(WAIT);
-    await page.locator('[data-state="failed"]').filter({ hasText: '1' }).waitFor(WAIT);
-    await screenshot(page, 'console-onboarding-progress');
+      await page.getByRole('heading', { name: 'Onboarding progress' }).waitFor(WAIT);
+      await page.getByTestId('onboarding-status').filter({ hasText: 'Completed' }).waitFor(WAIT);
+      await page.locator('[data-state="registered"]').filter({ hasText: '2' }).waitFor(WAIT);
+      await page.locator('[data-state="failed"]').filter({ hasText: '1' }).waitFor(WAIT);
+      await screenshot(page, 'console-onboarding-progress');
 
-    await page.getByRole('link', { name: `Sandbox ${siteNames.wrongToken}` }).click();
-    const reason = page.getByTestId('last-error');
-    await reason.waitFor(WAIT);
-    expect(await reason.textContent()).toContain('initial access token');
-    await page.getByRole('heading', { name: 'History' }).waitFor(WAIT);
-    await screenshot(page, 'console-registration-failed');
+      await page.getByRole('link', { name: `Sandbox ${siteNames.wrongToken}` }).click();
+      const reason = page.getByTestId('last-error');
+      await reason.waitFor(WAIT);
+      expect(await reason.textContent()).toContain('initial access token');
+      await page.getByRole('heading', { name: 'History' }).waitFor(WAIT);
+      await screenshot(page, 'console-registration-failed');
 
-    // The registrations list filters by state.
-    await page.getByRole('link', { name: 'Registrations', exact: true }).click();
-    await page.getByLabel('State').selectOption('failed');
-    await page.getByRole('link', { name: `Sandbox ${siteNames.wrongToken}` }).waitFor(WAIT);
-    await page.getByRole('link', { name: `Sandbox ${siteNames.open}` }).waitFor({ state: 'detached', ...WAIT });
-    await page.getByLabel('State').selectOption('');
-    await page.getByRole('link', { name: `Sandbox ${siteNames.narrowing}` }).waitFor(WAIT);
-    await screenshot(page, 'console-registrations');
+      // The registrations list filters by state.
+      await page.getByRole('link', { name: 'Registrations', exact: true }).click();
+      await page.getByLabel('State').selectOption('failed');
+      await page.getByRole('link', { name: `Sandbox ${siteNames.wrongToken}` }).waitFor(WAIT);
+      await page.getByRole('link', { name: `Sandbox ${siteNames.open}` }).waitFor({ state: 'detached', ...WAIT });
+      await page.getByLabel('State').selectOption('');
+      await page.getByRole('link', { name: `Sandbox ${siteNames.narrowing}` }).waitFor(WAIT);
+      await screenshot(page, 'console-registrations');
 
-    // A narrowed grant shows requested vs granted.
-    await page.getByRole('link', { name: `Sandbox ${siteNames.narrowing}` }).click();
-    await page.getByRole('heading', { name: 'Requested vs granted' }).waitFor(WAIT);
-    await page.getByRole('cell', { name: 'scope', exact: true }).waitFor(WAIT);
-    await screenshot(page, 'console-registration');
-    expect(errors).toEqual([]);
-    await page.context().close();
-  }, JOURNEY_MS);
+      // A narrowed grant shows requested vs granted.
+      await page.getByRole('link', { name: `Sandbox ${siteNames.narrowing}` }).click();
+      await page.getByRole('heading', { name: 'Requested vs granted' }).waitFor(WAIT);
+      await page.getByRole('cell', { name: 'scope', exact: true }).waitFor(WAIT);
+      await screenshot(page, 'console-registration');
+      expect(errors).toEqual([]);
+      await page.context().close();
+    },
+    JOURNEY_MS,
+  );
 
-  it('operator: sees discovery status and replays a webhook delivery', async () => {
-    const page = await openConsole();
-    await signIn(page, TEST_OPERATOR_TOKEN);
-    await page.getByRole('heading', { name: 'Health systems' }).waitFor(WAIT);
-    await screenshot(page, 'console-operator-health-systems');
-    await page.getByRole('link', { name: `Sandbox ${siteNames.open}` }).click();
+  it(
+    'operator: sees discovery status and replays a webhook delivery',
+    async () => {
+      const page = await openConsole();
+      await signIn(page, TEST_OPERATOR_TOKEN);
+      await page.getByRole('heading', { name: 'Health systems' }).waitFor(WAIT);
+      await screenshot(page, 'console-operator-health-systems');
+      await page.getByRole('link', { name: `Sandbox ${siteNames.open}` }).click();
 
-    await page.getByRole('heading', { name: 'Deliveries' }).waitFor(WAIT);
-    // The onboarding's registration event reached the receiver: replay it.
-    const replay = page.getByRole('button', { name: 'Replay registration.created' }).first();
-    await replay.waitFor(WAIT);
-    const before = receiver.received;
-    await replay.click();
-    await page.locator('.badge', { hasText: 'replay' }).first().waitFor(WAIT);
-    await page.getByRole('heading', { name: 'Webhooks', exact: true }).scrollIntoViewIfNeeded();
-    await screenshot(page, 'console-operator-webhooks');
-    expect(receiver.received).toBeGreaterThan(before);
-    await page.context().close();
-  }, JOURNEY_MS);
+      await page.getByRole('heading', { name: 'Deliveries' }).waitFor(WAIT);
+      // The onboarding's registration event reached the receiver: replay it.
+      const replay = page.getByRole('button', { name: 'Replay registration.created' }).first();
+      await replay.waitFor(WAIT);
+      const before = receiver.received;
+      await replay.click();
+      await page.locator('.badge', { hasText: 'replay' }).first().waitFor(WAIT);
+      await page.getByRole('heading', { name: 'Webhooks', exact: true }).scrollIntoViewIfNeeded();
+      await screenshot(page, 'console-operator-webhooks');
+      expect(receiver.received).toBeGreaterThan(before);
+      await page.context().close();
+    },
+    JOURNEY_MS,
+  );
 
-  it('health-system administrator: gets a key from the operator and sees what is registered at the site', async () => {
-    const operator = await openConsole();
-    await signIn(operator, TEST_OPERATOR_TOKEN);
-    await operator.getByRole('link', { name: `Sandbox ${siteNames.narrowing}` }).click();
-    await operator.getByRole('button', { name: 'Issue administrator key' }).click();
-    const token = (await operator.locator('pre.secret').textContent({ timeout: WAIT.timeout }))!.trim();
-    expect(token).toMatch(/^srbh_/);
-    await operator.context().close();
+  it(
+    'health-system administrator: gets a key from the operator and sees what is registered at the site',
+    async () => {
+      const operator = await openConsole();
+      await signIn(operator, TEST_OPERATOR_TOKEN);
+      await operator.getByRole('link', { name: `Sandbox ${siteNames.narrowing}` }).click();
+      await operator.getByRole('button', { name: 'Issue administrator key' }).click();
+      const token = (await operator.locator('pre.secret').textContent({ timeout: WAIT.timeout }))!.trim();
+      expect(token).toMatch(/^srbh_/);
+      await operator.context().close();
 
-    const page = await openConsole();
-    await signIn(page, token);
-    await page.getByRole('heading', { name: `Registered at Sandbox ${siteNames.narrowing}` }).waitFor(WAIT);
-    await page.getByRole('cell', { name: `Console tenant ${run}` }).waitFor(WAIT);
-    await page.getByRole('cell', { name: 'Growth Chart', exact: true }).waitFor(WAIT);
-    await screenshot(page, 'console-site-registrations');
-    await page.getByRole('link', { name: 'Webhooks' }).click();
-    await page.getByRole('heading', { name: 'Your webhooks' }).waitFor(WAIT);
-    await page.context().close();
-  }, JOURNEY_MS);
+      const page = await openConsole();
+      await signIn(page, token);
+      await page.getByRole('heading', { name: `Registered at Sandbox ${siteNames.narrowing}` }).waitFor(WAIT);
+      await page.getByRole('cell', { name: `Console tenant ${run}` }).waitFor(WAIT);
+      await page.getByRole('cell', { name: 'Growth Chart', exact: true }).waitFor(WAIT);
+      await screenshot(page, 'console-site-registrations');
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByRole('heading', { name: 'Your webhooks' }).waitFor(WAIT);
+      await page.context().close();
+    },
+    JOURNEY_MS,
+  );
 });

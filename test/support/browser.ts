@@ -3,10 +3,11 @@ import { chromium, type Browser } from 'playwright-core';
 
 /** Where `npm test` found or installed Debian's Chromium (scripts/chromium.mjs). */
 export function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  const path =
+    process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   if (!path || !existsSync(path)) {
     throw new Error(
-      'no Chromium for the browser tests: `npm test` installs Debian\'s chromium when run as root; otherwise run ' +
+      "no Chromium for the browser tests: `npm test` installs Debian's chromium when run as root; otherwise run " +
         '`apt-get install chromium` or set CHROMIUM_PATH',
     );
   }

@@ -27,8 +27,8 @@ export function saveSession(session: Session | null): void {
 
 /** A guess from the token's shape (`srb_` tenant keys, `srbh_` health-system keys); the person can change it. */
 export function guessKind(token: string): PrincipalKind {
-  if (/^srbh_/.test(token)) return 'health-system';
-  if (/^srb_/.test(token)) return 'tenant';
+  if (token.startsWith('srbh_')) return 'health-system';
+  if (token.startsWith('srb_')) return 'tenant';
   return 'operator';
 }
 

@@ -18,7 +18,8 @@ export const STATE_WORDS: Record<string, string> = {
 
 /** Known error codes (RFC 7591 §3.2.2, RFC 6750 and the broker's own), said plainly. */
 const ERROR_WORDS: Record<string, string> = {
-  invalid_token: 'The site refused the initial access token the broker sent: the operator must set the right token for this health system.',
+  invalid_token:
+    'The site refused the initial access token the broker sent: the operator must set the right token for this health system.',
   invalid_redirect_uri: 'The site refused one of the app’s redirect URIs.',
   invalid_client_metadata: 'The site refused part of the app’s client metadata.',
   invalid_software_statement: 'The site refused the software statement.',

@@ -45,7 +45,11 @@ export function mountConsole(app: NestExpressApplication, folder = join(reposito
       const missing = !existsSync(join(folder, 'index.html'));
       sendProblem(response, {
         ...(missing
-          ? problem(503, 'console_not_built', 'the console is not built: run `npm run build` (or `node scripts/build-console.mjs`)')
+          ? problem(
+              503,
+              'console_not_built',
+              'the console is not built: run `npm run build` (or `node scripts/build-console.mjs`)',
+            )
           : problem(404, 'not_found', `no console file ${name}`)),
         instance: request.originalUrl.split('?')[0],
       });
@@ -55,7 +59,10 @@ export function mountConsole(app: NestExpressApplication, folder = join(reposito
     if (request.method !== 'GET' && request.method !== 'HEAD') return next();
     const name = request.path === '/' ? 'index.html' : request.path.slice(1);
     if (!ASSET.test(name)) {
-      return sendProblem(response, { ...problem(404, 'not_found', 'no such console file'), instance: request.originalUrl.split('?')[0] });
+      return sendProblem(response, {
+        ...problem(404, 'not_found', 'no such console file'),
+        instance: request.originalUrl.split('?')[0],
+      });
     }
     void serve(request, response, name);
   });

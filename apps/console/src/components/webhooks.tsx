@@ -24,8 +24,10 @@ export const newEndpoint = (url: string) => ({ url, description: null, enabled: 
 export function operatorWebhookRoutes(healthSystemId: string): WebhookRoutes {
   const base = { path: { id: healthSystemId } };
   return {
-    list: () => data(client.GET('/v1/admin/health-systems/{id}/webhooks', { params: { ...base, query: { limit: 200 } } })),
-    create: (url) => data(client.POST('/v1/admin/health-systems/{id}/webhooks', { params: base, body: newEndpoint(url) })),
+    list: () =>
+      data(client.GET('/v1/admin/health-systems/{id}/webhooks', { params: { ...base, query: { limit: 200 } } })),
+    create: (url) =>
+      data(client.POST('/v1/admin/health-systems/{id}/webhooks', { params: base, body: newEndpoint(url) })),
     deliveries: (endpointId, cursor) =>
       data(
         client.GET('/v1/admin/health-systems/{id}/webhooks/{endpointId}/deliveries', {
@@ -39,7 +41,11 @@ export function operatorWebhookRoutes(healthSystemId: string): WebhookRoutes {
         }),
       ),
     ping: (endpointId) =>
-      data(client.POST('/v1/admin/health-systems/{id}/webhooks/{endpointId}/ping', { params: { path: { id: healthSystemId, endpointId } } })),
+      data(
+        client.POST('/v1/admin/health-systems/{id}/webhooks/{endpointId}/ping', {
+          params: { path: { id: healthSystemId, endpointId } },
+        }),
+      ),
   };
 }
 
@@ -93,10 +99,13 @@ function Endpoint({ endpoint, routes }: { endpoint: WebhookEndpoint; routes: Web
         events: {endpoint.eventTypes.length ? endpoint.eventTypes.join(', ') : 'all'} · last delivered{' '}
         {when(endpoint.lastDeliveredAt)}
       </p>
-      <ActionButton label="Send a ping" action={async () => {
-        await routes.ping(endpoint.id);
-        deliveries.reload();
-      }} />
+      <ActionButton
+        label="Send a ping"
+        action={async () => {
+          await routes.ping(endpoint.id);
+          deliveries.reload();
+        }}
+      />
       <h3>Deliveries</h3>
       <Loaded resource={deliveries}>
         {(page) =>
@@ -154,7 +163,13 @@ function Endpoint({ endpoint, routes }: { endpoint: WebhookEndpoint; routes: Web
   );
 }
 
-function NewEndpoint({ routes, onCreated }: { routes: WebhookRoutes; onCreated: (endpoint: WebhookEndpointWithSecret) => void }) {
+function NewEndpoint({
+  routes,
+  onCreated,
+}: {
+  routes: WebhookRoutes;
+  onCreated: (endpoint: WebhookEndpointWithSecret) => void;
+}) {
   const [url, setUrl] = useState('');
   const [error, setError] = useState<Error>();
   const submit = async (event: Event) => {
@@ -171,7 +186,13 @@ function NewEndpoint({ routes, onCreated }: { routes: WebhookRoutes; onCreated: 
     <form onSubmit={submit} aria-labelledby="new-endpoint">
       <h2 id="new-endpoint">Add an endpoint</h2>
       <label for="endpoint-url">Receiver URL</label>
-      <input id="endpoint-url" type="url" required value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
+      <input
+        id="endpoint-url"
+        type="url"
+        required
+        value={url}
+        onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
+      />
       <button type="submit" class="primary">
         Add endpoint
       </button>

@@ -50,7 +50,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
           onInput={(event) => setToken((event.target as HTMLInputElement).value)}
         />
         <label for="kind">Sign in as</label>
-        <select id="kind" value={kind} onChange={(event) => setKind((event.target as HTMLSelectElement).value as PrincipalKind)}>
+        <select
+          id="kind"
+          value={kind}
+          onChange={(event) => setKind((event.target as HTMLSelectElement).value as PrincipalKind)}
+        >
           <option value="auto">Detect from the key</option>
           {Object.entries(KIND_LABELS).map(([value, label]) => (
             <option key={value} value={value}>

@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { AuditEvent, Page } from '../../api/types';
 import { Loaded, PageTitle, Pager } from '../../components/ui';
 import { useResource } from '../../use-resource';
 import { when } from '../../words';
@@ -43,7 +42,8 @@ export function AuditPage({ operator }: { operator: boolean }) {
                     </td>
                     <td>{String(event.outcome ?? '')}</td>
                     <td>
-                      {String(event.actorType ?? '')} {event.actorId ? <code>{String(event.actorId).slice(0, 8)}</code> : null}
+                      {String(event.actorType ?? '')}{' '}
+                      {event.actorId ? <code>{String(event.actorId).slice(0, 8)}</code> : null}
                     </td>
                     <td class="muted">
                       {(['tenantId', 'appId', 'healthSystemId', 'registrationId'] as const)

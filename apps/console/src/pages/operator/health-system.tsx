@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { HealthSystem, Schemas } from '../../api/types';
+import type { Schemas } from '../../api/types';
 import { ActionButton, ErrorNotice, Json, Loaded, PageTitle } from '../../components/ui';
 import { WebhooksPanel, operatorWebhookRoutes } from '../../components/webhooks';
 import { href } from '../../router';
@@ -45,7 +45,8 @@ export function HealthSystemPage({ healthSystemId }: { healthSystemId: string })
 function AdministratorKeys({ healthSystemId }: { healthSystemId: string }) {
   const path = { params: { path: { id: healthSystemId } } };
   const keys = useResource(
-    () => data(client.GET('/v1/admin/health-systems/{id}/api-keys', { params: { ...path.params, query: { limit: 200 } } })),
+    () =>
+      data(client.GET('/v1/admin/health-systems/{id}/api-keys', { params: { ...path.params, query: { limit: 200 } } })),
     `site-keys-${healthSystemId}`,
   );
   const [name, setName] = useState('site administrators');
@@ -64,7 +65,10 @@ function AdministratorKeys({ healthSystemId }: { healthSystemId: string }) {
   return (
     <section aria-labelledby="site-keys">
       <h2 id="site-keys">Administrator keys</h2>
-      <p class="muted">The site’s administrators sign in with such a key: they see what is registered at their site and manage their own webhooks.</p>
+      <p class="muted">
+        The site’s administrators sign in with such a key: they see what is registered at their site and manage their
+        own webhooks.
+      </p>
       <Loaded resource={keys}>
         {(page) =>
           page.items.length === 0 ? (
@@ -121,7 +125,12 @@ function AdministratorKeys({ healthSystemId }: { healthSystemId: string }) {
       )}
       <form onSubmit={issue}>
         <label for="site-key-name">Key name</label>
-        <input id="site-key-name" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input
+          id="site-key-name"
+          required
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
         <button type="submit" class="primary">
           Issue administrator key
         </button>

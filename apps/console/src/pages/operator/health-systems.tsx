@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { HealthSystem, Page } from '../../api/types';
+import type { HealthSystem } from '../../api/types';
 import { ErrorNotice, Loaded, PageTitle } from '../../components/ui';
 import { href } from '../../router';
 import { useResource } from '../../use-resource';
@@ -65,7 +65,9 @@ export function DiscoveryStatus({ site }: { site: Pick<HealthSystem, 'discovery'
   const lastError = status === 'failed' ? discovery.lastError : null;
   return (
     <div>
-      <span class={`badge state-${status === 'ok' ? 'registered' : status === 'failed' ? 'failed' : 'queued'}`}>{status}</span>{' '}
+      <span class={`badge state-${status === 'ok' ? 'registered' : status === 'failed' ? 'failed' : 'queued'}`}>
+        {status}
+      </span>{' '}
       {discovery.discoveredAt ? when(discovery.discoveredAt) : ''}
       {lastError && (
         <div data-testid="discovery-error">

@@ -1,5 +1,4 @@
 import { client, data } from '../../api/client';
-import type { Page, PossibleOrphan } from '../../api/types';
 import { ActionButton, Loaded, PageTitle } from '../../components/ui';
 import { useResource } from '../../use-resource';
 import { when } from '../../words';
@@ -55,7 +54,12 @@ export function OrphansPage() {
                           key={resolution}
                           label={label}
                           action={async () => {
-                            await data(client.POST('/v1/admin/possible-orphans/{id}/resolve', { params: { path: { id: orphan.id } }, body: { resolution } }));
+                            await data(
+                              client.POST('/v1/admin/possible-orphans/{id}/resolve', {
+                                params: { path: { id: orphan.id } },
+                                body: { resolution },
+                              }),
+                            );
                             orphans.reload();
                           }}
                         />

@@ -1,12 +1,20 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { ApiKeyScope, Schemas, Tenant } from '../../api/types';
+import type { ApiKeyScope, Schemas } from '../../api/types';
 import { ActionButton, ErrorNotice, Loaded, PageTitle } from '../../components/ui';
 import { href } from '../../router';
 import { useResource } from '../../use-resource';
 import { when } from '../../words';
 
-const SCOPES: ApiKeyScope[] = ['apps:read', 'apps:write', 'onboardings:write', 'registrations:read', 'registrations:write', 'credentials:read', 'audit:read'];
+const SCOPES: ApiKeyScope[] = [
+  'apps:read',
+  'apps:write',
+  'onboardings:write',
+  'registrations:read',
+  'registrations:write',
+  'credentials:read',
+  'audit:read',
+];
 
 export function TenantsPage() {
   const tenants = useResource(
@@ -71,7 +79,10 @@ export function TenantPage({ tenantId }: { tenantId: string }) {
   const path = { params: { path: { tenantId } } };
   const tenant = useResource(() => data(client.GET('/v1/admin/tenants/{tenantId}', path)), tenantId);
   const keys = useResource(
-    () => data(client.GET('/v1/admin/tenants/{tenantId}/api-keys', { params: { path: { tenantId }, query: { limit: 200 } } })),
+    () =>
+      data(
+        client.GET('/v1/admin/tenants/{tenantId}/api-keys', { params: { path: { tenantId }, query: { limit: 200 } } }),
+      ),
     `keys-${tenantId}`,
   );
   const [issued, setIssued] = useState<Schemas['IssuedApiKey']>();
@@ -82,7 +93,9 @@ export function TenantPage({ tenantId }: { tenantId: string }) {
     event.preventDefault();
     setError(undefined);
     try {
-      setIssued(await data(client.POST('/v1/admin/tenants/{tenantId}/api-keys', { ...path, body: { name: keyName, scopes } })));
+      setIssued(
+        await data(client.POST('/v1/admin/tenants/{tenantId}/api-keys', { ...path, body: { name: keyName, scopes } })),
+      );
       keys.reload();
     } catch (failure) {
       setError(failure as Error);
@@ -136,7 +149,11 @@ export function TenantPage({ tenantId }: { tenantId: string }) {
                             kind="danger"
                             confirm={`Revoke the key ${key.name}? Apps using it stop working at once.`}
                             action={async () => {
-                              await data(client.DELETE('/v1/admin/tenants/{tenantId}/api-keys/{keyId}', { params: { path: { tenantId, keyId: key.id } } }));
+                              await data(
+                                client.DELETE('/v1/admin/tenants/{tenantId}/api-keys/{keyId}', {
+                                  params: { path: { tenantId, keyId: key.id } },
+                                }),
+                              );
                               keys.reload();
                             }}
                           />
@@ -157,7 +174,12 @@ export function TenantPage({ tenantId }: { tenantId: string }) {
           <form onSubmit={issue} aria-labelledby="issue-key">
             <h3 id="issue-key">Issue a key</h3>
             <label for="key-name">Name</label>
-            <input id="key-name" required value={keyName} onInput={(e) => setKeyName((e.target as HTMLInputElement).value)} />
+            <input
+              id="key-name"
+              required
+              value={keyName}
+              onInput={(e) => setKeyName((e.target as HTMLInputElement).value)}
+            />
             <fieldset>
               <legend>Scopes</legend>
               {SCOPES.map((scope) => (
@@ -166,7 +188,9 @@ export function TenantPage({ tenantId }: { tenantId: string }) {
                     type="checkbox"
                     id={`scope-${scope}`}
                     checked={scopes.includes(scope)}
-                    onChange={() => setScopes(scopes.includes(scope) ? scopes.filter((s) => s !== scope) : [...scopes, scope])}
+                    onChange={() =>
+                      setScopes(scopes.includes(scope) ? scopes.filter((s) => s !== scope) : [...scopes, scope])
+                    }
                   />
                   <label for={`scope-${scope}`}>{scope}</label>
                 </div>

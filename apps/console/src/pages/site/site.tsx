@@ -1,5 +1,4 @@
 import { client, data } from '../../api/client';
-import type { HealthSystem, Page, SiteRegistration, WebhookEndpoint, WebhookDelivery } from '../../api/types';
 import { SiteRegistrationTable } from '../../components/registration-table';
 import { Loaded, PageTitle } from '../../components/ui';
 import { WebhooksPanel, newEndpoint, type WebhookRoutes } from '../../components/webhooks';
@@ -36,7 +35,11 @@ const siteWebhookRoutes: WebhookRoutes = {
       }),
     ),
   replay: (endpointId, eventId) =>
-    data(client.POST('/v1/site/webhooks/{endpointId}/events/{eventId}/replay', { params: { path: { endpointId, eventId } } })),
+    data(
+      client.POST('/v1/site/webhooks/{endpointId}/events/{eventId}/replay', {
+        params: { path: { endpointId, eventId } },
+      }),
+    ),
   ping: (endpointId) => data(client.POST('/v1/site/webhooks/{endpointId}/ping', { params: { path: { endpointId } } })),
 };
 

@@ -58,7 +58,8 @@ function matching(sites: DirectoryEntry[], search: string, chosen: Set<string>):
   const text = search.trim().toLowerCase();
   if (!text) return sites;
   return sites.filter(
-    (site) => chosen.has(site.id) || site.name.toLowerCase().includes(text) || site.fhirBaseUrl.toLowerCase().includes(text),
+    (site) =>
+      chosen.has(site.id) || site.name.toLowerCase().includes(text) || site.fhirBaseUrl.toLowerCase().includes(text),
   );
 }
 
@@ -104,7 +105,12 @@ function Onboard({ app }: { app: App }) {
         {(page) => (
           <form onSubmit={submit}>
             <label for="site-search">Find sites by name or URL</label>
-            <input id="site-search" type="search" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
+            <input
+              id="site-search"
+              type="search"
+              value={search}
+              onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
+            />
             <fieldset>
               <legend>Sites from the directory</legend>
               {page.items.length === 0 && <p>The directory is empty: an operator adds health systems.</p>}
@@ -117,7 +123,10 @@ function Onboard({ app }: { app: App }) {
                     onChange={() => toggle(site.id)}
                   />
                   <label for={`site-${site.id}`}>
-                    {site.name} <span class="muted">{site.vendor ?? ''} · {site.fhirBaseUrl}</span>
+                    {site.name}{' '}
+                    <span class="muted">
+                      {site.vendor ?? ''} · {site.fhirBaseUrl}
+                    </span>
                     {site.discovery && !site.discovery.registrationSupported && (
                       <span class="muted"> · no dynamic registration found</span>
                     )}

@@ -67,7 +67,11 @@ function NewApp() {
       const app = await data(client.POST('/v1/apps', { body: { name, clientMetadata, keyManagement: 'none' } }));
       navigate(`/apps/${app.id}`);
     } catch (failure) {
-      setError(failure instanceof SyntaxError ? new Error(`The client metadata is not JSON: ${failure.message}`) : (failure as Error));
+      setError(
+        failure instanceof SyntaxError
+          ? new Error(`The client metadata is not JSON: ${failure.message}`)
+          : (failure as Error),
+      );
     }
   };
   return (

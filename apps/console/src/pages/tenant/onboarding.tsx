@@ -1,5 +1,4 @@
 import { client, data } from '../../api/client';
-import type { App, Onboarding, Page, Registration } from '../../api/types';
 import { RegistrationTable, appNames } from '../../components/registration-table';
 import { Loaded, PageTitle, ProgressBar } from '../../components/ui';
 import { href } from '../../router';
@@ -17,10 +16,7 @@ export function OnboardingPage({ onboardingId }: { onboardingId: string }) {
   );
   const running = !progress.data?.completed;
   const registrations = useResource(
-    () =>
-      data(
-        client.GET('/v1/registrations', { params: { query: { onboardingId, limit: 200 } } }),
-      ),
+    () => data(client.GET('/v1/registrations', { params: { query: { onboardingId, limit: 200 } } })),
     `${onboardingId}-${running}`,
     { pollMs: POLL_MS, poll: () => running },
   );

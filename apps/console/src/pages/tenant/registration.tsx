@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
-import type { Credentials, Difference, RegistrationDetail } from '../../api/types';
+import type { Credentials, Difference } from '../../api/types';
 import { ActionButton, ErrorNotice, Json, Loaded, PageTitle, StateBadge } from '../../components/ui';
 import { href } from '../../router';
 import { useResource } from '../../use-resource';
@@ -11,10 +11,16 @@ const SETTLED = new Set(['registered', 'failed', 'orphan_suspected', 'deleted'])
 export function RegistrationPage({ registrationId }: { registrationId: string }) {
   const path = { params: { path: { id: registrationId } } };
   // Polls while a job works on it (an action just started here, or one the sweeps run).
-  const registration = useResource(
-    () => data(client.GET('/v1/registrations/{id}', path)),
-    registrationId,
-    { pollMs: 1500, poll: (detail) => !SETTLED.has(detail.state) },
+  const registration = useResource(() => data(client.GET('/v1/registrations/{id}', path)), registrationId, {
+    pollMs: 1500,
+    poll: (detail) => !SETTLED.has(detail.state),
+  });
+  const app = useResource(
+    () =>
+      registration.data
+        ? data(client.GET('/v1/apps/{appId}', { params: { path: { appId: registration.data.appId } } }))
+        : Promise.resolve(undefined),
+    registration.data?.appId ?? '',
   );
   const act = (call: () => Promise<{ data?: unknown; error?: unknown; response: Response }>) => async () => {
     await data(call());
@@ -29,7 +35,7 @@ export function RegistrationPage({ registrationId }: { registrationId: string })
           </PageTitle>
           <p class="status-line">
             {STATE_WORDS[detail.state]} · client id <code>{detail.clientId ?? '—'}</code> · app{' '}
-            <a href={href(`/apps/${detail.appId}`)}>{detail.appId.slice(0, 8)}</a>
+            <a href={href(`/apps/${detail.appId}`)}>{app.data?.name ?? detail.appId.slice(0, 8)}</a>
             {detail.nextAttemptAt && <> · next attempt {when(detail.nextAttemptAt)}</>}
           </p>
           {detail.lastError && (
@@ -48,7 +54,10 @@ export function RegistrationPage({ registrationId }: { registrationId: string })
           )}
           <div class="actions" role="group" aria-label="Actions">
             <ActionButton label="Verify now" action={act(() => client.POST('/v1/registrations/{id}/verify', path))} />
-            <ActionButton label="Rotate secret" action={act(() => client.POST('/v1/registrations/{id}/rotate', path))} />
+            <ActionButton
+              label="Rotate secret"
+              action={act(() => client.POST('/v1/registrations/{id}/rotate', path))}
+            />
             <ActionButton
               label="Delete at the site"
               kind="danger"
@@ -64,7 +73,17 @@ export function RegistrationPage({ registrationId }: { registrationId: string })
             right="Granted"
             empty={detail.grantedMetadata ? undefined : 'Nothing granted: the site has not registered this client.'}
           />
-          <Differences title="Drift at the site" items={detail.drift as Difference[]} left="Recorded" right="At the site now" empty={detail.lastVerifiedAt ? `No drift at the last verification (${when(detail.lastVerifiedAt)}).` : 'Not verified yet.'} />
+          <Differences
+            title="Drift at the site"
+            items={detail.drift as Difference[]}
+            left="Recorded"
+            right="At the site now"
+            empty={
+              detail.lastVerifiedAt
+                ? `No drift at the last verification (${when(detail.lastVerifiedAt)}).`
+                : 'Not verified yet.'
+            }
+          />
           <section aria-labelledby="history">
             <h2 id="history">History</h2>
             <ol class="timeline">

@@ -1,5 +1,5 @@
 import { client, data } from '../../api/client';
-import { REGISTRATION_STATES, type App, type HealthSystem, type Page, type Registration } from '../../api/types';
+import { REGISTRATION_STATES } from '../../api/types';
 import { RegistrationTable, appNames } from '../../components/registration-table';
 import { Loaded, PageTitle, Pager } from '../../components/ui';
 import { navigate, type Route } from '../../router';
@@ -19,14 +19,19 @@ export function RegistrationsPage({ route }: { route: Route }) {
     () => data(client.GET('/v1/health-systems', { params: { query: { limit: 200 } } })),
     'directory',
   );
-  const set = (name: string, value: string) => navigate('/registrations', { ...filter, cursor: undefined, [name]: value || undefined });
+  const set = (name: string, value: string) =>
+    navigate('/registrations', { ...filter, cursor: undefined, [name]: value || undefined });
   return (
     <>
       <PageTitle>Registrations</PageTitle>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
         <div>
           <label for="filter-state">State</label>
-          <select id="filter-state" value={filter.state ?? ''} onChange={(e) => set('state', (e.target as HTMLSelectElement).value)}>
+          <select
+            id="filter-state"
+            value={filter.state ?? ''}
+            onChange={(e) => set('state', (e.target as HTMLSelectElement).value)}
+          >
             <option value="">any</option>
             {REGISTRATION_STATES.map((state) => (
               <option key={state} value={state}>
@@ -52,7 +57,11 @@ export function RegistrationsPage({ route }: { route: Route }) {
         </div>
         <div>
           <label for="filter-app">App</label>
-          <select id="filter-app" value={filter.appId ?? ''} onChange={(e) => set('appId', (e.target as HTMLSelectElement).value)}>
+          <select
+            id="filter-app"
+            value={filter.appId ?? ''}
+            onChange={(e) => set('appId', (e.target as HTMLSelectElement).value)}
+          >
             <option value="">any</option>
             {apps.data?.items.map((app) => (
               <option key={app.id} value={app.id}>
@@ -74,7 +83,10 @@ export function RegistrationsPage({ route }: { route: Route }) {
         {(page) => (
           <>
             <RegistrationTable items={page.items} appNames={appNames(apps.data?.items)} />
-            <Pager nextCursor={page.nextCursor} onNext={(cursor) => navigate('/registrations', { ...filter, cursor })} />
+            <Pager
+              nextCursor={page.nextCursor}
+              onNext={(cursor) => navigate('/registrations', { ...filter, cursor })}
+            />
           </>
         )}
       </Loaded>
