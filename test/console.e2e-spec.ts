@@ -124,7 +124,10 @@ describe('the web console', () => {
       const page = await openConsole();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
-      page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      page.on(
+        'response',
+        (response) => response.status() >= 400 && errors.push(`${response.status()} ${response.url()}`),
+      );
       await screenshot(page, 'console-sign-in');
       await signIn(page, tenant.auth.Authorization.replace('Bearer ', ''));
 

@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
 import { client, data } from '../../api/client';
 import type { Schemas } from '../../api/types';
-import { ActionButton, ErrorNotice, Json, Loaded, PageTitle } from '../../components/ui';
+import { ErrorNotice, Json, Loaded, PageTitle } from '../../components/ui';
 import { WebhooksPanel, operatorWebhookRoutes } from '../../components/webhooks';
 import { href } from '../../router';
 import { useResource } from '../../use-resource';
-import { when } from '../../words';
+import { IssuedToken, KeyTable } from '../../components/keys';
 import { DiscoveryStatus } from './health-systems';
 
 /** One health system for the operator: discovery, its administrators' keys, its webhooks. */
@@ -70,59 +70,22 @@ function AdministratorKeys({ healthSystemId }: { healthSystemId: string }) {
         own webhooks.
       </p>
       <Loaded resource={keys}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <p>No keys yet.</p>
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Revoked</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((key) => (
-                  <tr key={key.id}>
-                    <td>{key.name}</td>
-                    <td>{when(key.createdAt)}</td>
-                    <td>{when(key.lastUsedAt)}</td>
-                    <td>{when(key.revokedAt)}</td>
-                    <td>
-                      {!key.revokedAt && (
-                        <ActionButton
-                          label={`Revoke ${key.name}`}
-                          kind="danger"
-                          confirm={`Revoke the key ${key.name}?`}
-                          action={async () => {
-                            await data(
-                              client.DELETE('/v1/admin/health-systems/{id}/api-keys/{keyId}', {
-                                params: { path: { id: healthSystemId, keyId: key.id } },
-                              }),
-                            );
-                            keys.reload();
-                          }}
-                        />
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(page) => (
+          <KeyTable
+            keys={page.items}
+            consequence="The site's administrators lose access at once."
+            revoke={async (keyId) => {
+              await data(
+                client.DELETE('/v1/admin/health-systems/{id}/api-keys/{keyId}', {
+                  params: { path: { id: healthSystemId, keyId } },
+                }),
+              );
+              keys.reload();
+            }}
+          />
+        )}
       </Loaded>
-      {issued?.token && (
-        <div class="notice" role="status">
-          New key <strong>{issued.name}</strong>: copy it now, it is not shown again.
-          <pre class="secret">{issued.token}</pre>
-        </div>
-      )}
+      <IssuedToken issued={issued} />
       <form onSubmit={issue}>
         <label for="site-key-name">Key name</label>
         <input

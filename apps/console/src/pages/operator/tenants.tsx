@@ -4,6 +4,7 @@ import type { ApiKeyScope, Schemas } from '../../api/types';
 import { ActionButton, ErrorNotice, Loaded, PageTitle } from '../../components/ui';
 import { href } from '../../router';
 import { useResource } from '../../use-resource';
+import { IssuedToken, KeyTable } from '../../components/keys';
 import { when } from '../../words';
 
 const SCOPES: ApiKeyScope[] = [
@@ -123,54 +124,21 @@ export function TenantPage({ tenantId }: { tenantId: string }) {
           <h2>API keys</h2>
           <Loaded resource={keys}>
             {(page) => (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Revoked</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((key) => (
-                    <tr key={key.id}>
-                      <td>{key.name}</td>
-                      <td>{key.scopes.join(' ')}</td>
-                      <td>{when(key.lastUsedAt)}</td>
-                      <td>{when(key.revokedAt)}</td>
-                      <td>
-                        {!key.revokedAt && (
-                          <ActionButton
-                            label={`Revoke ${key.name}`}
-                            kind="danger"
-                            confirm={`Revoke the key ${key.name}? Apps using it stop working at once.`}
-                            action={async () => {
-                              await data(
-                                client.DELETE('/v1/admin/tenants/{tenantId}/api-keys/{keyId}', {
-                                  params: { path: { tenantId, keyId: key.id } },
-                                }),
-                              );
-                              keys.reload();
-                            }}
-                          />
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <KeyTable
+                keys={page.items}
+                consequence="Apps using it stop working at once."
+                revoke={async (keyId) => {
+                  await data(
+                    client.DELETE('/v1/admin/tenants/{tenantId}/api-keys/{keyId}', {
+                      params: { path: { tenantId, keyId } },
+                    }),
+                  );
+                  keys.reload();
+                }}
+              />
             )}
           </Loaded>
-          {issued?.token && (
-            <div class="notice" role="status">
-              New key <strong>{issued.name}</strong>: copy it now, it is not shown again.
-              <pre class="secret">{issued.token}</pre>
-            </div>
-          )}
+          <IssuedToken issued={issued} />
           <form onSubmit={issue} aria-labelledby="issue-key">
             <h3 id="issue-key">Issue a key</h3>
             <label for="key-name">Name</label>
