@@ -10,7 +10,7 @@ import { OperatorGuard } from './auth/operator.guard.js';
 import { TenantGuard } from './auth/tenant.guard.js';
 import { HealthSystemGuard } from './auth/health-system.guard.js';
 import { DirectoryController } from './tenant/directory.controller.js';
-import { SiteController, SiteWebhooksController } from './site/site.controller.js';
+import { SiteController } from './site/site.controller.js';
 import { AuthFailureLimiterModule } from './auth/auth-failure-limiter.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './operations/metrics.controller.js';

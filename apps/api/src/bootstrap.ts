@@ -29,8 +29,8 @@ export async function createApiApp(
   mountQueueDashboard(app, config);
   mountConsole(app);
 
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // Built on the first request for /docs (then kept): start-up does not wait for it.
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   // Start-up checks (the secret store canary) run in the modules' init hooks. If one fails, what
   // was opened (Redis, queues, the database pool) is closed before the error goes on.
   await app.init().catch(async (error: unknown) => {
