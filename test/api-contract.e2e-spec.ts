@@ -146,7 +146,7 @@ describe('API contract', () => {
     }
   });
 
-  it('serves the typed client: operator, tenant and health-system calls type-check and work', async () => {
+  it('serves the typed client: operator and tenant calls type-check and work', async () => {
     const baseUrl = `http://127.0.0.1:${api.config.api.port}`;
     const operator = createBrokerClient({ baseUrl, token: TEST_OPERATOR_TOKEN });
     const tenant = await operator.POST('/v1/admin/tenants', { body: { name: 'Typed client' } });
