@@ -179,6 +179,7 @@ if (state.udapOnboardingId) {
 }
 await reportStale(state);
 log('where to look (the demo API key is in .data/demo.json):');
+log(`  console: ${api}/console (sign in with the demo API key, or the operator token from .data/dev.env)`);
 log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" ${api}/v1/onboardings/${state.onboardingId}`);
 log(`  curl -H "Authorization: Bearer $(jq -r .apiKey ${STATE_FILE})" "${api}/v1/registrations?onboardingId=${state.onboardingId}"`);
 log(`  sandbox clients per site: ${sandbox}/sandbox/sites   OpenAPI: ${api}/docs   queues: ${api}/admin/queues`);

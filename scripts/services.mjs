@@ -29,12 +29,13 @@ async function waitForPort(port, seconds) {
   return false;
 }
 
-const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+export const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const isRoot = process.getuid?.() === 0;
 const run = (command) => execSync(command, { stdio: 'inherit' });
 
 let aptUpdated = false;
-function aptInstall(packages) {
+/** Installs Debian packages when running as root on a machine with apt; false when it cannot. */
+export function aptInstall(packages) {
   if (!isRoot || !has('apt-get')) return false;
   log(`installing ${packages} with apt-get (running as root)`);
   if (!aptUpdated) run('apt-get update -qq');

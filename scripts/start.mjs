@@ -99,7 +99,7 @@ function sourceDigest() {
       const full = join(path, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'generated' && entry.name !== 'node_modules') walk(full);
-      } else if (/\.(ts|mts|json|prisma|html|css)$/.test(entry.name)) {
+      } else if (/\.(ts|tsx|mts|json|prisma|html|css)$/.test(entry.name)) {
         hash.update(`${full}\0${statSync(full).size}\0`).update(readFileSync(full));
       }
     }
@@ -161,7 +161,7 @@ await checkPorts([
 await ensureServices();
 const BUILD_DIGEST_FILE = '.cache/build-digest';
 const digest = sourceDigest();
-if (existsSync('dist/apps/api/src/main.js') && existsSync(BUILD_DIGEST_FILE) && readFileSync(BUILD_DIGEST_FILE, 'utf8') === digest) {
+if (existsSync('dist/apps/api/src/main.js') && existsSync('dist/console/index.html') && existsSync(BUILD_DIGEST_FILE) && readFileSync(BUILD_DIGEST_FILE, 'utf8') === digest) {
   log('sources unchanged since the last build: build skipped');
 } else {
   log('generating the Prisma client and building');
@@ -169,6 +169,11 @@ if (existsSync('dist/apps/api/src/main.js') && existsSync(BUILD_DIGEST_FILE) && 
   const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   if (build.status !== 0) {
     console.error('[start] the build failed (see above)');
+    process.exit(1);
+  }
+  const consoleBuild = spawnSync(process.execPath, ['scripts/build-console.mjs'], { stdio: 'inherit' });
+  if (consoleBuild.status !== 0) {
+    console.error('[start] the console build failed (see above)');
     process.exit(1);
   }
   mkdirSync('.cache', { recursive: true });
@@ -187,7 +192,7 @@ if (!(await waitForReady(`${apiUrl}/health/ready`, 60))) {
   log('the API did not become ready within 60 s');
   stop(1);
 } else {
-  log(`API ready: ${apiUrl}/health/ready  OpenAPI: ${apiUrl}/docs`);
+  log(`API ready: ${apiUrl}/health/ready  console: ${apiUrl}/console  OpenAPI: ${apiUrl}/docs`);
   log(`operator token: see ${ENV_FILE} (OPERATOR_TOKEN)`);
   if (existsSync('scripts/demo.mjs')) {
     const demo = spawnSync(process.execPath, ['scripts/demo.mjs'], { stdio: 'inherit', env: { ...env, API_URL: apiUrl } });

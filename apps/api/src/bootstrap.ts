@@ -9,6 +9,7 @@ import { buildOpenApiDocument } from './http/openapi.js';
 import { applyHttpDefences, applyServerLimits } from './http/security.js';
 import { mountQueueDashboard } from './operations/queue-dashboard.js';
 import { routeLogsAtDebug } from './route-logs-at-debug.js';
+import { mountConsole } from './console/console-assets.js';
 
 /** Builds the API application (used by main.ts and by the end-to-end tests). */
 export async function createApiApp(
@@ -27,6 +28,7 @@ export async function createApiApp(
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   mountQueueDashboard(app, config);
+  mountConsole(app);
 
   // Built on the first request for /docs (then kept): start-up does not wait for it.
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

@@ -21,7 +21,7 @@ export function applyHttpDefences(app: NestExpressApplication): void {
 
 const logger = new Logger('HttpDefences');
 
-/** The browser pages the API serves (Swagger UI, the queue dashboard); everything else is JSON. */
+/** The third-party browser pages the API serves (Swagger UI, the queue dashboard); the console has its own policy. */
 const HTML_PAGES = /^\/(docs|admin\/queues)(\/|$|\?)/;
 
 /** JSON answers: nothing may run, load or frame them. */
@@ -45,12 +45,34 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The web console (apps/console) is ours: one script and one stylesheet from the API itself, no
+ * inline script or style, no eval, JSON from the API only. Nothing else may load, submit or frame.
+ */
+const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const CONSOLE_PAGES = /^\/console(\/|$|\?)/;
+
+function contentSecurityPolicy(url: string): string {
+  if (CONSOLE_PAGES.test(url)) return CONSOLE_CSP;
+  return HTML_PAGES.test(url) ? PAGE_CSP : JSON_CSP;
+}
+
 function securityHeaders(request: Request, response: Response, next: NextFunction): void {
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('X-Frame-Options', 'DENY');
   response.setHeader('Referrer-Policy', 'no-referrer');
   response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  response.setHeader('Content-Security-Policy', HTML_PAGES.test(request.originalUrl) ? PAGE_CSP : JSON_CSP);
+  response.setHeader('Content-Security-Policy', contentSecurityPolicy(request.originalUrl));
   // No answer of the API may be kept by a browser or a proxy: they carry tenants' data and,
   // on the credentials route, client secrets. (Swagger's static files are small; caching them
   // is not worth a second rule.)
