@@ -1,5 +1,5 @@
 import type { ApiKey, App, HealthSystem, Registration, Tenant } from '#domain';
-import type { AuditEvent, Onboarding } from '#persistence';
+import type { AuditEvent, Onboarding, RegistrationAttempt, Transition } from '#persistence';
 import type { OnboardingProgress, RegistrationDetail } from '#registration';
 
 /**
@@ -107,17 +107,27 @@ export const toRegistrationDetail = (detail: RegistrationDetail) => ({
   grantedMetadata: detail.registration.grantedMetadata,
   metadataDifferences: detail.registration.metadataDifferences ?? [],
   drift: detail.registration.drift ?? [],
-  history: detail.history.map((transition) => ({ ...transition, at: transition.at.toISOString() })),
-  attempts: detail.attempts.map((attempt) => ({
-    id: attempt.id,
-    action: attempt.action,
-    nonce: attempt.nonce,
-    outcome: attempt.outcome,
-    httpStatus: attempt.httpStatus,
-    clientId: attempt.clientId,
-    startedAt: attempt.startedAt.toISOString(),
-    finishedAt: attempt.finishedAt?.toISOString() ?? null,
-  })),
+  history: detail.history.map(toTransitionResponse),
+  /** Older history: `GET /v1/registrations/:id/history?cursor=` (null when all of it is above). */
+  historyOlderCursor: detail.historyOlderCursor,
+  attempts: detail.attempts.map(toAttemptResponse),
+  attemptsOlderCursor: detail.attemptsOlderCursor,
+});
+
+export const toTransitionResponse = (transition: Transition) => ({
+  ...transition,
+  at: transition.at.toISOString(),
+});
+
+export const toAttemptResponse = (attempt: RegistrationAttempt) => ({
+  id: attempt.id,
+  action: attempt.action,
+  nonce: attempt.nonce,
+  outcome: attempt.outcome,
+  httpStatus: attempt.httpStatus,
+  clientId: attempt.clientId,
+  startedAt: attempt.startedAt.toISOString(),
+  finishedAt: attempt.finishedAt?.toISOString() ?? null,
 });
 
 export const toAuditEventResponse = (event: AuditEvent) => ({

@@ -5,7 +5,12 @@ import type { Response } from 'express';
 import { LifecycleRequests, RegistrationsService } from '#registration';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
-import { toRegistrationDetail, toRegistrationSummary } from '../http/responses.js';
+import {
+  toAttemptResponse,
+  toRegistrationDetail,
+  toRegistrationSummary,
+  toTransitionResponse,
+} from '../http/responses.js';
 import { UuidParam } from '../http/uuid-param.js';
 
 @ApiTags('tenant: registrations')
@@ -34,6 +39,28 @@ export class RegistrationsController {
   @RequireScopes('registrations:read')
   async get(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string) {
     return toRegistrationDetail(await this.registrations.detail(actor.tenantId, id));
+  }
+
+  /** The registration's state history, newest first (the detail shows the newest 50 inline). */
+  @Get(':id/history')
+  @RequireScopes('registrations:read')
+  async history(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @PageQuery() page: PageRequest,
+  ) {
+    return toListResponse(await this.registrations.historyPage(actor.tenantId, id, page), toTransitionResponse);
+  }
+
+  /** The registration's attempts (outbound calls that can create or change a client), newest first. */
+  @Get(':id/attempts')
+  @RequireScopes('registrations:read')
+  async attempts(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @PageQuery() page: PageRequest,
+  ) {
+    return toListResponse(await this.registrations.attemptsPage(actor.tenantId, id, page), toAttemptResponse);
   }
 
   /** The client credentials, for the tenant's app. Audited. */
