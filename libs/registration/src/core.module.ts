@@ -20,6 +20,7 @@ import {
   PrismaService,
   PossibleOrphanRepository,
   RegistrationAttemptRepository,
+  RetentionRepository,
   RegistrationRepository,
   TenantRepository,
 } from '#persistence';
@@ -48,6 +49,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
 import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
+import { RetentionSweep } from './retention/retention-sweep.js';
 import { lifecycleProviders } from './lifecycle/index.js';
 import { udapProviders } from './udap/index.js';
 
@@ -66,6 +68,7 @@ const repositories = [
   DiscoveryCacheRepository,
   AppSigningKeyRepository,
   PossibleOrphanRepository,
+  RetentionRepository,
 ];
 const useCases = [
   TenancyService,
@@ -81,6 +84,7 @@ const useCases = [
   DiscoverHealthSystemUseCase,
   ReconcileRegistrationsUseCase,
   RegistrationsService,
+  RetentionSweep,
 ];
 
 /**

@@ -37,6 +37,8 @@ CREATE INDEX IF NOT EXISTS "RegistrationAttempt_registrationId_startedAt_id_idx"
 DROP INDEX IF EXISTS "RegistrationAttempt_registrationId_startedAt_idx";
 
 -- Retention: the oldest rows of each table by index range, a small batch at a time.
-CREATE INDEX IF NOT EXISTS "RegistrationTransition_at_idx" ON "RegistrationTransition" ("at");
-CREATE INDEX IF NOT EXISTS "RegistrationAttempt_startedAt_idx" ON "RegistrationAttempt" ("startedAt");
+-- History and attempts keep some old rows (each registration's newest), so their passes move on by
+-- (time, id) position: the id is in the index.
+CREATE INDEX IF NOT EXISTS "RegistrationTransition_at_id_idx" ON "RegistrationTransition" ("at", "id");
+CREATE INDEX IF NOT EXISTS "RegistrationAttempt_startedAt_id_idx" ON "RegistrationAttempt" ("startedAt", "id");
 CREATE INDEX IF NOT EXISTS "WebhookDelivery_at_idx" ON "WebhookDelivery" ("at");
