@@ -95,15 +95,22 @@ async function load(db: pg.Client, size: number): Promise<number> {
             CASE WHEN h % 10 = 0 THEN now() + (h % 300) * interval '1 day' END, o."createdAt",
             'smart-broker/registrations/' || left(o."id"::text, 8) || '-' || h, 'v1', true,
             now() - random() * interval '1 day',
-            CASE WHEN s.state = 'retrying' THEN now() + interval '10 minutes' END,
-            o."createdAt", now() - random() * interval '1 day'
+            CASE WHEN s.state = 'retrying' THEN now() + interval '2 hours' END,
+            o."createdAt",
+            -- Work in flight moved "just now", except three rows of the first app whose job was lost:
+            -- the reconciler's work is the same at every size, only the table grows. ("Just now" is
+            -- an hour ahead of the load, so it is still recent when the measurements start.)
+            CASE WHEN s.state IN ('registered', 'failed', 'deleted') THEN now() - random() * interval '1 day'
+                 WHEN ai = 1 AND h IN (98, 999, 1999) THEN now() - interval '1 hour'
+                 ELSE now() + interval '1 hour' - random() * interval '1 minute' END
        FROM generate_series(1, ${apps}) ai
        JOIN "Onboarding" o ON o."id" = md5('o' || ai)::uuid
        JOIN "App" a ON a."id" = o."appId"
       CROSS JOIN generate_series(1, ${sites}) h
       CROSS JOIN LATERAL (SELECT CASE WHEN h % 100 < 92 THEN 'registered' WHEN h % 100 < 95 THEN 'failed'
                                       WHEN h % 100 < 97 THEN 'deleted' WHEN h % 100 < 98 THEN 'retrying'
-                                      WHEN h % 100 < 99 THEN 'verifying' ELSE 'queued' END AS state) s
+                                      WHEN h % 100 < 99 THEN 'verifying' WHEN h % 1000 = 999 THEN 'registering'
+                                      ELSE 'queued' END AS state) s
       LIMIT ${size}`,
     // History: queued -> discovering -> registering -> registered, then one verify round trip.
     `INSERT INTO "RegistrationTransition" ("id", "registrationId", "fromState", "toState", "reason", "at")

@@ -141,6 +141,9 @@ function toTransition(row: TransitionRow): Transition {
   return { fromState: row.fromState, toState: row.toState, reason: row.reason, at: row.at };
 }
 
+/** States in which a registration's own job is presumed running (`retrying` waits for its next attempt time). */
+const IN_FLIGHT_STATES: RegistrationState[] = ['queued', 'discovering', 'registering'];
+
 const HISTORY = { table: 'RegistrationTransition', time: 'at' } as const;
 const ATTEMPTS = { table: 'RegistrationAttempt', time: 'startedAt' } as const;
 
@@ -305,29 +308,35 @@ export class RegistrationRepository {
   /**
    * Registrations that should have a job but show no progress: queued or in flight for
    * longer than `graceMs`, or retrying past their next attempt time by as much. All tenants.
+   * One index range per state (`(state, updatedAt)`, `(state, nextAttemptAt)`), each at most
+   * `limit` rows: the cost follows the stalled rows, not the fleet. Written per state because a
+   * prepared statement's generic plan cannot tell how many rows `state IN ($1, $2, $3)` matches
+   * and, at 100k registrations, chose a parallel scan of the whole table (see bench:scale).
    */
   async findStalled(
     graceMs: number,
     limit: number,
   ): Promise<Array<Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>>> {
     const before = new Date(Date.now() - graceMs);
-    const rows = await this.prisma.registration.findMany({
-      where: {
-        OR: [
-          { state: { in: ['queued', 'discovering', 'registering'] }, updatedAt: { lt: before } },
-          { state: 'retrying', nextAttemptAt: { lt: before } },
-        ],
-      },
-      select: { id: true, tenantId: true, healthSystemId: true },
-      orderBy: { updatedAt: 'asc' },
-      take: limit,
-    });
+    const rows = await this.prisma.$queryRaw<Array<{ id: string; tenantId: string; healthSystemId: string }>>`
+      SELECT "id"::text AS "id", "tenantId"::text AS "tenantId", "healthSystemId"::text AS "healthSystemId" FROM (
+        SELECT r.* FROM (SELECT * FROM unnest(${IN_FLIGHT_STATES}::text[]) AS s("state")) s
+         CROSS JOIN LATERAL (
+           SELECT "id", "tenantId", "healthSystemId", "updatedAt" AS "since" FROM "Registration"
+            WHERE "state" = s."state" AND "updatedAt" < ${before}::timestamptz
+            ORDER BY "updatedAt" LIMIT ${limit}) r
+        UNION ALL
+        (SELECT "id", "tenantId", "healthSystemId", "nextAttemptAt" AS "since" FROM "Registration"
+          WHERE "state" = 'retrying' AND "nextAttemptAt" < ${before}::timestamptz
+          ORDER BY "nextAttemptAt" LIMIT ${limit})
+      ) stalled ORDER BY "since" LIMIT ${limit}`;
     return rows.map((row) => ({ ...row, tenantId: trustedTenantId(row.tenantId) }));
   }
 
   /**
    * Registrations held in one of `states` (a lifecycle action's own state) with no progress for
    * longer than `graceMs` and no retry due later: the job working on them is presumed lost.
+   * One `(state, updatedAt)` index range per state, as in `findStalled`.
    */
   async findStalledIn(
     states: readonly RegistrationState[],
@@ -335,16 +344,17 @@ export class RegistrationRepository {
     limit: number,
   ): Promise<Array<LifecycleTarget & Pick<Registration, 'state'>>> {
     const before = new Date(Date.now() - graceMs);
-    const rows = await this.prisma.registration.findMany({
-      where: {
-        state: { in: [...states] },
-        updatedAt: { lt: before },
-        OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lt: before } }],
-      },
-      select: { id: true, tenantId: true, healthSystemId: true, state: true },
-      orderBy: { updatedAt: 'asc' },
-      take: limit,
-    });
+    const rows = await this.prisma.$queryRaw<
+      Array<{ id: string; tenantId: string; healthSystemId: string; state: string }>
+    >`
+      SELECT r."id"::text AS "id", r."tenantId"::text AS "tenantId", r."healthSystemId"::text AS "healthSystemId", s."state"
+        FROM (SELECT * FROM unnest(${[...states]}::text[]) AS s("state")) s
+       CROSS JOIN LATERAL (
+         SELECT "id", "tenantId", "healthSystemId", "updatedAt" FROM "Registration"
+          WHERE "state" = s."state" AND "updatedAt" < ${before}::timestamptz
+            AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" < ${before}::timestamptz)
+          ORDER BY "updatedAt" LIMIT ${limit}) r
+       ORDER BY r."updatedAt" LIMIT ${limit}`;
     return rows.map((row) => ({
       ...row,
       tenantId: trustedTenantId(row.tenantId),
