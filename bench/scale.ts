@@ -236,7 +236,13 @@ async function measure(size: number): Promise<Measured> {
     0.9,
     'createdAt',
   );
-  const auditDeep = await cursorAt(db, `SELECT "at", "id" FROM "AuditEvent" WHERE "tenantId" = $1`, [tenantId], 0.9, 'at');
+  const auditDeep = await cursorAt(
+    db,
+    `SELECT "at", "id" FROM "AuditEvent" WHERE "tenantId" = $1`,
+    [tenantId],
+    0.9,
+    'at',
+  );
   const operatorDeep = await cursorAt(db, `SELECT "at", "id" FROM "AuditEvent"`, [], 0.9, 'at');
   const page = (cursor?: string) => ({ limit: 50, cursor });
   const graceMs = 120_000;
@@ -285,13 +291,18 @@ async function measure(size: number): Promise<Measured> {
     // Sweep target selection (issue 18 item 2) as it is now; the sweeps are rebuilt on the new engine.
     [
       'verify sweep: first 500 targets (current)',
-      () => registrations.findLifecycleTargets({ states: ['registered', 'failed'], withCredential: true }, undefined, 500),
+      () =>
+        registrations.findLifecycleTargets({ states: ['registered', 'failed'], withCredential: true }, undefined, 500),
     ],
     [
       'rotation sweep: due secrets (current)',
       () =>
         registrations.findLifecycleTargets(
-          { states: ['registered'], withCredential: true, secretDue: { now: new Date(), windowSeconds: 7 * 86400, fraction: 0.2 } },
+          {
+            states: ['registered'],
+            withCredential: true,
+            secretDue: { now: new Date(), windowSeconds: 7 * 86400, fraction: 0.2 },
+          },
           undefined,
           500,
         ),
@@ -314,9 +325,7 @@ async function measure(size: number): Promise<Measured> {
 
 async function main(): Promise<void> {
   const sizes = sizesArgument();
-  console.log(
-    `bench:scale  sizes=${sizes.join(',')}  median of ${RUNS}, generic plans  (${new Date().toISOString()})`,
-  );
+  console.log(`bench:scale  sizes=${sizes.join(',')}  median of ${RUNS}, generic plans  (${new Date().toISOString()})`);
   const results: Measured[] = [];
   for (const size of sizes) {
     const result = await measure(size);

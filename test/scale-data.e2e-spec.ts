@@ -73,7 +73,12 @@ describe('keyset pages', () => {
     const registered = await everyPage((cursor) =>
       registrations.list(tenantId, { appId, state: 'registered' }, { limit: 3, cursor }),
     );
-    expect(registered.map((r) => r.id)).toEqual(ids.filter((_, i) => states[i] === 'registered').sort().reverse());
+    expect(registered.map((r) => r.id)).toEqual(
+      ids
+        .filter((_, i) => states[i] === 'registered')
+        .sort()
+        .reverse(),
+    );
     expect(registered[0]).toMatchObject({ tenantId, appId, state: 'registered', requestedMetadata: {} });
     expect(registered[0]!.createdAt).toBeInstanceOf(Date);
   });
@@ -173,7 +178,13 @@ describe('retention', () => {
 
     const endpointId = randomUUID();
     await prisma.webhookEndpoint.create({
-      data: { id: endpointId, healthSystemId: busy!, url: 'https://h.example.org/hook', secretName: 's', secretVersion: 'v' },
+      data: {
+        id: endpointId,
+        healthSystemId: busy!,
+        url: 'https://h.example.org/hook',
+        secretName: 's',
+        secretVersion: 'v',
+      },
     });
     const event = (days: number, dispatched: boolean) => ({
       id: randomUUID(),
@@ -224,8 +235,8 @@ describe('retention', () => {
   it('refuses settings below the floors', () => {
     expect(() => testConfig({ RETENTION_AUDIT_DAYS: '30' })).toThrow(/RETENTION_AUDIT_DAYS: must be at least 365 days/);
     expect(() => testConfig({ RETENTION_WEBHOOK_EVENTS_DAYS: '3' })).toThrow(/RETENTION_WEBHOOK_EVENTS_DAYS/);
-    expect(() =>
-      testConfig({ RETENTION_WEBHOOK_EVENTS_DAYS: '20', RETENTION_WEBHOOK_DELIVERIES_DAYS: '40' }),
-    ).toThrow(/must not exceed RETENTION_WEBHOOK_EVENTS_DAYS/);
+    expect(() => testConfig({ RETENTION_WEBHOOK_EVENTS_DAYS: '20', RETENTION_WEBHOOK_DELIVERIES_DAYS: '40' })).toThrow(
+      /must not exceed RETENTION_WEBHOOK_EVENTS_DAYS/,
+    );
   });
 });

@@ -162,7 +162,11 @@ const envSchema = z
     ];
     for (const [name, days] of retention) {
       if (days < floors[name]) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `must be at least ${floors[name]} days (${FLOOR_REASONS[name]})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `must be at least ${floors[name]} days (${FLOOR_REASONS[name]})`,
+        });
       }
     }
     if (env.RETENTION_WEBHOOK_DELIVERIES_DAYS > env.RETENTION_WEBHOOK_EVENTS_DAYS) {

@@ -44,7 +44,13 @@ export class ApiKeyRepository {
   }
 
   async list(tenantId: TenantId, page: PageRequest): Promise<Page<ApiKey>> {
-    return keysetPage(this.prisma, { table: 'ApiKey', time: 'createdAt' }, [uuidEquals('tenantId', tenantId)], page, toApiKey);
+    return keysetPage(
+      this.prisma,
+      { table: 'ApiKey', time: 'createdAt' },
+      [uuidEquals('tenantId', tenantId)],
+      page,
+      toApiKey,
+    );
   }
 
   async revoke(tenantId: TenantId, id: string): Promise<ApiKey> {

@@ -75,7 +75,8 @@ export class PossibleOrphanRepository {
       [
         uuidEquals('healthSystemId', filter.healthSystemId),
         uuidEquals('registrationId', filter.registrationId),
-        filter.resolved !== undefined && Prisma.raw(filter.resolved ? '"resolvedAt" IS NOT NULL' : '"resolvedAt" IS NULL'),
+        filter.resolved !== undefined &&
+          Prisma.raw(filter.resolved ? '"resolvedAt" IS NOT NULL' : '"resolvedAt" IS NULL'),
       ],
       page,
       (row: PossibleOrphan) => row,

@@ -65,7 +65,9 @@ export class RetentionSweep {
     const webhookDeliveries = await drain(() =>
       this.retention.deleteWebhookDeliveries(before(settings.webhookDeliveriesDays), limit),
     );
-    const webhookEvents = await drain(() => this.retention.deleteWebhookEvents(before(settings.webhookEventsDays), limit));
+    const webhookEvents = await drain(() =>
+      this.retention.deleteWebhookEvents(before(settings.webhookEventsDays), limit),
+    );
     const history = await walk((after) => this.retention.deleteHistory(before(settings.historyDays), after, limit));
     const attempts = await walk((after) => this.retention.deleteAttempts(before(settings.attemptsDays), after, limit));
     const auditEvents = await drain(() => this.retention.deleteAuditEvents(before(settings.auditDays), limit));
