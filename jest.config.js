@@ -15,10 +15,12 @@ const common = {
 };
 
 export default {
+  // A generous limit per test and hook: the suite must hold on a loaded 2-core machine (Jest's
+  // default 5 s timed out plain API calls in full runs while other processes competed for the
+  // cores). It is a global option: Jest ignores `testTimeout` inside a project's configuration.
+  testTimeout: 60_000,
   projects: [
-    // Generous per-test limits: the suite must hold on a loaded 2-core machine (Jest's default
-    // 5 s timed out plain API calls in full runs while other processes competed for the cores).
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'], testTimeout: 30_000 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 60_000 },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };

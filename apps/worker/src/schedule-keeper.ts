@@ -50,11 +50,12 @@ export class ScheduleKeeper implements OnApplicationBootstrap, OnApplicationShut
 
   /** Creates every missing schedule; returns after Redis answered for each. */
   async ensure(trigger: string): Promise<void> {
-    const { lifecycle, reconciler } = this.config;
+    const { lifecycle, reconciler, retention } = this.config;
     const sweeps: Array<[LifecycleSweep, number]> = [
       [LifecycleJob.VerifySweep, lifecycle.verifyIntervalSeconds],
       [LifecycleJob.RotationSweep, lifecycle.rotationSweepIntervalSeconds],
       [LifecycleJob.DiscoveryRefresh, lifecycle.discoveryRefreshIntervalSeconds],
+      [LifecycleJob.Retention, retention.intervalSeconds],
     ];
     const created: string[] = [];
     if (await this.registrationJobs.ensureReconciler(reconciler.intervalSeconds)) created.push('reconciler');

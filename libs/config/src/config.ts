@@ -131,6 +131,19 @@ const envSchema = z.object({
   WEBHOOK_RETRY_SCHEDULE_MS: commaList
     .pipe(z.array(z.coerce.number<string>().int().positive()).min(1, { message: 'must list at least one delay' }))
     .default([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, ...Array<number>(6).fill(36_000_000)]),
+  // Retention (README "Retention"): rows older than these are deleted by the retention sweep,
+  // never below the floors in `RETENTION_FLOORS_DAYS`.
+  RETENTION_HISTORY_DAYS: positiveInt(400),
+  RETENTION_ATTEMPTS_DAYS: positiveInt(400),
+  RETENTION_AUDIT_DAYS: positiveInt(2190),
+  RETENTION_WEBHOOK_EVENTS_DAYS: positiveInt(30),
+  RETENTION_WEBHOOK_DELIVERIES_DAYS: positiveInt(30),
+  /** How often the retention sweep runs (default 1 hour). */
+  RETENTION_INTERVAL_SECONDS: positiveInt(3600),
+  /** Rows deleted per statement; small, so each delete is a short transaction on an index range. */
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Pause between two batches, so retention never holds the database for long (default 100 ms). */
+  RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
 });
 
 /**
@@ -151,6 +164,53 @@ function crossFieldProblems(source: Record<string, string | undefined>): string[
   }
   if (backend === 'aws' && !source.AWS_REGION) problems.push('AWS_REGION: is required when SECRETS_BACKEND=aws');
   return problems;
+}
+
+/** Retention below its floor (checked on the parsed values: the floors follow the webhook retry schedule). */
+function retentionProblems(env: z.output<typeof envSchema>): string[] {
+  const problems: string[] = [];
+  const floors = retentionFloorsDays(env.WEBHOOK_RETRY_SCHEDULE_MS);
+  const retention: Array<[keyof typeof floors, number]> = [
+    ['RETENTION_HISTORY_DAYS', env.RETENTION_HISTORY_DAYS],
+    ['RETENTION_ATTEMPTS_DAYS', env.RETENTION_ATTEMPTS_DAYS],
+    ['RETENTION_AUDIT_DAYS', env.RETENTION_AUDIT_DAYS],
+    ['RETENTION_WEBHOOK_EVENTS_DAYS', env.RETENTION_WEBHOOK_EVENTS_DAYS],
+    ['RETENTION_WEBHOOK_DELIVERIES_DAYS', env.RETENTION_WEBHOOK_DELIVERIES_DAYS],
+  ];
+  for (const [name, days] of retention) {
+    if (days < floors[name]) problems.push(`${name}: must be at least ${floors[name]} days (${FLOOR_REASONS[name]})`);
+  }
+  if (env.RETENTION_WEBHOOK_DELIVERIES_DAYS > env.RETENTION_WEBHOOK_EVENTS_DAYS) {
+    problems.push(
+      'RETENTION_WEBHOOK_DELIVERIES_DAYS: must not exceed RETENTION_WEBHOOK_EVENTS_DAYS (an event leaves with its deliveries)',
+    );
+  }
+  return problems;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+const FLOOR_REASONS = {
+  RETENTION_HISTORY_DAYS: 'a month of state changes explains any open problem',
+  RETENTION_ATTEMPTS_DAYS: 'a month of attempts matches possible orphans with the sites',
+  RETENTION_AUDIT_DAYS: 'a year of audit trail, the least any health-care audit asks',
+  RETENTION_WEBHOOK_EVENTS_DAYS: 'events stay replayable for a week after the last retry',
+  RETENTION_WEBHOOK_DELIVERIES_DAYS: 'the delivery log covers every retry and a week after',
+} as const;
+
+/**
+ * The least each retention may be. Webhook events and their delivery log must outlive the whole
+ * retry schedule by a week, so a receiver that was down through every retry can still be replayed.
+ */
+export function retentionFloorsDays(webhookRetryScheduleMs: number[]): Record<keyof typeof FLOOR_REASONS, number> {
+  const webhooks = Math.ceil(webhookRetryScheduleMs.reduce((sum, delay) => sum + delay, 0) / DAY_MS) + 7;
+  return {
+    RETENTION_HISTORY_DAYS: 30,
+    RETENTION_ATTEMPTS_DAYS: 30,
+    RETENTION_AUDIT_DAYS: 365,
+    RETENTION_WEBHOOK_EVENTS_DAYS: webhooks,
+    RETENTION_WEBHOOK_DELIVERIES_DAYS: webhooks,
+  };
 }
 
 type Env = z.output<typeof envSchema>;
@@ -199,6 +259,16 @@ export interface BrokerConfig {
   };
   signingKeys: { rotationDays: number; publishSeconds: number; retentionSeconds: number };
   webhooks: { retryScheduleMs: number[] };
+  retention: {
+    historyDays: number;
+    attemptsDays: number;
+    auditDays: number;
+    webhookEventsDays: number;
+    webhookDeliveriesDays: number;
+    intervalSeconds: number;
+    batchSize: number;
+    batchPauseMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -218,6 +288,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
     ...crossFieldProblems(source),
+    ...(parsed.success ? retentionProblems(parsed.data) : []),
   ];
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const env = parsed.data;
@@ -277,6 +348,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retentionSeconds: env.SIGNING_KEY_RETENTION_SECONDS,
     },
     webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS },
+    retention: {
+      historyDays: env.RETENTION_HISTORY_DAYS,
+      attemptsDays: env.RETENTION_ATTEMPTS_DAYS,
+      auditDays: env.RETENTION_AUDIT_DAYS,
+      webhookEventsDays: env.RETENTION_WEBHOOK_EVENTS_DAYS,
+      webhookDeliveriesDays: env.RETENTION_WEBHOOK_DELIVERIES_DAYS,
+      intervalSeconds: env.RETENTION_INTERVAL_SECONDS,
+      batchSize: env.RETENTION_BATCH_SIZE,
+      batchPauseMs: env.RETENTION_BATCH_PAUSE_MS,
+    },
   };
 }
 

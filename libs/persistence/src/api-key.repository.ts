@@ -11,7 +11,7 @@ import {
 } from '#domain';
 import type { ApiKey as ApiKeyRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 
 function toApiKey(row: ApiKeyRow): ApiKey {
   return {
@@ -44,9 +44,13 @@ export class ApiKeyRepository {
   }
 
   async list(tenantId: TenantId, page: PageRequest): Promise<Page<ApiKey>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.apiKey.findMany({ ...query, where: { ...query.where, tenantId } });
-    return toPage(rows, page, toApiKey);
+    return keysetPage(
+      this.prisma,
+      { table: 'ApiKey', time: 'createdAt' },
+      [uuidEquals('tenantId', tenantId)],
+      page,
+      toApiKey,
+    );
   }
 
   async revoke(tenantId: TenantId, id: string): Promise<ApiKey> {

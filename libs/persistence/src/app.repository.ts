@@ -9,9 +9,9 @@ import {
   type PageRequest,
   type SigningAlg,
 } from '#domain';
-import type { App as AppRow } from './generated/client.js';
+import { Prisma, type App as AppRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 import { asJson } from './json.js';
 import { trustedTenantId, type TenantId } from '#domain';
 
@@ -48,9 +48,13 @@ export class AppRepository {
   }
 
   async list(tenantId: TenantId, page: PageRequest): Promise<Page<App>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.app.findMany({ ...query, where: { ...query.where, tenantId, deletedAt: null } });
-    return toPage(rows, page, toApp);
+    return keysetPage(
+      this.prisma,
+      { table: 'App', time: 'createdAt' },
+      [uuidEquals('tenantId', tenantId), Prisma.raw('"deletedAt" IS NULL')],
+      page,
+      toApp,
+    );
   }
 
   async findById(tenantId: TenantId, id: string): Promise<App> {

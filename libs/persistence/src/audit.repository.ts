@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { type Actor, type Page, type PageRequest, type TenantId, trustedTenantId } from '#domain';
-import type { AuditEvent as AuditEventRow, Prisma } from './generated/client.js';
+import { Prisma, type AuditEvent as AuditEventRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 import { asJson } from './json.js';
 
 export interface AuditEventInput {
@@ -78,9 +78,18 @@ export class AuditRepository {
   }
 
   private async page(page: PageRequest, where: AuditFilter & { tenantId?: TenantId }): Promise<Page<AuditEvent>> {
-    const query = keysetQuery(page, 'at');
-    const rows = await this.prisma.auditEvent.findMany({ ...query, where: { ...query.where, ...where } });
-    return toPage(rows, page, toAuditEvent, (row) => row.at);
+    // Indexes: (tenantId, at, id) for a tenant, (at, id) for the operator, (registrationId, at) for one registration.
+    return keysetPage<AuditEventRow, AuditEvent>(
+      this.prisma,
+      { table: 'AuditEvent', time: 'at' },
+      [
+        uuidEquals('tenantId', where.tenantId),
+        uuidEquals('registrationId', where.registrationId),
+        where.action !== undefined && Prisma.sql`"action" = ${where.action}`,
+      ],
+      page,
+      toAuditEvent,
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NotFoundError, type Page, type PageRequest } from '#domain';
 import type { HealthSystemKey as HealthSystemKeyRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 
 /** A health-system administrator key (never its secret: only the hash is stored, and not returned here). */
 export interface HealthSystemKey {
@@ -40,9 +40,13 @@ export class HealthSystemKeyRepository {
   }
 
   async list(healthSystemId: string, page: PageRequest): Promise<Page<HealthSystemKey>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.healthSystemKey.findMany({ ...query, where: { ...query.where, healthSystemId } });
-    return toPage(rows, page, toKey);
+    return keysetPage<HealthSystemKeyRow, HealthSystemKey>(
+      this.prisma,
+      { table: 'HealthSystemKey', time: 'createdAt' },
+      [uuidEquals('healthSystemId', healthSystemId)],
+      page,
+      toKey,
+    );
   }
 
   async revoke(healthSystemId: string, id: string): Promise<HealthSystemKey> {

@@ -11,7 +11,7 @@ import {
 } from '#domain';
 import { Prisma, type HealthSystem as HealthSystemRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage } from './pagination.js';
 import { secretRefOf } from './json.js';
 
 export function toHealthSystem(row: HealthSystemRow): HealthSystem {
@@ -103,9 +103,13 @@ export class HealthSystemRepository {
   }
 
   async list(page: PageRequest): Promise<Page<HealthSystem>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.healthSystem.findMany({ ...query, where: { ...query.where, deletedAt: null } });
-    return toPage(rows, page, toHealthSystem);
+    return keysetPage(
+      this.prisma,
+      { table: 'HealthSystem', time: 'createdAt' },
+      [Prisma.raw('"deletedAt" IS NULL')],
+      page,
+      (row: HealthSystemRow) => toHealthSystem(row),
+    );
   }
 
   async findById(id: string): Promise<HealthSystem> {

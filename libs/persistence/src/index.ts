@@ -19,3 +19,4 @@ export * from './udap/udap.repository.js';
 export * from './possible-orphan.repository.js';
 export * from './health-system-key.repository.js';
 export * from './site-registration.repository.js';
+export * from './retention.repository.js';

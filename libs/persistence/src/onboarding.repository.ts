@@ -11,7 +11,7 @@ import {
 } from '#domain';
 import { Prisma, type Onboarding as OnboardingRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 import { asJson } from './json.js';
 import { trustedTenantId, type TenantId } from '#domain';
 
@@ -141,12 +141,14 @@ export class OnboardingRepository {
   }
 
   async list(tenantId: TenantId, page: PageRequest, appId?: string): Promise<Page<Onboarding>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.onboarding.findMany({
-      ...query,
-      where: { ...query.where, tenantId, ...(appId ? { appId } : {}) },
-    });
-    return toPage(rows, page, toOnboarding);
+    // Indexes: (tenantId, createdAt, id); with ?appId= (appId, createdAt, id).
+    return keysetPage(
+      this.prisma,
+      { table: 'Onboarding', time: 'createdAt' },
+      [uuidEquals('tenantId', tenantId), uuidEquals('appId', appId)],
+      page,
+      toOnboarding,
+    );
   }
 
   private async findByIdempotencyKey(input: NewOnboarding): Promise<OnboardingCreated | null> {

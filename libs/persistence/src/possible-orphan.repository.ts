@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, type Page, type PageRequest, type TenantId } from '#domain';
-import type { Prisma } from './generated/client.js';
+import { Prisma } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 
 /**
  * Why a client may exist at a site that no registration names:
@@ -69,17 +69,18 @@ export class PossibleOrphanRepository {
     page: PageRequest,
     filter: { healthSystemId?: string; registrationId?: string; resolved?: boolean } = {},
   ): Promise<Page<PossibleOrphan>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.possibleOrphan.findMany({
-      ...query,
-      where: {
-        ...query.where,
-        ...(filter.healthSystemId ? { healthSystemId: filter.healthSystemId } : {}),
-        ...(filter.registrationId ? { registrationId: filter.registrationId } : {}),
-        ...(filter.resolved === undefined ? {} : { resolvedAt: filter.resolved ? { not: null } : null }),
-      },
-    });
-    return toPage(rows, page, (row) => row as PossibleOrphan);
+    return keysetPage(
+      this.prisma,
+      { table: 'PossibleOrphan', time: 'createdAt' },
+      [
+        uuidEquals('healthSystemId', filter.healthSystemId),
+        uuidEquals('registrationId', filter.registrationId),
+        filter.resolved !== undefined &&
+          Prisma.raw(filter.resolved ? '"resolvedAt" IS NOT NULL' : '"resolvedAt" IS NULL'),
+      ],
+      page,
+      (row: PossibleOrphan) => row,
+    );
   }
 
   async findById(id: string): Promise<PossibleOrphan> {

@@ -16,9 +16,10 @@ import {
   Prisma,
   type Registration as RegistrationRow,
   type RegistrationAttempt as RegistrationAttemptRow,
+  type RegistrationTransition as TransitionRow,
 } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 import { asJson, boundedNote, remoteJson, remoteJsonValue, secretRefOf } from './json.js';
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
@@ -129,6 +130,23 @@ export interface Transition {
   at: Date;
 }
 
+/** The newest entries of a registration's history or attempts, oldest first, and a cursor for older ones. */
+export interface RecentEntries<T> {
+  items: T[];
+  /** For the paginated endpoint (`/history?cursor=`, `/attempts?cursor=`): the entries before these. */
+  olderCursor: string | null;
+}
+
+function toTransition(row: TransitionRow): Transition {
+  return { fromState: row.fromState, toState: row.toState, reason: row.reason, at: row.at };
+}
+
+/** States in which a registration's own job is presumed running (`retrying` waits for its next attempt time). */
+const IN_FLIGHT_STATES: RegistrationState[] = ['queued', 'discovering', 'registering'];
+
+const HISTORY = { table: 'RegistrationTransition', time: 'at' } as const;
+const ATTEMPTS = { table: 'RegistrationAttempt', time: 'startedAt' } as const;
+
 type Tx = Prisma.TransactionClient;
 
 const WITH_CONTEXT = { app: true, tenant: true, healthSystem: true } as const;
@@ -174,9 +192,22 @@ export class RegistrationRepository {
   }
 
   async list(tenantId: TenantId, filter: RegistrationFilter, page: PageRequest): Promise<Page<Registration>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.registration.findMany({ ...query, where: { ...query.where, ...filter, tenantId } });
-    return toPage(rows, page, toRegistration);
+    // Indexes: (tenantId, createdAt, id); with ?appId= (appId, createdAt, id); with ?state=
+    // (tenantId, state, createdAt, id). ?healthSystemId= and ?onboardingId= narrow to one site's or
+    // one onboarding's registrations, which their own indexes find.
+    return keysetPage<RegistrationRow, Registration>(
+      this.prisma,
+      { table: 'Registration', time: 'createdAt' },
+      [
+        uuidEquals('tenantId', tenantId),
+        uuidEquals('appId', filter.appId),
+        uuidEquals('healthSystemId', filter.healthSystemId),
+        uuidEquals('onboardingId', filter.onboardingId),
+        filter.state && Prisma.sql`"state" = ${filter.state}`,
+      ],
+      page,
+      toRegistration,
+    );
   }
 
   async countByState(tenantId: TenantId, onboardingId: string): Promise<Partial<Record<RegistrationState, number>>> {
@@ -189,40 +220,73 @@ export class RegistrationRepository {
   }
 
   /**
-   * The row, its history and its attempts as of one instant: one read-only REPEATABLE READ
-   * transaction, so a step completing meanwhile cannot show its new state next to the old
-   * history (or a settled row next to a still-pending attempt).
+   * The row with its `recent` newest history entries and attempts, as of one instant: one
+   * read-only REPEATABLE READ transaction, so a step completing meanwhile cannot show its new
+   * state next to the old history (or a settled row next to a still-pending attempt). Bounded:
+   * a registration verified daily for years reads as fast as a new one; older entries are a
+   * cursor away (`historyPage`, `attemptsPage`).
    */
   async snapshot(
     tenantId: TenantId,
     id: string,
-  ): Promise<{ registration: Registration; history: Transition[]; attempts: RegistrationAttemptRow[] }> {
+    recent: number,
+  ): Promise<{
+    registration: Registration;
+    history: RecentEntries<Transition>;
+    attempts: RecentEntries<RegistrationAttemptRow>;
+  }> {
     return this.prisma.$transaction(
       async (tx) => {
         const row = await tx.registration.findFirst({ where: { id, tenantId } });
         if (!row) throw new NotFoundError('registration', id);
-        const history = await tx.registrationTransition.findMany({
-          where: { registrationId: id },
-          orderBy: [{ at: 'asc' }, { id: 'asc' }],
-          select: { fromState: true, toState: true, reason: true, at: true },
-        });
-        const attempts = await tx.registrationAttempt.findMany({
-          where: { tenantId, registrationId: id },
-          orderBy: { startedAt: 'asc' },
-        });
-        return { registration: toRegistration(row), history, attempts };
+        const page = { limit: recent };
+        const history = await keysetPage(tx, HISTORY, [uuidEquals('registrationId', id)], page, toTransition);
+        const attempts = await keysetPage(
+          tx,
+          ATTEMPTS,
+          [uuidEquals('tenantId', tenantId), uuidEquals('registrationId', id)],
+          page,
+          (attempt: RegistrationAttemptRow) => attempt,
+        );
+        return {
+          registration: toRegistration(row),
+          history: { items: history.items.reverse(), olderCursor: history.nextCursor },
+          attempts: { items: attempts.items.reverse(), olderCursor: attempts.nextCursor },
+        };
       },
       { isolationLevel: 'RepeatableRead' },
     );
   }
 
-  async history(tenantId: TenantId, id: string): Promise<Transition[]> {
-    await this.findById(tenantId, id);
-    return this.prisma.registrationTransition.findMany({
-      where: { registrationId: id },
-      orderBy: [{ at: 'asc' }, { id: 'asc' }],
-      select: { fromState: true, toState: true, reason: true, at: true },
+  /** A registration's history, newest first. Index (registrationId, at, id). */
+  async historyPage(tenantId: TenantId, id: string, page: PageRequest): Promise<Page<Transition>> {
+    await this.findById(tenantId, id); // the history table has no tenant column: the row proves ownership
+    return keysetPage(this.prisma, HISTORY, [uuidEquals('registrationId', id)], page, toTransition);
+  }
+
+  /** A registration's attempts, newest first. Index (registrationId, startedAt, id). */
+  async attemptsPage(tenantId: TenantId, id: string, page: PageRequest): Promise<Page<RegistrationAttemptRow>> {
+    await this.findById(tenantId, id); // a 404 for another tenant's registration, not an empty page
+    return keysetPage(
+      this.prisma,
+      ATTEMPTS,
+      [uuidEquals('tenantId', tenantId), uuidEquals('registrationId', id)],
+      page,
+      (attempt: RegistrationAttemptRow) => attempt,
+    );
+  }
+
+  /**
+   * The registration's latest move into `state`, or null: one backward step on the index
+   * (registrationId, at, id) until a row matches, which is the newest or nearly so for the state a
+   * registration is in now. Never the whole history, however long it grew.
+   */
+  async lastEntryInto(id: string, state: RegistrationState): Promise<Transition | null> {
+    const row = await this.prisma.registrationTransition.findFirst({
+      where: { registrationId: id, toState: state },
+      orderBy: [{ at: 'desc' }, { id: 'desc' }],
     });
+    return row && toTransition(row);
   }
 
   /**
@@ -244,29 +308,35 @@ export class RegistrationRepository {
   /**
    * Registrations that should have a job but show no progress: queued or in flight for
    * longer than `graceMs`, or retrying past their next attempt time by as much. All tenants.
+   * One index range per state (`(state, updatedAt)`, `(state, nextAttemptAt)`), each at most
+   * `limit` rows: the cost follows the stalled rows, not the fleet. Written per state because a
+   * prepared statement's generic plan cannot tell how many rows `state IN ($1, $2, $3)` matches
+   * and, at 100k registrations, chose a parallel scan of the whole table (see bench:scale).
    */
   async findStalled(
     graceMs: number,
     limit: number,
   ): Promise<Array<Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>>> {
     const before = new Date(Date.now() - graceMs);
-    const rows = await this.prisma.registration.findMany({
-      where: {
-        OR: [
-          { state: { in: ['queued', 'discovering', 'registering'] }, updatedAt: { lt: before } },
-          { state: 'retrying', nextAttemptAt: { lt: before } },
-        ],
-      },
-      select: { id: true, tenantId: true, healthSystemId: true },
-      orderBy: { updatedAt: 'asc' },
-      take: limit,
-    });
+    const rows = await this.prisma.$queryRaw<Array<{ id: string; tenantId: string; healthSystemId: string }>>`
+      SELECT "id"::text AS "id", "tenantId"::text AS "tenantId", "healthSystemId"::text AS "healthSystemId" FROM (
+        SELECT r.* FROM (SELECT * FROM unnest(${IN_FLIGHT_STATES}::text[]) AS s("state")) s
+         CROSS JOIN LATERAL (
+           SELECT "id", "tenantId", "healthSystemId", "updatedAt" AS "since" FROM "Registration"
+            WHERE "state" = s."state" AND "updatedAt" < ${before}::timestamptz
+            ORDER BY "updatedAt" LIMIT ${limit}) r
+        UNION ALL
+        (SELECT "id", "tenantId", "healthSystemId", "nextAttemptAt" AS "since" FROM "Registration"
+          WHERE "state" = 'retrying' AND "nextAttemptAt" < ${before}::timestamptz
+          ORDER BY "nextAttemptAt" LIMIT ${limit})
+      ) stalled ORDER BY "since" LIMIT ${limit}`;
     return rows.map((row) => ({ ...row, tenantId: trustedTenantId(row.tenantId) }));
   }
 
   /**
    * Registrations held in one of `states` (a lifecycle action's own state) with no progress for
    * longer than `graceMs` and no retry due later: the job working on them is presumed lost.
+   * One `(state, updatedAt)` index range per state, as in `findStalled`.
    */
   async findStalledIn(
     states: readonly RegistrationState[],
@@ -274,16 +344,17 @@ export class RegistrationRepository {
     limit: number,
   ): Promise<Array<LifecycleTarget & Pick<Registration, 'state'>>> {
     const before = new Date(Date.now() - graceMs);
-    const rows = await this.prisma.registration.findMany({
-      where: {
-        state: { in: [...states] },
-        updatedAt: { lt: before },
-        OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lt: before } }],
-      },
-      select: { id: true, tenantId: true, healthSystemId: true, state: true },
-      orderBy: { updatedAt: 'asc' },
-      take: limit,
-    });
+    const rows = await this.prisma.$queryRaw<
+      Array<{ id: string; tenantId: string; healthSystemId: string; state: string }>
+    >`
+      SELECT r."id"::text AS "id", r."tenantId"::text AS "tenantId", r."healthSystemId"::text AS "healthSystemId", s."state"
+        FROM (SELECT * FROM unnest(${[...states]}::text[]) AS s("state")) s
+       CROSS JOIN LATERAL (
+         SELECT "id", "tenantId", "healthSystemId", "updatedAt" FROM "Registration"
+          WHERE "state" = s."state" AND "updatedAt" < ${before}::timestamptz
+            AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" < ${before}::timestamptz)
+          ORDER BY "updatedAt" LIMIT ${limit}) r
+       ORDER BY r."updatedAt" LIMIT ${limit}`;
     return rows.map((row) => ({
       ...row,
       tenantId: trustedTenantId(row.tenantId),

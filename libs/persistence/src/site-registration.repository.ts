@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Page, PageRequest, RegistrationError, RegistrationState } from '#domain';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { Prisma } from './generated/client.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 
 /** What a health system's administrators see of a registration at their site: never a credential. */
 export interface SiteRegistration {
@@ -36,10 +37,22 @@ export class SiteRegistrationRepository {
     filter: SiteRegistrationFilter,
     page: PageRequest,
   ): Promise<Page<SiteRegistration>> {
-    const query = keysetQuery(page);
+    // The page's ids through the (time, id) index bound, then their tenant, app and the time of
+    // the transition into the current state, for those ids only.
+    const ids = await keysetPage<{ id: string; createdAt: Date }, string>(
+      this.prisma,
+      { table: 'Registration', time: 'createdAt' },
+      [
+        uuidEquals('healthSystemId', healthSystemId),
+        uuidEquals('tenantId', filter.tenantId),
+        uuidEquals('appId', filter.appId),
+        filter.state && Prisma.sql`"state" = ${filter.state}`,
+      ],
+      page,
+      (row) => row.id,
+    );
     const rows = await this.prisma.registration.findMany({
-      ...query,
-      where: { ...query.where, ...filter, healthSystemId },
+      where: { id: { in: ids.items }, healthSystemId },
       select: {
         id: true,
         state: true,
@@ -48,24 +61,32 @@ export class SiteRegistrationRepository {
         requestedMetadata: true,
         lastError: true,
         createdAt: true,
-        updatedAt: true,
         tenant: { select: { id: true, name: true } },
         app: { select: { id: true, name: true } },
         // The transition into the current state (a trigger records every state change).
         transitions: { orderBy: { at: 'desc' }, take: 1, select: { at: true } },
       },
     });
-    return toPage(rows, page, (row) => ({
-      id: row.id,
-      tenant: row.tenant,
-      app: row.app,
-      clientId: row.clientId,
-      clientName: clientNameOf(row.grantedMetadata) ?? clientNameOf(row.requestedMetadata),
-      state: row.state as RegistrationState,
-      since: row.transitions[0]?.at ?? row.createdAt,
-      createdAt: row.createdAt,
-      lastError: (row.lastError as RegistrationError | null) ?? null,
-    }));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const items = ids.items.flatMap((id) => {
+      const row = byId.get(id);
+      return row
+        ? [
+            {
+              id: row.id,
+              tenant: row.tenant,
+              app: row.app,
+              clientId: row.clientId,
+              clientName: clientNameOf(row.grantedMetadata) ?? clientNameOf(row.requestedMetadata),
+              state: row.state as RegistrationState,
+              since: row.transitions[0]?.at ?? row.createdAt,
+              createdAt: row.createdAt,
+              lastError: (row.lastError as RegistrationError | null) ?? null,
+            },
+          ]
+        : [];
+    });
+    return { items, nextCursor: ids.nextCursor };
   }
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, trustedTenantId, type Page, type PageRequest, type Tenant, type TenantStatus } from '#domain';
 import type { Tenant as TenantRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage } from './pagination.js';
 
 export function toTenant(row: TenantRow): Tenant {
   return {
@@ -24,8 +24,7 @@ export class TenantRepository {
   }
 
   async list(page: PageRequest): Promise<Page<Tenant>> {
-    const query = keysetQuery(page);
-    return toPage(await this.prisma.tenant.findMany(query), page, toTenant);
+    return keysetPage(this.prisma, { table: 'Tenant', time: 'createdAt' }, [], page, toTenant);
   }
 
   async findById(id: string): Promise<Tenant> {

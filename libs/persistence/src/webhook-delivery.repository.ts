@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page, PageRequest } from '#domain';
 import type { WebhookDelivery as WebhookDeliveryRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 
 /** `retry_scheduled`: failed, will be attempted again at `nextAttemptAt`; `failed`: no further attempt. */
 export type WebhookDeliveryOutcome = 'delivered' | 'retry_scheduled' | 'failed';
@@ -48,11 +48,12 @@ export class WebhookDeliveryRepository {
     page: PageRequest,
     filter: { eventId?: string } = {},
   ): Promise<Page<WebhookDeliveryRecord>> {
-    const query = keysetQuery(page, 'at');
-    const rows = await this.prisma.webhookDelivery.findMany({
-      ...query,
-      where: { ...query.where, endpointId, ...filter },
-    });
-    return toPage(rows, page, toRecord, (row) => row.at);
+    return keysetPage(
+      this.prisma,
+      { table: 'WebhookDelivery', time: 'at' },
+      [uuidEquals('endpointId', endpointId), uuidEquals('eventId', filter.eventId)],
+      page,
+      toRecord,
+    );
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError, type Page, type PageRequest } from '#domain';
-import type { WebhookEndpoint as WebhookEndpointRow } from './generated/client.js';
+import { Prisma, type WebhookEndpoint as WebhookEndpointRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 
 /** Which versions of the endpoint's signing secret sign a delivery (the values live in the secret store). */
 export interface WebhookSigningSecretRef {
@@ -78,12 +78,13 @@ export class WebhookEndpointRepository {
   }
 
   async list(healthSystemId: string, page: PageRequest): Promise<Page<WebhookEndpointRecord>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.webhookEndpoint.findMany({
-      ...query,
-      where: { ...query.where, healthSystemId, deletedAt: null },
-    });
-    return toPage(rows, page, toRecord);
+    return keysetPage(
+      this.prisma,
+      { table: 'WebhookEndpoint', time: 'createdAt' },
+      [uuidEquals('healthSystemId', healthSystemId), Prisma.raw('"deletedAt" IS NULL')],
+      page,
+      toRecord,
+    );
   }
 
   async findById(healthSystemId: string, id: string): Promise<WebhookEndpointRecord> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NotFoundError, type Page, type PageRequest } from '#domain';
 import type { Prisma, WebhookEvent as WebhookEventRow } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
-import { keysetQuery, toPage } from './pagination.js';
+import { keysetPage, uuidEquals } from './pagination.js';
 
 export interface WebhookEventInput {
   id: string;
@@ -74,9 +74,13 @@ export class WebhookEventRepository {
   }
 
   async list(healthSystemId: string, page: PageRequest): Promise<Page<WebhookEventRecord>> {
-    const query = keysetQuery(page);
-    const rows = await this.prisma.webhookEvent.findMany({ ...query, where: { ...query.where, healthSystemId } });
-    return toPage(rows, page, toRecord);
+    return keysetPage(
+      this.prisma,
+      { table: 'WebhookEvent', time: 'createdAt' },
+      [uuidEquals('healthSystemId', healthSystemId)],
+      page,
+      toRecord,
+    );
   }
 
   /** One indexed probe, so an idle dispatcher polling often costs next to nothing. */

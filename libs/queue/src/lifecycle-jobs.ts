@@ -15,6 +15,7 @@ export const LIFECYCLE_SCHEDULERS = {
   [LifecycleJob.VerifySweep]: 'lifecycle-verify-sweep',
   [LifecycleJob.RotationSweep]: 'lifecycle-rotation-sweep',
   [LifecycleJob.DiscoveryRefresh]: 'lifecycle-discovery-refresh',
+  [LifecycleJob.Retention]: 'lifecycle-retention',
 } as const;
 
 export type LifecycleSweep = keyof typeof LIFECYCLE_SCHEDULERS;

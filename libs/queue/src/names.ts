@@ -33,6 +33,8 @@ export enum LifecycleJob {
   RotationSweep = 'rotation-sweep',
   /** Scheduled: fetches every health system's discovery again; a changed endpoint triggers `verify`. */
   DiscoveryRefresh = 'discovery-refresh',
+  /** Scheduled: deletes history, attempts, audit, webhook events and deliveries past their retention. */
+  Retention = 'retention',
 }
 
 export const JOBS_BY_QUEUE = {

@@ -22,6 +22,7 @@ import {
   SecretsDatabase,
   PossibleOrphanRepository,
   RegistrationAttemptRepository,
+  RetentionRepository,
   RegistrationRepository,
   SiteRegistrationRepository,
   TenantRepository,
@@ -52,6 +53,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
 import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
+import { RetentionSweep } from './retention/retention-sweep.js';
 import { lifecycleProviders } from './lifecycle/index.js';
 import { udapProviders } from './udap/index.js';
 
@@ -72,6 +74,7 @@ const repositories = [
   PossibleOrphanRepository,
   HealthSystemKeyRepository,
   SiteRegistrationRepository,
+  RetentionRepository,
 ];
 const useCases = [
   TenancyService,
@@ -88,6 +91,7 @@ const useCases = [
   DiscoverHealthSystemUseCase,
   ReconcileRegistrationsUseCase,
   RegistrationsService,
+  RetentionSweep,
 ];
 
 /**

@@ -22,3 +22,4 @@ export * from './apps/managed-keys.service.js';
 export * from './directory/discover-health-system.use-case.js';
 export * from './udap/index.js';
 export * from './registering/possible-orphans.js';
+export * from './retention/retention-sweep.js';

@@ -1,9 +1,10 @@
 import type { ApiKey, App, HealthSystem, Registration, Tenant } from '#domain';
-import type { AuditEvent, Onboarding } from '#persistence';
+import type { AuditEvent, Onboarding, RegistrationAttempt, Transition } from '#persistence';
 import type { OnboardingProgress, RegistrationDetail } from '#registration';
 import type { z } from 'zod';
 import type {
   ApiKeySchema,
+  AttemptSchema,
   AppSchema,
   AuditEventSchema,
   DirectoryEntrySchema,
@@ -13,6 +14,7 @@ import type {
   RegistrationDetailSchema,
   RegistrationSummarySchema,
   TenantSchema,
+  TransitionSchema,
 } from './schemas.js';
 
 /**
@@ -167,17 +169,27 @@ export const toRegistrationDetail = (detail: RegistrationDetail): Out<typeof Reg
   grantedMetadata: detail.registration.grantedMetadata as Record<string, unknown> | null,
   metadataDifferences: detail.registration.metadataDifferences ?? [],
   drift: detail.registration.drift ?? [],
-  history: detail.history.map((transition) => ({ ...transition, at: transition.at.toISOString() })),
-  attempts: detail.attempts.map((attempt) => ({
-    id: attempt.id,
-    action: attempt.action,
-    nonce: attempt.nonce,
-    outcome: attempt.outcome,
-    httpStatus: attempt.httpStatus,
-    clientId: attempt.clientId,
-    startedAt: attempt.startedAt.toISOString(),
-    finishedAt: attempt.finishedAt?.toISOString() ?? null,
-  })),
+  history: detail.history.map(toTransitionResponse),
+  /** Older history: `GET /v1/registrations/:id/history?cursor=` (null when all of it is above). */
+  historyOlderCursor: detail.historyOlderCursor,
+  attempts: detail.attempts.map(toAttemptResponse),
+  attemptsOlderCursor: detail.attemptsOlderCursor,
+});
+
+export const toTransitionResponse = (transition: Transition): Out<typeof TransitionSchema> => ({
+  ...transition,
+  at: transition.at.toISOString(),
+});
+
+export const toAttemptResponse = (attempt: RegistrationAttempt): Out<typeof AttemptSchema> => ({
+  id: attempt.id,
+  action: attempt.action,
+  nonce: attempt.nonce,
+  outcome: attempt.outcome,
+  httpStatus: attempt.httpStatus,
+  clientId: attempt.clientId,
+  startedAt: attempt.startedAt.toISOString(),
+  finishedAt: attempt.finishedAt?.toISOString() ?? null,
 });
 
 export const toAuditEventResponse = (event: AuditEvent): Out<typeof AuditEventSchema> => ({

@@ -242,6 +242,34 @@ export const LifecycleAcceptedSchema = named(
   'Accepted: the registration as it is now, the state the action moves it to, and where to follow it.',
 );
 
+export const TransitionSchema = named(
+  'Transition',
+  z.object({
+    fromState: z.string().nullable(),
+    toState: z.string(),
+    reason: z.string().nullable(),
+    at: timestamp(),
+  }),
+  'One change of a registration’s state.',
+);
+export const TransitionPageSchema = pageOf(TransitionSchema);
+
+export const AttemptSchema = named(
+  'Attempt',
+  z.object({
+    id: uuid(),
+    action: z.string(),
+    nonce: z.string(),
+    outcome: z.string(),
+    httpStatus: z.number().int().nullable(),
+    clientId: z.string().nullable(),
+    startedAt: timestamp(),
+    finishedAt: nullableTimestamp(),
+  }),
+  'One outbound call that can create or change a client at the site, and how it ended.',
+);
+export const AttemptPageSchema = pageOf(AttemptSchema);
+
 export const RegistrationDetailSchema = named(
   'RegistrationDetail',
   RegistrationSummarySchema.extend({
@@ -252,26 +280,16 @@ export const RegistrationDetailSchema = named(
     grantedMetadata: json().nullable(),
     metadataDifferences: z.array(z.unknown()).describe('Requested vs granted, field by field.'),
     drift: z.array(z.unknown()).describe('Differences found by the last verification.'),
-    history: z.array(
-      z.object({
-        fromState: z.string().nullable(),
-        toState: z.string(),
-        reason: z.string().nullable(),
-        at: timestamp(),
-      }),
-    ),
-    attempts: z.array(
-      z.object({
-        id: uuid(),
-        action: z.string(),
-        nonce: z.string(),
-        outcome: z.string(),
-        httpStatus: z.number().int().nullable(),
-        clientId: z.string().nullable(),
-        startedAt: timestamp(),
-        finishedAt: nullableTimestamp(),
-      }),
-    ),
+    history: z.array(TransitionSchema).describe('The newest 50 state changes, oldest first.'),
+    historyOlderCursor: z
+      .string()
+      .nullable()
+      .describe('Older history: `GET /v1/registrations/{id}/history?cursor=` (null when all of it is above).'),
+    attempts: z.array(AttemptSchema).describe('The newest 50 attempts, oldest first.'),
+    attemptsOlderCursor: z
+      .string()
+      .nullable()
+      .describe('Older attempts: `GET /v1/registrations/{id}/attempts?cursor=` (null when all of them are above).'),
   }),
 );
 

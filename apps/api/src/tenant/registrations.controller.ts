@@ -6,13 +6,20 @@ import type { Response } from 'express';
 import { ACTIVE_STATE, HealthSystemsService, LifecycleRequests, RegistrationsService } from '#registration';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { ApiAnswer, ApiPageQuery, ApiProblems, ApiUuidQuery, Doc } from '../http/openapi.js';
-import { PageQuery } from '../http/pagination.js';
-import { toRegistrationDetail, toRegistrationSummary } from '../http/responses.js';
+import { PageQuery, toListResponse } from '../http/pagination.js';
 import {
+  toAttemptResponse,
+  toRegistrationDetail,
+  toRegistrationSummary,
+  toTransitionResponse,
+} from '../http/responses.js';
+import {
+  AttemptPageSchema,
   ClientCredentialsSchema,
   LifecycleAcceptedSchema,
   RegistrationDetailSchema,
   RegistrationSummaryPageSchema,
+  TransitionPageSchema,
 } from '../http/schemas.js';
 import { UuidParam } from '../http/uuid-param.js';
 
@@ -72,6 +79,42 @@ export class RegistrationsController {
   @ApiAnswer(200, 'The registration.', RegistrationDetailSchema)
   async get(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration') id: string) {
     return toRegistrationDetail(await this.registrations.detail(actor.tenantId, id));
+  }
+
+  /** The registration's state history, newest first (the detail shows the newest 50 inline). */
+  @Get(':id/history')
+  @RequireScopes('registrations:read')
+  @Doc(
+    'List a registration’s history',
+    'Every change of the registration’s state, newest first, one page at a time (the detail shows the newest 50 ' +
+      'inline and `historyOlderCursor` to continue here) (scope `registrations:read`).',
+  )
+  @ApiPageQuery()
+  @ApiAnswer(200, 'One page of state changes.', TransitionPageSchema)
+  async history(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @PageQuery() page: PageRequest,
+  ) {
+    return toListResponse(await this.registrations.historyPage(actor.tenantId, id, page), toTransitionResponse);
+  }
+
+  /** The registration's attempts (outbound calls that can create or change a client), newest first. */
+  @Get(':id/attempts')
+  @RequireScopes('registrations:read')
+  @Doc(
+    'List a registration’s attempts',
+    'Every outbound call that could create or change the client at the site (register, update, rotate, delete), ' +
+      'newest first, one page at a time (scope `registrations:read`).',
+  )
+  @ApiPageQuery()
+  @ApiAnswer(200, 'One page of attempts.', AttemptPageSchema)
+  async attempts(
+    @CurrentTenant() actor: TenantActor,
+    @UuidParam('id', 'registration') id: string,
+    @PageQuery() page: PageRequest,
+  ) {
+    return toListResponse(await this.registrations.attemptsPage(actor.tenantId, id, page), toAttemptResponse);
   }
 
   /** The client credentials, for the tenant's app. Audited. */

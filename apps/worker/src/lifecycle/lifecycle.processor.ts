@@ -16,6 +16,7 @@ import {
   DeleteClientUseCase,
   LifecycleSweeps,
   RefreshDiscoveryUseCase,
+  RetentionSweep,
   RotateSecretUseCase,
   UpdateClientUseCase,
   VerifyClientUseCase,
@@ -39,7 +40,7 @@ const NEEDS_SECRET_STORE: ReadonlySet<string> = new Set([
 
 /**
  * The lifecycle queue: RFC 7592 verify / update / rotate / delete of one registration (holding a
- * slot of the site's concurrency limit, like registration), and the three scheduled sweeps.
+ * slot of the site's concurrency limit, like registration), the scheduled sweeps and the retention sweep.
  */
 @Processor(QueueName.Lifecycle, { ...WORKER_OPTIONS, settings: { backoffStrategy: brokerBackoffStrategy } })
 export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
@@ -52,6 +53,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
     remove: DeleteClientUseCase,
     sweeps: LifecycleSweeps,
     refreshDiscovery: RefreshDiscoveryUseCase,
+    retention: RetentionSweep,
     private readonly siteLimiter: SiteConcurrencyLimiter,
     private readonly logger: PinoLogger,
     @Inject(SECRET_STORE_HEALTH) private readonly storeHealth: SecretStoreHealth,
@@ -67,6 +69,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
       [LifecycleJob.VerifySweep]: () => sweeps.verifyAll(),
       [LifecycleJob.RotationSweep]: () => sweeps.rotateExpiring(),
       [LifecycleJob.DiscoveryRefresh]: () => refreshDiscovery.execute(),
+      [LifecycleJob.Retention]: () => retention.run(),
     };
   }
 

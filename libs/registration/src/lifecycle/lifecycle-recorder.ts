@@ -269,8 +269,7 @@ export class LifecycleRecorder {
 
   /** The state the registration was in before it entered `active` (its latest move into it). */
   private async origin(registration: Registration, active: RegistrationState): Promise<RegistrationState> {
-    const history = await this.registrations.history(registration.tenantId, registration.id);
-    const entered = history.filter((transition) => transition.toState === active).at(-1);
+    const entered = await this.registrations.lastEntryInto(registration.id, active);
     return entered?.fromState === 'failed' ? 'failed' : 'registered';
   }
 

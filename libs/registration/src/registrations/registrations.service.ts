@@ -34,12 +34,18 @@ export const registrationFilterSchema = z.strictObject({
   state: z.enum(REGISTRATION_STATES).optional(),
 });
 
+/** How many of the newest history entries and attempts a registration's detail shows inline. */
+export const RECENT_ENTRIES = 50;
+
 export interface RegistrationDetail {
   registration: Registration;
   healthSystem: HealthSystem;
   endpoints: Partial<Record<string, string>>;
+  /** The newest `RECENT_ENTRIES`, oldest first; `historyOlderCursor` pages on (`historyPage`). */
   history: Transition[];
+  historyOlderCursor: string | null;
   attempts: RegistrationAttempt[];
+  attemptsOlderCursor: string | null;
 }
 
 /** What a tenant app needs to use its client at one site. Returned only by the audited credential read. */
@@ -74,8 +80,7 @@ export class RegistrationsService {
 
   async detail(tenantId: TenantId, id: string): Promise<RegistrationDetail> {
     // Row, history and attempts from one snapshot: never a new state beside an old history.
-    const { registration, history, attempts: attemptRows } = await this.registrations.snapshot(tenantId, id);
-    const attempts = attemptRows as RegistrationAttempt[];
+    const { registration, history, attempts } = await this.registrations.snapshot(tenantId, id, RECENT_ENTRIES);
     const [healthSystem, description] = await Promise.all([
       this.healthSystems.findById(registration.healthSystemId),
       this.discoveryCache.lastKnown(registration.healthSystemId) as Promise<SmartServerDescription | undefined>,
@@ -83,7 +88,25 @@ export class RegistrationsService {
     const endpoints = Object.fromEntries(
       Object.entries(description?.endpoints ?? {}).map(([name, sourced]) => [name, sourced?.value]),
     );
-    return { registration, healthSystem, endpoints, history, attempts };
+    return {
+      registration,
+      healthSystem,
+      endpoints,
+      history: history.items,
+      historyOlderCursor: history.olderCursor,
+      attempts: attempts.items as RegistrationAttempt[],
+      attemptsOlderCursor: attempts.olderCursor,
+    };
+  }
+
+  /** A registration's history, newest first, a page at a time. */
+  historyPage(tenantId: TenantId, id: string, page: PageRequest): Promise<Page<Transition>> {
+    return this.registrations.historyPage(tenantId, id, page);
+  }
+
+  /** A registration's attempts, newest first, a page at a time. */
+  async attemptsPage(tenantId: TenantId, id: string, page: PageRequest): Promise<Page<RegistrationAttempt>> {
+    return (await this.registrations.attemptsPage(tenantId, id, page)) as Page<RegistrationAttempt>;
   }
 
   /** The one place a client secret leaves the broker: needs `credentials:read`, and is audited either way. */
