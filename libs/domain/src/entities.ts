@@ -8,6 +8,9 @@ import type { TenantId } from './tenant-id.js';
 /** A tenant API key acting for its tenant. */
 export type TenantActor = Extract<Actor, { type: 'tenant_key' }>;
 
+/** A health-system administrator's key acting for its site. */
+export type HealthSystemActor = Extract<Actor, { type: 'health_system_key' }>;
+
 /** A background component acting on its own (worker, scheduler). */
 export type SystemActor = Extract<Actor, { type: 'system' }>;
 
@@ -69,9 +72,18 @@ export interface HealthSystem {
   /** The last discovery result (smart-client's description, with the source of each field). */
   discovery: Record<string, unknown> | null;
   discoveredAt: Date | null;
+  /** How clients are registered here (see REGISTRATION_MODES). */
+  registrationMode: RegistrationMode;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/**
+ * `automatic`: RFC 7591 where discovery finds a registration endpoint, a manual request to the
+ * site's administrators where it finds none; `dynamic` / `manual`: the operator's decision.
+ */
+export const REGISTRATION_MODES = ['automatic', 'dynamic', 'manual'] as const;
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
 
 /** The last error of a registration, in RFC 7591 terms. */
 export interface RegistrationError {
@@ -115,6 +127,8 @@ export interface Registration {
 export type Actor =
   | { type: 'operator' }
   | { type: 'tenant_key'; tenantId: TenantId; keyId: string }
+  /** A site administrator's key, scoped to one health system. */
+  | { type: 'health_system_key'; healthSystemId: string; keyId: string }
   | { type: 'system'; component: string };
 
 export interface PageRequest {

@@ -23,6 +23,7 @@ export function toHealthSystem(row: HealthSystemRow): HealthSystem {
     initialAccessToken: secretRefOf(row.initialAccessTokenSecret, row.initialAccessTokenVersion),
     discovery: row.discovery as Record<string, unknown> | null,
     discoveredAt: row.discoveredAt,
+    registrationMode: row.registrationMode as HealthSystem['registrationMode'],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -35,6 +36,7 @@ export interface HealthSystemInput {
   vendor: string | null;
   siteConcurrency?: number | null;
   initialAccessToken: SecretRef | null;
+  registrationMode?: HealthSystem['registrationMode'];
 }
 
 /** Splits the secret reference into its two columns; `undefined` leaves them unchanged. */

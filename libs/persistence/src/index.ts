@@ -16,3 +16,4 @@ export * from './webhook-delivery.repository.js';
 export * from './app-signing-key.repository.js';
 export * from './udap/udap.repository.js';
 export * from './possible-orphan.repository.js';
+export * from './registration-request.repository.js';

@@ -20,6 +20,7 @@ import {
   PrismaService,
   PossibleOrphanRepository,
   RegistrationAttemptRepository,
+  RegistrationRequestRepository,
   RegistrationRepository,
   TenantRepository,
 } from '#persistence';
@@ -50,6 +51,7 @@ import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrat
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 import { lifecycleProviders } from './lifecycle/index.js';
 import { udapProviders } from './udap/index.js';
+import { manualProviders } from './manual/index.js';
 
 /** The secret store behind its circuit breaker, before instrumentation (SECRET_STORE and SECRET_STORE_HEALTH share it). */
 const GUARDED_SECRET_STORE = Symbol('GuardedSecretStore');
@@ -66,6 +68,7 @@ const repositories = [
   DiscoveryCacheRepository,
   AppSigningKeyRepository,
   PossibleOrphanRepository,
+  RegistrationRequestRepository,
 ];
 const useCases = [
   TenancyService,
@@ -140,6 +143,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         ...useCases,
         ...lifecycleProviders,
         ...udapProviders,
+        ...manualProviders,
       ],
       exports: [
         BROKER_CONFIG,
@@ -154,6 +158,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         ...useCases,
         ...lifecycleProviders,
         ...udapProviders,
+        ...manualProviders,
       ],
     };
   }
