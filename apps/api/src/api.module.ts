@@ -22,6 +22,8 @@ import { RegistrationsController } from './tenant/registrations.controller.js';
 import { OperatorAuditController, TenantAuditController } from './tenant/audit.controller.js';
 import { UdapOperatorController } from './udap/udap-operator.controller.js';
 import { UdapTenantController } from './udap/udap-tenant.controller.js';
+import { OperatorRegistrationRequestsController } from './manual/operator-requests.controller.js';
+import { TenantRegistrationRequestsController } from './manual/tenant-requests.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -53,6 +55,8 @@ export class ApiModule {
         PublicJwksController,
         UdapOperatorController,
         UdapTenantController,
+        TenantRegistrationRequestsController,
+        OperatorRegistrationRequestsController,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, OperatorGuard, TenantGuard],
     };

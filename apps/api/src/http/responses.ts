@@ -1,6 +1,6 @@
 import type { ApiKey, App, HealthSystem, Registration, Tenant } from '#domain';
 import type { AuditEvent, Onboarding } from '#persistence';
-import type { OnboardingProgress, RegistrationDetail } from '#registration';
+import { registrationPathOfSite, type OnboardingProgress, type RegistrationDetail } from '#registration';
 
 /**
  * Response shapes. Controllers map domain records through these, so a new column never
@@ -51,6 +51,9 @@ export const toHealthSystemResponse = (healthSystem: HealthSystem) => ({
   vendor: healthSystem.vendor,
   siteConcurrency: healthSystem.siteConcurrency,
   initialAccessTokenConfigured: healthSystem.initialAccessToken !== null,
+  /** `automatic` | `dynamic` | `manual` as set; `registrationPath`: what applies now (null until discovered). */
+  registrationMode: healthSystem.registrationMode,
+  registrationPath: registrationPathOfSite(healthSystem),
   discovery: toDiscoverySummary(healthSystem),
   createdAt: healthSystem.createdAt.toISOString(),
   updatedAt: healthSystem.updatedAt.toISOString(),
