@@ -1,6 +1,6 @@
 // Jest runs the TypeScript sources as ESM (see ../shared/TOOLCHAIN.md): ts-jest with useESM,
 // `.js` suffixes of relative imports stripped, and the `#lib` subpath imports mapped to sources.
-const libs = ['domain', 'config', 'persistence', 'smart-client', 'secrets', 'queue', 'registration', 'observability'];
+const libs = ['domain', 'config', 'persistence', 'smart-client', 'secrets', 'queue', 'registration', 'observability', 'api-client'];
 
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

@@ -21,7 +21,8 @@ describe('app metadata validation (RFC 7591 / SMART)', () => {
       .send(validAppBody({ client_name: 'Growth Chart 2' }))
       .expect(200);
     expect(replaced.body).toMatchObject({ metadataVersion: 2, clientMetadata: { client_name: 'Growth Chart 2' } });
-    await api.http().delete(`/v1/apps/${created.body.id}`).set(auth).expect(204);
+    const deleted = await api.http().delete(`/v1/apps/${created.body.id}`).set(auth).expect(202);
+    expect(deleted.body).toMatchObject({ id: created.body.id, deleted: true, registrationsDeleting: 0 });
     await api.http().get(`/v1/apps/${created.body.id}`).set(auth).expect(404);
   });
 

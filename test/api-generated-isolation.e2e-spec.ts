@@ -127,7 +127,10 @@ describe('tenant isolation (generated from the OpenAPI document)', () => {
 
   it("answers 404 without data to every tenant route naming another tenant's object", async () => {
     const failures: string[] = [];
-    for (const route of routes.filter((r) => r.auth === 'tenant' && r.parameters.length)) {
+    // The directory (/v1/health-systems) is shared by every tenant and holds nothing of any: not owned.
+    const owned = (r: Route) =>
+      r.auth === 'tenant' && r.parameters.length && !r.template.startsWith('/v1/health-systems');
+    for (const route of routes.filter(owned)) {
       const path = fillPath(route, (resource) => {
         const id = ownerIds[resource];
         if (!id) throw new Error(`${label(route)}: no owner object for "${resource}"; add one to this test's set-up`);
@@ -187,5 +190,163 @@ describe('tenant isolation (generated from the OpenAPI document)', () => {
 
   it('still serves the owner', async () => {
     await api.http().get(`/v1/registrations/${ownerIds.registrations}`).set(owner.auth).expect(200);
+  });
+});
+
+/**
+ * The same for health-system administrators: a site's key, with another site's endpoint and event
+ * ids in the path, its ids as filters and its cursors, answers 404 (or its own, empty lists).
+ */
+describe('health-system isolation (generated from the OpenAPI document)', () => {
+  let api: ApiHarness;
+  let routes: Route[];
+  const ownerIds: Record<string, string> = {};
+  let forbidden: string[];
+  let ownerSite: { Authorization: string };
+  let intruderSite: { Authorization: string };
+  const ownerCursors: string[] = [];
+
+  const siteKey = async (healthSystemId: string) => {
+    const key = await api
+      .http()
+      .post(`/v1/admin/health-systems/${healthSystemId}/api-keys`)
+      .set(OPERATOR)
+      .send({ name: 'isolation' })
+      .expect(201);
+    return { Authorization: `Bearer ${key.body.token}` };
+  };
+
+  beforeAll(async () => {
+    api = await startApi();
+    const marker = `Site-owner-${randomUUID()}`;
+    const sites: string[] = [];
+    for (const name of [marker, 'Intruder site']) {
+      const site = await api
+        .http()
+        .post('/v1/admin/health-systems')
+        .set(OPERATOR)
+        .send({ name, fhirBaseUrl: `https://site-${randomUUID()}.example.org/fhir` })
+        .expect(201);
+      sites.push(site.body.id);
+    }
+    ownerSite = await siteKey(sites[0]!);
+    intruderSite = await siteKey(sites[1]!);
+    const tenant = await api.tenantWithKey(ALL_SCOPES, `${marker} tenant`);
+    const app = await api.http().post('/v1/apps').set(tenant.auth).send(validAppBody()).expect(201);
+    for (const n of [1, 2]) {
+      const other = await api.http().post('/v1/apps').set(tenant.auth).send(validAppBody()).expect(201);
+      await api
+        .http()
+        .post(`/v1/apps/${n === 1 ? app.body.id : other.body.id}/onboardings`)
+        .set(tenant.auth)
+        .set('Idempotency-Key', randomUUID())
+        .send({ healthSystemIds: [sites[0]] })
+        .expect(202);
+    }
+    for (const n of [1, 2]) {
+      const endpoint = await api
+        .http()
+        .post('/v1/site/webhooks')
+        .set(ownerSite)
+        .send({ url: `http://127.0.0.1:9/hook-${n}` })
+        .expect(201);
+      ownerIds.webhooks = endpoint.body.id;
+      ownerIds.events = (
+        await api.http().post(`/v1/site/webhooks/${endpoint.body.id}/ping`).set(ownerSite).expect(202)
+      ).body.eventId;
+    }
+    const registrations = await api.http().get('/v1/site/registrations').set(ownerSite).expect(200);
+    expect(registrations.body.items).toHaveLength(2);
+    // Requests to the owner site's administrators (manual registration), one per registration (the
+    // worker opens these, and this suite runs no worker).
+    for (const registration of registrations.body.items as Array<{ id: string; app: { id: string } }>) {
+      const request = await api.app.get(PrismaService).registrationRequest.create({
+        data: {
+          id: randomUUID(),
+          tenantId: tenant.tenantId,
+          registrationId: registration.id,
+          healthSystemId: sites[0]!,
+          appId: registration.app.id,
+          kind: 'register',
+          document: { marker },
+          metadataVersion: 1,
+        },
+      });
+      ownerIds['registration-requests'] = request.id;
+    }
+    forbidden = [marker, tenant.tenantId, app.body.id, sites[0]!, ...Object.values(ownerIds)];
+    forbidden.push(...registrations.body.items.map((r: { id: string }) => r.id));
+
+    routes = (await documentedRoutes(api)).filter((route) => route.auth === 'healthSystem');
+    for (const route of routes) {
+      if (route.method !== 'get' || route.parameters.length) continue;
+      const page = await api.http().get(route.template).query({ limit: 1 }).set(ownerSite).expect(200);
+      if (page.body.nextCursor) ownerCursors.push(page.body.nextCursor);
+    }
+  }, 120_000);
+  afterAll(() => api.close());
+
+  const expectNothingOfTheOwner = (text: string, sent: string[] = []) => {
+    for (const value of forbidden.filter((id) => !sent.includes(id))) expect(text).not.toContain(value);
+  };
+
+  it('finds the site routes and a cursor for each of their lists', () => {
+    expect(routes.map(label)).toEqual(
+      expect.arrayContaining([
+        'GET /v1/site/registrations',
+        'POST /v1/site/webhooks/{endpointId}/events/{eventId}/replay',
+      ]),
+    );
+    expect(ownerCursors.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("answers 404 without data to every site route naming another site's object", async () => {
+    const failures: string[] = [];
+    for (const route of routes.filter((r) => r.parameters.length)) {
+      const path = fillPath(route, (resource) => {
+        const id = ownerIds[resource];
+        if (!id) throw new Error(`${label(route)}: no owner object for "${resource}"; add one to this test's set-up`);
+        return id;
+      });
+      const request = api.http()[route.method](path).set(intruderSite);
+      const response = route.method === 'patch' ? await request.send({ enabled: false }) : await request;
+      if (response.status !== 404 || !(response.headers['content-type'] ?? '').startsWith('application/problem+json')) {
+        failures.push(`${label(route)} -> ${response.status} ${response.text.slice(0, 200)}`);
+      }
+      expectNothingOfTheOwner(response.text, Object.values(ownerIds));
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  it("lists nothing of the owner's with the owner's ids as filters or the owner's cursors", async () => {
+    const lists = routes.filter((r) => r.method === 'get' && !r.parameters.length);
+    expect(lists.length).toBeGreaterThanOrEqual(3);
+    for (const route of lists) {
+      for (const filter of new Set([...route.queryParameters, 'tenantId', 'appId', 'eventId'])) {
+        if (['limit', 'cursor', 'state'].includes(filter)) continue;
+        for (const id of forbidden.filter((value) => /^[0-9a-f-]{36}$/.test(value))) {
+          const response = await api
+            .http()
+            .get(route.template)
+            .query({ [filter]: id })
+            .set(intruderSite);
+          expect([200, 400]).toContain(response.status);
+          expectNothingOfTheOwner(response.text, [id]);
+        }
+      }
+      for (const cursor of ownerCursors) {
+        const response = await api.http().get(route.template).query({ cursor }).set(intruderSite);
+        expect([200, 400]).toContain(response.status);
+        expectNothingOfTheOwner(response.text);
+      }
+    }
+  }, 120_000);
+
+  it('refuses tenant keys and the operator token on site routes, and site keys on tenant routes', async () => {
+    const tenant = await api.tenantWithKey(ALL_SCOPES);
+    await api.http().get('/v1/site/registrations').set(tenant.auth).expect(401);
+    await api.http().get('/v1/site/registrations').set(OPERATOR).expect(401);
+    await api.http().get('/v1/registrations').set(ownerSite).expect(401);
+    await api.http().get('/v1/admin/tenants').set(ownerSite).expect(401);
   });
 });

@@ -93,12 +93,21 @@ describe('never 500 (fuzz generated from the OpenAPI document)', () => {
   let api: ApiHarness;
   let routes: Route[];
   let tenantAuth: { Authorization: string };
+  let siteAuth: { Authorization: string };
+  const authFor = (route: Route) =>
+    route.auth === 'operator'
+      ? OPERATOR
+      : route.auth === 'tenant'
+        ? tenantAuth
+        : route.auth === 'healthSystem'
+          ? siteAuth
+          : {};
   const ids: Record<string, string> = {};
   const failures: string[] = [];
 
   /** Sends one request and records anything but a 4xx problem+json. */
   async function expect4xx(route: Route, path: string, what: string, send: (request: any) => any): Promise<void> {
-    const auth = route.auth === 'operator' ? OPERATOR : route.auth === 'tenant' ? tenantAuth : {};
+    const auth = authFor(route);
     const response = await send(api.http()[route.method](path).set(auth).set('Idempotency-Key', randomUUID()));
     const type = response.headers['content-type'] ?? '';
     if (response.status < 400 || response.status >= 500 || !problemJson.test(type)) {
@@ -131,6 +140,13 @@ describe('never 500 (fuzz generated from the OpenAPI document)', () => {
       .send({ name: 'Fuzz site', fhirBaseUrl: `https://fuzz-${randomUUID()}.example.org/fhir` })
       .expect(201);
     ids['health-systems'] = site.body.id;
+    const siteKey = await api
+      .http()
+      .post(`/v1/admin/health-systems/${site.body.id}/api-keys`)
+      .set(OPERATOR)
+      .send({ name: 'fuzz site' })
+      .expect(201);
+    siteAuth = { Authorization: `Bearer ${siteKey.body.token}` };
     ids.apps = (await api.http().post('/v1/apps').set(tenantAuth).send(validAppBody()).expect(201)).body.id;
     routes = await documentedRoutes(api);
   }, 120_000);
@@ -139,6 +155,7 @@ describe('never 500 (fuzz generated from the OpenAPI document)', () => {
   it('documents routes of every kind', () => {
     expect(routes.filter((route) => route.auth === 'tenant').length).toBeGreaterThanOrEqual(10);
     expect(routes.filter((route) => route.auth === 'operator').length).toBeGreaterThanOrEqual(10);
+    expect(routes.filter((route) => route.auth === 'healthSystem').length).toBeGreaterThanOrEqual(10);
   });
 
   it('answers every malformed request with 4xx problem+json and writes nothing', async () => {
@@ -158,11 +175,7 @@ describe('never 500 (fuzz generated from the OpenAPI document)', () => {
       // Malformed query strings (GET lists and every other route alike).
       if (route.method === 'get' && !route.parameters.includes('appId')) {
         for (const query of badQueries) {
-          const response = await api
-            .http()
-            .get(realPath(route))
-            .query(query)
-            .set(route.auth === 'operator' ? OPERATOR : route.auth === 'tenant' ? tenantAuth : {});
+          const response = await api.http().get(realPath(route)).query(query).set(authFor(route));
           // A query a route does not read may be ignored (200); what it reads must be refused as 4xx.
           if (
             response.status >= 500 ||

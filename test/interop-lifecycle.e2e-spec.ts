@@ -195,6 +195,8 @@ describe('lifecycle against servers that differ from the sandbox default', () =>
     const events = await driver.webhookEvents(registration.keep.healthSystemId);
     const rotatedEvent = events.filter((event) => event.type === 'registration.secret_rotated').at(-1);
     expect(JSON.stringify(rotatedEvent)).toContain(before.keep);
+    // The event says the client was replaced, not only that a secret changed.
+    expect(JSON.stringify(rotatedEvent)).toContain('"clientReplaced":true');
     await expectServedCredentialsWork();
     // RFC 7592 sites hold exactly the client the row names (the replaced one was deleted).
     for (const site of WITH_7592) {

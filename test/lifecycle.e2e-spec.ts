@@ -389,7 +389,7 @@ describe('client lifecycle (RFC 7592) against sandbox sites', () => {
     ).toMatchObject({ state: 'deleted' });
     expect(await clientsAt('open')).toEqual([]);
 
-    await http().delete(`/v1/apps/${appId}`).set(auth).expect(204);
+    await http().delete(`/v1/apps/${appId}`).set(auth).expect(202);
     const registrations = await waitFor(
       () => listRegistrations(broker.api, auth, { appId }),
       (items) => items.every((r) => r.state === 'deleted'),

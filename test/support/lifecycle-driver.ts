@@ -107,7 +107,7 @@ export class LifecycleDriver {
 
   /** Deletes the app and waits until every registration is a tombstone (or failed). */
   async offboard(ids: string[]): Promise<Json[]> {
-    await this.http().delete(`/v1/apps/${this.appId}`).set(this.auth).expect(204);
+    await this.http().delete(`/v1/apps/${this.appId}`).set(this.auth).expect(202);
     return waitFor(
       () => Promise.all(ids.map((id) => this.detail(id))),
       (items) => items.every((d) => ['deleted', 'failed'].includes(d.state)),

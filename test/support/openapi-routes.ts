@@ -5,8 +5,8 @@ export interface Route {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** The OpenAPI path template, e.g. `/v1/apps/{appId}`. */
   template: string;
-  /** `operator`, `tenant`, or null for a public route. */
-  auth: 'operator' | 'tenant' | null;
+  /** `operator`, `tenant`, `healthSystem` (a site administrator key), or null for a public route. */
+  auth: 'operator' | 'tenant' | 'healthSystem' | null;
   hasBody: boolean;
   parameters: string[];
   queryParameters: string[];
@@ -34,7 +34,13 @@ export async function documentedRoutes(api: ApiHarness): Promise<Route[]> {
       routes.push({
         method: method as Route['method'],
         template,
-        auth: schemes.includes('operator') ? 'operator' : schemes.includes('tenant') ? 'tenant' : null,
+        auth: schemes.includes('operator')
+          ? 'operator'
+          : schemes.includes('tenant')
+            ? 'tenant'
+            : schemes.includes('healthSystem')
+              ? 'healthSystem'
+              : null,
         hasBody: operation.requestBody !== undefined,
         parameters: [...template.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!),
         queryParameters: (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),

@@ -8,6 +8,9 @@ import { CoreModule } from '#registration';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { OperatorGuard } from './auth/operator.guard.js';
 import { TenantGuard } from './auth/tenant.guard.js';
+import { HealthSystemGuard } from './auth/health-system.guard.js';
+import { DirectoryController } from './tenant/directory.controller.js';
+import { SiteController } from './site/site.controller.js';
 import { AuthFailureLimiterModule } from './auth/auth-failure-limiter.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './operations/metrics.controller.js';
@@ -24,6 +27,7 @@ import { UdapOperatorController } from './udap/udap-operator.controller.js';
 import { UdapTenantController } from './udap/udap-tenant.controller.js';
 import { OperatorRegistrationRequestsController } from './manual/operator-requests.controller.js';
 import { TenantRegistrationRequestsController } from './manual/tenant-requests.controller.js';
+import { SiteRegistrationRequestsController } from './manual/site-requests.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -53,12 +57,20 @@ export class ApiModule {
         RegistrationsController,
         TenantAuditController,
         PublicJwksController,
+        DirectoryController,
+        SiteController,
         UdapOperatorController,
         UdapTenantController,
         TenantRegistrationRequestsController,
         OperatorRegistrationRequestsController,
+        SiteRegistrationRequestsController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }, OperatorGuard, TenantGuard],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        OperatorGuard,
+        TenantGuard,
+        HealthSystemGuard,
+      ],
     };
   }
 }

@@ -1,10 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { BrokerConfig } from '#config';
 import { ApiModule } from './api.module.js';
+import { buildOpenApiDocument } from './http/openapi.js';
 import { applyHttpDefences, applyServerLimits } from './http/security.js';
 import { mountQueueDashboard } from './operations/queue-dashboard.js';
 
@@ -26,20 +27,8 @@ export async function createApiApp(
   app.enableShutdownHooks();
   mountQueueDashboard(app, config);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('SMART Registration Broker')
-      .setDescription(
-        'Registers SMART on FHIR apps as OAuth clients at many health systems (RFC 7591) and manages them (RFC 7592). ' +
-          'Errors are application/problem+json (RFC 9457).',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN' }, 'operator')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'tenant API key (srb_...)' }, 'tenant')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // Built on the first request for /docs (then kept): start-up does not wait for it.
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   // Start-up checks (the secret store canary) run in the modules' init hooks. If one fails, what
   // was opened (Redis, queues, the database pool) is closed before the error goes on.
   await app.init().catch(async (error: unknown) => {

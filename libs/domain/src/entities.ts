@@ -8,9 +8,6 @@ import type { TenantId } from './tenant-id.js';
 /** A tenant API key acting for its tenant. */
 export type TenantActor = Extract<Actor, { type: 'tenant_key' }>;
 
-/** A health-system administrator's key acting for its site. */
-export type HealthSystemActor = Extract<Actor, { type: 'health_system_key' }>;
-
 /** A background component acting on its own (worker, scheduler). */
 export type SystemActor = Extract<Actor, { type: 'system' }>;
 
@@ -74,6 +71,10 @@ export interface HealthSystem {
   discoveredAt: Date | null;
   /** How clients are registered here (see REGISTRATION_MODES). */
   registrationMode: RegistrationMode;
+  /** Why the last discovery failed (kept until one succeeds); never a secret. */
+  discoveryError: DiscoveryFailure | null;
+  /** The site published UDAP metadata the last time it was asked. */
+  udapDiscovered: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -84,6 +85,11 @@ export interface HealthSystem {
  */
 export const REGISTRATION_MODES = ['automatic', 'dynamic', 'manual'] as const;
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
+export interface DiscoveryFailure {
+  error: string;
+  description: string;
+  at: string;
+}
 
 /** The last error of a registration, in RFC 7591 terms. */
 export interface RegistrationError {

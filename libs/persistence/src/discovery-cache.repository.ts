@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from './generated/client.js';
 import { PrismaService } from './prisma.service.js';
 import { remoteJson } from './json.js';
 
@@ -27,6 +28,7 @@ export class DiscoveryCacheRepository {
         discovery: remoteJson(description).json,
         discoveredAt: now,
         discoveryExpiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+        discoveryError: Prisma.DbNull,
       },
     });
   }

@@ -3,6 +3,7 @@ import {
   DomainError,
   ErrorCode,
   NotFoundError,
+  type DiscoveryFailure,
   type HealthSystem,
   type Page,
   type PageRequest,
@@ -24,6 +25,8 @@ export function toHealthSystem(row: HealthSystemRow): HealthSystem {
     discovery: row.discovery as Record<string, unknown> | null,
     discoveredAt: row.discoveredAt,
     registrationMode: row.registrationMode as HealthSystem['registrationMode'],
+    discoveryError: (row.discoveryError as DiscoveryFailure | null) ?? null,
+    udapDiscovered: row.udapMetadata !== null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -52,6 +55,44 @@ function secretColumns(initialAccessToken: SecretRef | null | undefined) {
 @Injectable()
 export class HealthSystemRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** Names of health systems by id, deleted ones included (a registration keeps naming its site). */
+  async namesOf(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows = await this.prisma.healthSystem.findMany({
+      where: { id: { in: [...new Set(ids)] } },
+      select: { id: true, name: true },
+    });
+    return new Map(rows.map((row) => [row.id, row.name]));
+  }
+
+  /** Why discovery of the site failed, shown until a discovery succeeds (see DiscoveryCacheRepository.set). */
+  async recordDiscoveryFailure(id: string, failure: DiscoveryFailure): Promise<void> {
+    await this.prisma.healthSystem.updateMany({
+      where: { id, deletedAt: null },
+      data: { discoveryError: { ...failure } },
+    });
+  }
+
+  /**
+   * Whether the sites' registrations answered with RFC 7592 management (discovery cannot tell):
+   * true when one did, false when only refusals are known, absent when none answered yet.
+   */
+  async managementSupport(ids: string[]): Promise<Map<string, boolean>> {
+    if (!ids.length) return new Map();
+    const groups = await this.prisma.registration.groupBy({
+      by: ['healthSystemId', 'managementSupported'],
+      where: { healthSystemId: { in: ids }, managementSupported: { not: null } },
+    });
+    const support = new Map<string, boolean>();
+    for (const group of groups) {
+      support.set(
+        group.healthSystemId,
+        (support.get(group.healthSystemId) ?? false) || group.managementSupported === true,
+      );
+    }
+    return support;
+  }
 
   async create(input: HealthSystemInput): Promise<HealthSystem> {
     try {

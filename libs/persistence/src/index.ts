@@ -17,3 +17,5 @@ export * from './app-signing-key.repository.js';
 export * from './udap/udap.repository.js';
 export * from './possible-orphan.repository.js';
 export * from './registration-request.repository.js';
+export * from './health-system-key.repository.js';
+export * from './site-registration.repository.js';

@@ -15,6 +15,7 @@ import {
   AppRepository,
   AuditRepository,
   DiscoveryCacheRepository,
+  HealthSystemKeyRepository,
   HealthSystemRepository,
   OnboardingRepository,
   PrismaService,
@@ -22,6 +23,7 @@ import {
   RegistrationAttemptRepository,
   RegistrationRequestRepository,
   RegistrationRepository,
+  SiteRegistrationRepository,
   TenantRepository,
 } from '#persistence';
 import { QueueModule, REDIS, createRedisConnection } from '#queue';
@@ -35,6 +37,7 @@ import {
 import { setRegistrationStateSource } from '#observability';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
+import { HealthSystemKeysService } from './tenancy/health-system-keys.service.js';
 import { AppsService } from './apps/apps.service.js';
 import { ManagedKeysService } from './apps/managed-keys.service.js';
 import { HealthSystemsService } from './directory/health-systems.service.js';
@@ -69,10 +72,13 @@ const repositories = [
   AppSigningKeyRepository,
   PossibleOrphanRepository,
   RegistrationRequestRepository,
+  HealthSystemKeyRepository,
+  SiteRegistrationRepository,
 ];
 const useCases = [
   TenancyService,
   ApiKeyAuthenticator,
+  HealthSystemKeysService,
   AppsService,
   HealthSystemsService,
   OnboardingService,

@@ -1,6 +1,7 @@
 export * from './core.module.js';
 export * from './tenancy/tenancy.service.js';
 export * from './tenancy/api-key-authenticator.js';
+export * from './tenancy/health-system-keys.service.js';
 export * from './apps/apps.service.js';
 export * from './apps/app-input.js';
 export * from './directory/health-systems.service.js';

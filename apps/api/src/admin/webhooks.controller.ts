@@ -1,98 +1,129 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { parseOrThrow, type PageRequest } from '#domain';
-import type { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord } from '#persistence';
 import {
   WebhookEndpointsService,
   createWebhookEndpointSchema,
   rotateWebhookSecretSchema,
   updateWebhookEndpointSchema,
-  type WebhookEndpointWithSecret,
 } from '#registration';
 import { OperatorGuard } from '../auth/operator.guard.js';
-import { ApiZodBody } from '../http/openapi.js';
+import { ROTATE_WEBHOOK_SECRET_EXAMPLES, WEBHOOK_EXAMPLES, WEBHOOK_UPDATE_EXAMPLES } from '../http/examples.js';
+import { ApiAnswer, ApiPageQuery, ApiProblems, ApiUuidQuery, ApiZodBody, Doc } from '../http/openapi.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
+import {
+  WebhookDeliveryPageSchema,
+  WebhookEndpointPageSchema,
+  WebhookEndpointSchema,
+  WebhookEndpointWithSecretSchema,
+  WebhookEventPageSchema,
+  WebhookEventRefSchema,
+} from '../http/schemas.js';
 import { UuidParam } from '../http/uuid-param.js';
+import { toDeliveryResponse, toEndpointResponse, toEventResponse, withSecret } from '../http/webhook-responses.js';
 
-const iso = (date: Date | null) => date?.toISOString() ?? null;
+export const deliveryFilterSchema = z.object({ eventId: z.uuid().optional() });
 
-/** No secret field exists here: the signing secret is added only by `withSecret`, once. */
-const toEndpointResponse = (endpoint: WebhookEndpointRecord) => {
-  const overlapEndsAt = endpoint.signingSecret.previousExpiresAt;
-  return {
-    id: endpoint.id,
-    healthSystemId: endpoint.healthSystemId,
-    url: endpoint.url,
-    description: endpoint.description,
-    eventTypes: endpoint.eventTypes,
-    enabled: endpoint.enabled,
-    disabledAt: iso(endpoint.disabledAt),
-    disabledReason: endpoint.disabledReason,
-    lastDeliveredAt: iso(endpoint.lastDeliveredAt),
-    /** While set, deliveries carry a signature with the previous secret too. */
-    previousSecretSignsUntil: overlapEndsAt && overlapEndsAt > new Date() ? overlapEndsAt.toISOString() : null,
-    createdAt: endpoint.createdAt.toISOString(),
-    updatedAt: endpoint.updatedAt.toISOString(),
+/**
+ * The documentation of the webhook operations, shared by the operator's routes (any site) and a
+ * health system's own (/v1/site/webhooks): one text per operation.
+ */
+export const WebhookDocs = {
+  create: () => [
+    Doc(
+      'Add a webhook endpoint',
+      'A Standard Webhooks receiver for the site’s events (registration created, changed, failed, rotated, deleted, ' +
+        'possibly orphaned). The signing secret (`whsec_...`) is in this answer only.',
+    ),
+    ApiZodBody(createWebhookEndpointSchema, 'WebhookEndpointInput', WEBHOOK_EXAMPLES),
+    ApiAnswer(201, 'The endpoint, with its signing secret (shown once).', WebhookEndpointWithSecretSchema),
+  ],
+  list: () => [
+    Doc('List webhook endpoints', 'The site’s endpoints, newest first; never a secret.'),
+    ApiPageQuery(),
+    ApiAnswer(200, 'One page of endpoints.', WebhookEndpointPageSchema),
+  ],
+  events: () => [
+    Doc('List webhook events', 'The site’s events, newest first, with the exact body delivered: what can be replayed.'),
+    ApiPageQuery(),
+    ApiAnswer(200, 'One page of events.', WebhookEventPageSchema),
+  ],
+  get: () => [
+    Doc('Get a webhook endpoint', 'The endpoint, whether it is enabled (and why not) and its last delivery.'),
+    ApiAnswer(200, 'The endpoint.', WebhookEndpointSchema),
+  ],
+  update: () => [
+    Doc('Change a webhook endpoint', 'Fields present are changed: URL, event types, enabled, description.'),
+    ApiZodBody(updateWebhookEndpointSchema, 'WebhookEndpointUpdate', WEBHOOK_UPDATE_EXAMPLES),
+    ApiAnswer(200, 'The endpoint.', WebhookEndpointSchema),
+  ],
+  delete: () => [
+    Doc('Remove a webhook endpoint', 'Removed now (204), with its signing secret; no delivery follows.'),
+    ApiAnswer(204, 'Removed.'),
+  ],
+  rotateSecret: () => [
+    Doc(
+      'Rotate a webhook signing secret',
+      'A new secret, in this answer only; the old one keeps signing beside it for `overlapSeconds`.',
+    ),
+    ApiZodBody(rotateWebhookSecretSchema, 'WebhookSecretRotation', ROTATE_WEBHOOK_SECRET_EXAMPLES),
+    ApiAnswer(200, 'The endpoint, with its new signing secret (shown once).', WebhookEndpointWithSecretSchema),
+  ],
+  ping: () => [
+    Doc('Ping a webhook endpoint', 'Records a `ping` event for this endpoint only; it is delivered like any event.'),
+    ApiAnswer(202, 'The ping event, queued.', WebhookEventRefSchema),
+    ApiProblems(409),
+  ],
+  deliveries: () => [
+    Doc('List deliveries', 'Every delivery attempt to the endpoint, newest first: outcome, status, latency, error.'),
+    ApiUuidQuery('eventId', 'Only deliveries of this event.'),
+    ApiPageQuery(),
+    ApiAnswer(200, 'One page of deliveries.', WebhookDeliveryPageSchema),
+  ],
+  replay: () => [
+    Doc('Replay an event', 'Delivers a past event of the site to the endpoint again, with its original id and body.'),
+    ApiAnswer(202, 'The event, queued for delivery.', WebhookEventRefSchema),
+    ApiProblems(409),
+  ],
+} satisfies Record<string, () => MethodDecorator[]>;
+
+/** Applies one entry of `WebhookDocs`. */
+export const WebhookDoc = (name: keyof typeof WebhookDocs): MethodDecorator => {
+  const decorators = WebhookDocs[name]();
+  return (target, key, descriptor) => {
+    for (const decorator of decorators) decorator(target, key, descriptor);
   };
 };
 
-const withSecret = ({ endpoint, signingSecret }: WebhookEndpointWithSecret) => ({
-  ...toEndpointResponse(endpoint),
-  /** Shown in this response only; the broker cannot show it again. */
-  signingSecret: signingSecret.reveal(),
-});
-
-const toDeliveryResponse = (delivery: WebhookDeliveryRecord) => ({
-  id: delivery.id,
-  eventId: delivery.eventId,
-  eventType: delivery.eventType,
-  attempt: delivery.attempt,
-  replay: delivery.replay,
-  at: delivery.at.toISOString(),
-  outcome: delivery.outcome,
-  httpStatus: delivery.httpStatus,
-  latencyMs: delivery.latencyMs,
-  error: delivery.error,
-  responseExcerpt: delivery.responseExcerpt,
-  nextAttemptAt: iso(delivery.nextAttemptAt),
-});
-
-const toEventResponse = (event: WebhookEventRecord) => ({
-  id: event.id,
-  type: event.type,
-  createdAt: event.createdAt.toISOString(),
-  dispatchedAt: iso(event.dispatchedAt),
-  payload: JSON.parse(event.body) as unknown,
-});
-
-const deliveryFilterSchema = z.object({ eventId: z.uuid().optional() });
-
 @ApiTags('operator: webhooks')
-@ApiBearerAuth('operator')
+@ApiSecurity('operator')
 @UseGuards(OperatorGuard)
 @Controller('v1/admin/health-systems/:id/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhookEndpointsService) {}
 
   @Post()
-  @ApiZodBody(createWebhookEndpointSchema)
+  @WebhookDoc('create')
   async create(@UuidParam('id', 'health system') healthSystemId: string, @Body() body: unknown) {
     return withSecret(await this.webhooks.create(healthSystemId, body));
   }
 
   @Get()
+  @WebhookDoc('list')
   async list(@UuidParam('id', 'health system') healthSystemId: string, @PageQuery() page: PageRequest) {
     return toListResponse(await this.webhooks.list(healthSystemId, page), toEndpointResponse);
   }
 
   /** The health system's events, newest first: what can be replayed. Declared before `:endpointId`. */
   @Get('events')
+  @WebhookDoc('events')
   async events(@UuidParam('id', 'health system') healthSystemId: string, @PageQuery() page: PageRequest) {
     return toListResponse(await this.webhooks.listEvents(healthSystemId, page), toEventResponse);
   }
 
   @Get(':endpointId')
+  @WebhookDoc('get')
   async get(
     @UuidParam('id', 'health system') healthSystemId: string,
     @UuidParam('endpointId', 'webhook endpoint') endpointId: string,
@@ -101,7 +132,7 @@ export class WebhooksController {
   }
 
   @Patch(':endpointId')
-  @ApiZodBody(updateWebhookEndpointSchema)
+  @WebhookDoc('update')
   async update(
     @UuidParam('id', 'health system') healthSystemId: string,
     @UuidParam('endpointId', 'webhook endpoint') endpointId: string,
@@ -112,6 +143,7 @@ export class WebhooksController {
 
   @Delete(':endpointId')
   @HttpCode(204)
+  @WebhookDoc('delete')
   async delete(
     @UuidParam('id', 'health system') healthSystemId: string,
     @UuidParam('endpointId', 'webhook endpoint') endpointId: string,
@@ -121,7 +153,7 @@ export class WebhooksController {
 
   @Post(':endpointId/rotate-secret')
   @HttpCode(200)
-  @ApiZodBody(rotateWebhookSecretSchema)
+  @WebhookDoc('rotateSecret')
   async rotateSecret(
     @UuidParam('id', 'health system') healthSystemId: string,
     @UuidParam('endpointId', 'webhook endpoint') endpointId: string,
@@ -132,6 +164,7 @@ export class WebhooksController {
 
   @Post(':endpointId/ping')
   @HttpCode(202)
+  @WebhookDoc('ping')
   async ping(
     @UuidParam('id', 'health system') healthSystemId: string,
     @UuidParam('endpointId', 'webhook endpoint') endpointId: string,
@@ -140,6 +173,7 @@ export class WebhooksController {
   }
 
   @Get(':endpointId/deliveries')
+  @WebhookDoc('deliveries')
   async deliveries(
     @UuidParam('id', 'health system') healthSystemId: string,
     @UuidParam('endpointId', 'webhook endpoint') endpointId: string,
@@ -155,6 +189,7 @@ export class WebhooksController {
 
   @Post(':endpointId/events/:eventId/replay')
   @HttpCode(202)
+  @WebhookDoc('replay')
   async replay(
     @UuidParam('id', 'health system') healthSystemId: string,
     @UuidParam('endpointId', 'webhook endpoint') endpointId: string,

@@ -1,41 +1,74 @@
 import type { ApiKey, App, HealthSystem, Registration, Tenant } from '#domain';
 import type { AuditEvent, Onboarding } from '#persistence';
 import { registrationPathOfSite, type OnboardingProgress, type RegistrationDetail } from '#registration';
+import type { z } from 'zod';
+import type {
+  ApiKeySchema,
+  AppSchema,
+  AuditEventSchema,
+  DirectoryEntrySchema,
+  DiscoverySummarySchema,
+  HealthSystemSchema,
+  OnboardingSchema,
+  RegistrationDetailSchema,
+  RegistrationSummarySchema,
+  TenantSchema,
+} from './schemas.js';
 
 /**
  * Response shapes. Controllers map domain records through these, so a new column never
  * reaches a client by accident, and no secret field exists to be serialised.
  */
-export const toTenantResponse = (tenant: Tenant) => ({
+export const toTenantResponse = (tenant: Tenant): Out<typeof TenantSchema> => ({
   id: tenant.id,
   name: tenant.name,
-  status: tenant.status,
+  status: tenant.status as 'active' | 'disabled',
   createdAt: tenant.createdAt.toISOString(),
   disabledAt: tenant.disabledAt?.toISOString() ?? null,
 });
 
-/** What the operator needs to know of a site's discovery (the full description stays internal). */
-function toDiscoverySummary(healthSystem: HealthSystem) {
+type Out<T extends z.ZodType> = z.output<T>;
+
+/**
+ * What discovery found at a site (the full description stays internal), or why it failed.
+ * `managementSupported` comes from the site's registrations: discovery cannot tell (see
+ * SmartServerDescription.managementSupported).
+ */
+export function toDiscoverySummary(
+  healthSystem: HealthSystem,
+  managementSupported: boolean | null = null,
+): Out<typeof DiscoverySummarySchema> {
   const description = healthSystem.discovery as {
     endpoints?: Record<string, { value: string } | undefined>;
+    supported?: Record<string, { value: string[] } | undefined>;
+    capabilities?: { value: string[] };
     registrationSupported?: boolean;
     sources?: string[];
     warnings?: string[];
     expiresAt?: string;
   } | null;
-  if (!description || !healthSystem.discoveredAt) return null;
+  const failure = healthSystem.discoveryError;
+  const failedLast =
+    failure !== null && (!healthSystem.discoveredAt || new Date(failure.at) >= healthSystem.discoveredAt);
   return {
-    discoveredAt: healthSystem.discoveredAt.toISOString(),
-    expiresAt: description.expiresAt ?? null,
-    registrationSupported: description.registrationSupported ?? false,
-    registrationEndpoint: description.endpoints?.registration?.value ?? null,
-    tokenEndpoint: description.endpoints?.token?.value ?? null,
-    sources: description.sources ?? [],
-    warnings: description.warnings ?? [],
+    status: failedLast ? 'failed' : description && healthSystem.discoveredAt ? 'ok' : 'pending',
+    discoveredAt: healthSystem.discoveredAt?.toISOString() ?? null,
+    expiresAt: description?.expiresAt ?? null,
+    registrationSupported: description?.registrationSupported ?? false,
+    managementSupported,
+    registrationEndpoint: description?.endpoints?.registration?.value ?? null,
+    tokenEndpoint: description?.endpoints?.token?.value ?? null,
+    tokenEndpointAuthMethods: description?.supported?.tokenEndpointAuthMethods?.value ?? [],
+    scopesSupported: description?.supported?.scopes?.value ?? [],
+    capabilities: description?.capabilities?.value ?? [],
+    udap: healthSystem.udapDiscovered,
+    sources: description?.sources ?? [],
+    warnings: description?.warnings ?? [],
+    lastError: failure,
   };
 }
 
-export const toApiKeyResponse = (key: ApiKey) => ({
+export const toApiKeyResponse = (key: ApiKey): Out<typeof ApiKeySchema> => ({
   id: key.id,
   name: key.name,
   scopes: key.scopes,
@@ -44,7 +77,10 @@ export const toApiKeyResponse = (key: ApiKey) => ({
   revokedAt: key.revokedAt?.toISOString() ?? null,
 });
 
-export const toHealthSystemResponse = (healthSystem: HealthSystem) => ({
+export const toHealthSystemResponse = (
+  healthSystem: HealthSystem,
+  managementSupported: boolean | null = null,
+): Out<typeof HealthSystemSchema> => ({
   id: healthSystem.id,
   name: healthSystem.name,
   fhirBaseUrl: healthSystem.fhirBaseUrl,
@@ -54,15 +90,27 @@ export const toHealthSystemResponse = (healthSystem: HealthSystem) => ({
   /** `automatic` | `dynamic` | `manual` as set; `registrationPath`: what applies now (null until discovered). */
   registrationMode: healthSystem.registrationMode,
   registrationPath: registrationPathOfSite(healthSystem),
-  discovery: toDiscoverySummary(healthSystem),
+  discovery: toDiscoverySummary(healthSystem, managementSupported),
   createdAt: healthSystem.createdAt.toISOString(),
   updatedAt: healthSystem.updatedAt.toISOString(),
 });
 
-export const toAppResponse = (app: App) => ({
+/** A health system as a tenant sees it in the directory: no concurrency, no token configuration. */
+export const toDirectoryEntry = (
+  healthSystem: HealthSystem,
+  managementSupported: boolean | null = null,
+): Out<typeof DirectoryEntrySchema> => ({
+  id: healthSystem.id,
+  name: healthSystem.name,
+  vendor: healthSystem.vendor,
+  fhirBaseUrl: healthSystem.fhirBaseUrl,
+  discovery: toDiscoverySummary(healthSystem, managementSupported),
+});
+
+export const toAppResponse = (app: App): Out<typeof AppSchema> => ({
   id: app.id,
   name: app.name,
-  clientMetadata: app.clientMetadata,
+  clientMetadata: app.clientMetadata as Record<string, unknown>,
   keyManagement: app.keyManagement,
   signingAlg: app.signingAlg,
   metadataVersion: app.metadataVersion,
@@ -70,20 +118,30 @@ export const toAppResponse = (app: App) => ({
   updatedAt: app.updatedAt.toISOString(),
 });
 
-export const toOnboardingResponse = (onboarding: OnboardingProgress | Onboarding) => ({
+export const toOnboardingResponse = (onboarding: OnboardingProgress | Onboarding): Out<typeof OnboardingSchema> => ({
   id: onboarding.id,
   appId: onboarding.appId,
   total: onboarding.total,
-  ...('counts' in onboarding ? { counts: onboarding.counts, completed: onboarding.completed } : {}),
+  ...('counts' in onboarding
+    ? { counts: onboarding.counts as Record<string, number>, completed: onboarding.completed }
+    : {}),
   createdAt: onboarding.createdAt.toISOString(),
   completedAt: onboarding.completedAt?.toISOString() ?? null,
   links: { self: `/v1/onboardings/${onboarding.id}`, registrations: `/v1/registrations?onboardingId=${onboarding.id}` },
 });
 
-export const toRegistrationSummary = (registration: Registration) => ({
+/**
+ * `healthSystemName` comes from the directory (lists look the names up once per page); a
+ * registration always names its site in words, not only by id.
+ */
+export const toRegistrationSummary = (
+  registration: Registration,
+  healthSystemName: string,
+): Out<typeof RegistrationSummarySchema> => ({
   id: registration.id,
   appId: registration.appId,
   healthSystemId: registration.healthSystemId,
+  healthSystem: { id: registration.healthSystemId, name: healthSystemName },
   onboardingId: registration.onboardingId,
   state: registration.state,
   clientId: registration.clientId,
@@ -97,17 +155,19 @@ export const toRegistrationSummary = (registration: Registration) => ({
   updatedAt: registration.updatedAt.toISOString(),
 });
 
-export const toRegistrationDetail = (detail: RegistrationDetail) => ({
-  ...toRegistrationSummary(detail.registration),
+export const toRegistrationDetail = (detail: RegistrationDetail): Out<typeof RegistrationDetailSchema> => ({
+  ...toRegistrationSummary(detail.registration, detail.healthSystem.name),
   healthSystem: {
     id: detail.healthSystem.id,
     name: detail.healthSystem.name,
     fhirBaseUrl: detail.healthSystem.fhirBaseUrl,
   },
-  endpoints: detail.endpoints,
+  endpoints: Object.fromEntries(
+    Object.entries(detail.endpoints).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  ),
   managementSupported: detail.registration.managementSupported,
-  requestedMetadata: detail.registration.requestedMetadata,
-  grantedMetadata: detail.registration.grantedMetadata,
+  requestedMetadata: detail.registration.requestedMetadata as Record<string, unknown>,
+  grantedMetadata: detail.registration.grantedMetadata as Record<string, unknown> | null,
   metadataDifferences: detail.registration.metadataDifferences ?? [],
   drift: detail.registration.drift ?? [],
   history: detail.history.map((transition) => ({ ...transition, at: transition.at.toISOString() })),
@@ -123,7 +183,7 @@ export const toRegistrationDetail = (detail: RegistrationDetail) => ({
   })),
 });
 
-export const toAuditEventResponse = (event: AuditEvent) => ({
+export const toAuditEventResponse = (event: AuditEvent): Out<typeof AuditEventSchema> => ({
   ...event,
   at: event.at.toISOString(),
 });

@@ -1,37 +1,60 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { BrokerConfig } from '#config';
 import { SITE_REQUEST_KINDS, SITE_REQUEST_STATUSES, type SiteRequest } from '#persistence';
 import { requestLinks } from '#registration';
+import { ApiUuidQuery, named, pageOf } from '../http/openapi.js';
 
-/** The response shape of a request to a site (the OpenAPI schema and the mapper agree on it). */
-export const siteRequestResponseSchema = z.object({
-  id: z.uuid(),
-  kind: z.enum(SITE_REQUEST_KINDS),
-  status: z.enum(SITE_REQUEST_STATUSES),
-  tenantId: z.uuid(),
-  appId: z.uuid(),
-  healthSystemId: z.uuid(),
-  registrationId: z.uuid(),
-  openedAt: z.iso.datetime(),
-  /** Seconds since the request was opened (until answered: then how long the site took). */
-  ageSeconds: z.number().int(),
-  remindersSent: z.number().int(),
-  lastRemindedAt: z.iso.datetime().nullable(),
-  nextReminderAt: z.iso.datetime().nullable(),
-  answeredAt: z.iso.datetime().nullable(),
-  answeredBy: z.object({ type: z.literal('health_system_key'), keyId: z.string() }).nullable(),
-  clientId: z.string().nullable(),
-  declineReason: z.string().nullable(),
-  proof: z.enum(['token_request_succeeded', 'not_testable']).nullable(),
-  proofDetail: z.string().nullable(),
-  changes: z.array(z.object({ field: z.string(), from: z.unknown().optional(), to: z.unknown().optional() })).nullable(),
-  document: z.record(z.string(), z.unknown()),
-  links: z.object({ self: z.string(), printable: z.string() }),
-});
+const timestamp = () => z.iso.datetime({ offset: true });
 
-export function toSiteRequestResponse(config: BrokerConfig, request: SiteRequest, now = Date.now()) {
+/** A request to a site's administrators (manual registration), as every caller sees it. Never a secret. */
+export const SiteRequestSchema = named(
+  'RegistrationRequest',
+  z.object({
+    id: z.uuid(),
+    kind: z
+      .enum(SITE_REQUEST_KINDS)
+      .describe('register a new app; update (the app changed: see changes); rotation (a new secret); removal (offboarded).'),
+    status: z.enum(SITE_REQUEST_STATUSES),
+    tenantId: z.uuid(),
+    appId: z.uuid(),
+    healthSystemId: z.uuid(),
+    registrationId: z.uuid(),
+    openedAt: timestamp(),
+    ageSeconds: z.number().int().describe('Seconds since the request opened (once answered: how long the site took).'),
+    remindersSent: z.number().int().describe('Times the `registration.requested` webhook was re-sent while open.'),
+    lastRemindedAt: timestamp().nullable(),
+    nextReminderAt: timestamp().nullable(),
+    answeredAt: timestamp().nullable(),
+    answeredBy: z.object({ type: z.literal('health_system_key'), keyId: z.string() }).nullable(),
+    clientId: z.string().nullable().describe('The client id the site entered.'),
+    declineReason: z.string().nullable(),
+    proof: z
+      .enum(['token_request_succeeded', 'not_testable'])
+      .nullable()
+      .describe('How entered credentials were proven: a real token request, or not testable (see proofDetail).'),
+    proofDetail: z.string().nullable(),
+    changes: z
+      .array(z.object({ field: z.string(), from: z.unknown().optional(), to: z.unknown().optional() }))
+      .nullable()
+      .describe('update: each RFC 7591 member that changed, with its old and new value.'),
+    document: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'Everything needed to register the client by hand: `client` (named fields) and `clientMetadata` (RFC 7591 JSON).',
+      ),
+    links: z.object({ self: z.string(), printable: z.string() }),
+  }),
+  'A request to the administrators of a site without dynamic registration.',
+);
+export const SiteRequestPageSchema = pageOf(SiteRequestSchema);
+
+export function toSiteRequestResponse(
+  config: BrokerConfig,
+  request: SiteRequest,
+  now = Date.now(),
+): z.output<typeof SiteRequestSchema> {
   const until = request.answeredAt?.getTime() ?? now;
   return {
     id: request.id,
@@ -47,7 +70,7 @@ export function toSiteRequestResponse(config: BrokerConfig, request: SiteRequest
     lastRemindedAt: request.lastRemindedAt?.toISOString() ?? null,
     nextReminderAt: request.nextReminderAt?.toISOString() ?? null,
     answeredAt: request.answeredAt?.toISOString() ?? null,
-    answeredBy: request.answeredByKeyId ? { type: 'health_system_key' as const, keyId: request.answeredByKeyId } : null,
+    answeredBy: request.answeredByKeyId ? { type: 'health_system_key', keyId: request.answeredByKeyId } : null,
     clientId: request.clientId,
     declineReason: request.declineReason,
     proof: request.proof,
@@ -58,13 +81,12 @@ export function toSiteRequestResponse(config: BrokerConfig, request: SiteRequest
   };
 }
 
-const listSchema = z.object({ items: z.array(siteRequestResponseSchema), nextCursor: z.string().nullable() });
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as object;
-
-/** OpenAPI: one request. */
-export const ApiSiteRequestResponse = (status = 200, description = 'the request') =>
-  applyDecorators(ApiResponse({ status, description, schema: jsonSchema(siteRequestResponseSchema) }));
-
-/** OpenAPI: a page of requests. */
-export const ApiSiteRequestListResponse = () =>
-  applyDecorators(ApiResponse({ status: 200, description: 'a page of requests', schema: jsonSchema(listSchema) }));
+/** The filters every list of requests takes. */
+export const ApiSiteRequestFilters = (healthSystemFilter: boolean) =>
+  applyDecorators(
+    ApiQuery({ name: 'status', required: false, description: 'Only requests in this status (`open`: still waiting).', enum: [...SITE_REQUEST_STATUSES] }),
+    ApiQuery({ name: 'kind', required: false, description: 'Only requests of this kind.', enum: [...SITE_REQUEST_KINDS] }),
+    ApiUuidQuery('appId', 'Only requests about this app.'),
+    ApiUuidQuery('registrationId', 'Only requests about this registration.'),
+    ...(healthSystemFilter ? [ApiUuidQuery('healthSystemId', 'Only requests to this health system.')] : []),
+  );

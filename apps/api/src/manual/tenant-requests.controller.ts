@@ -1,16 +1,17 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import type { PageRequest, TenantActor } from '#domain';
 import { RegistrationRequestsService } from '#registration';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
+import { ApiAnswer, ApiPageQuery, Doc } from '../http/openapi.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
 import { UuidParam } from '../http/uuid-param.js';
-import { ApiSiteRequestListResponse, ApiSiteRequestResponse, toSiteRequestResponse } from './request-responses.js';
+import { ApiSiteRequestFilters, SiteRequestPageSchema, SiteRequestSchema, toSiteRequestResponse } from './request-responses.js';
 
 /** The tenant's view of what sites without dynamic registration were asked, and since when. */
 @ApiTags('tenant: registration requests')
-@ApiBearerAuth('tenant')
+@ApiSecurity('tenant')
 @UseGuards(TenantGuard)
 @Controller('v1/registration-requests')
 export class TenantRegistrationRequestsController {
@@ -21,14 +22,15 @@ export class TenantRegistrationRequestsController {
 
   @Get()
   @RequireScopes('registrations:read')
-  @ApiOperation({
-    summary: 'Requests to sites (manual registration)',
-    description:
-      'Requests the broker sent to the administrators of sites without dynamic registration, for the ' +
-      "tenant's apps: `?status=open` lists the sites it is waiting for, each with `openedAt` and `ageSeconds`; " +
-      'a declined request carries the reason the site gave. Filters: `status`, `kind`, `appId`, `healthSystemId`, `registrationId`.',
-  })
-  @ApiSiteRequestListResponse()
+  @Doc(
+    'List requests to sites (manual registration)',
+    'What the broker asked the administrators of sites without dynamic registration, for the tenant’s apps: ' +
+      '`?status=open` lists the sites it is waiting for, each with `openedAt` and `ageSeconds`; a declined request ' +
+      'carries the reason the site gave.',
+  )
+  @ApiPageQuery()
+  @ApiSiteRequestFilters(true)
+  @ApiAnswer(200, 'One page of requests.', SiteRequestPageSchema)
   async list(@CurrentTenant() actor: TenantActor, @Query() query: Record<string, unknown>, @PageQuery() page: PageRequest) {
     const { limit: _limit, cursor: _cursor, ...filter } = query;
     const found = await this.requests.list({ tenantId: actor.tenantId }, filter, page);
@@ -37,8 +39,8 @@ export class TenantRegistrationRequestsController {
 
   @Get(':id')
   @RequireScopes('registrations:read')
-  @ApiOperation({ summary: 'One request to a site', description: 'What the site was asked, its age, reminders and answer.' })
-  @ApiSiteRequestResponse()
+  @Doc('Get a request to a site', 'What the site was asked, its age, reminders and answer (client id entered, or the decline reason).')
+  @ApiAnswer(200, 'The request.', SiteRequestSchema)
   async get(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration request') id: string) {
     return toSiteRequestResponse(this.config, await this.requests.get({ tenantId: actor.tenantId }, id));
   }

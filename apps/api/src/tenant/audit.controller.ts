@@ -1,14 +1,16 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { PageRequest, TenantActor } from '#domain';
 import { AuditRepository } from '#persistence';
 import { OperatorGuard } from '../auth/operator.guard.js';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
+import { ApiAnswer, ApiPageQuery, Doc } from '../http/openapi.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
 import { toAuditEventResponse } from '../http/responses.js';
+import { AuditEventPageSchema } from '../http/schemas.js';
 
 @ApiTags('tenant: audit')
-@ApiBearerAuth('tenant')
+@ApiSecurity('tenant')
 @UseGuards(TenantGuard)
 @Controller('v1/audit-events')
 export class TenantAuditController {
@@ -17,13 +19,20 @@ export class TenantAuditController {
   /** The caller's own tenant's events, newest first. */
   @Get()
   @RequireScopes('audit:read')
+  @Doc(
+    'List the tenant’s audit events',
+    'Every registration and management call and every credential read of the caller’s tenant, newest first ' +
+      '(scope `audit:read`).',
+  )
+  @ApiPageQuery()
+  @ApiAnswer(200, 'One page of audit events.', AuditEventPageSchema)
   async list(@CurrentTenant() actor: TenantActor, @PageQuery() page: PageRequest) {
     return toListResponse(await this.audit.listForTenant(actor.tenantId, page), toAuditEventResponse);
   }
 }
 
 @ApiTags('operator: audit')
-@ApiBearerAuth('operator')
+@ApiSecurity('operator')
 @UseGuards(OperatorGuard)
 @Controller('v1/admin/audit-events')
 export class OperatorAuditController {
@@ -31,6 +40,9 @@ export class OperatorAuditController {
 
   /** Every tenant's events and the operator's own. */
   @Get()
+  @Doc('List all audit events', 'Every tenant’s events, the operator’s own and the workers’, newest first.')
+  @ApiPageQuery()
+  @ApiAnswer(200, 'One page of audit events.', AuditEventPageSchema)
   async list(@PageQuery() page: PageRequest) {
     return toListResponse(await this.audit.listAllTenantsForOperator(page), toAuditEventResponse);
   }

@@ -3,6 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { ManagedKeysService } from '#registration';
+import { ApiAnswer, Doc } from '../http/openapi.js';
+import { JwksSchema } from '../http/schemas.js';
 import { UuidParam } from '../http/uuid-param.js';
 
 /**
@@ -26,6 +28,12 @@ export class PublicJwksController {
   }
 
   @Get(':appId/jwks.json')
+  @Doc(
+    'An app’s public keys',
+    'The JWKS of a broker-managed private_key_jwt app: the `jwks_uri` registered at every site. No credential ' +
+      '(authorization servers fetch it); public keys only; cacheable for a few minutes.',
+  )
+  @ApiAnswer(200, 'The key set.', JwksSchema)
   jwks(@UuidParam('appId', 'app') appId: string, @Res({ passthrough: true }) response: Response) {
     response.setHeader('Cache-Control', this.cacheControl);
     return this.managedKeys.jwks(appId);

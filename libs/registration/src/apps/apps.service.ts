@@ -73,10 +73,11 @@ export class AppsService {
     return this.managedKeys.rotate(actor, app);
   }
 
-  async delete(actor: TenantActor, id: string): Promise<void> {
+  /** Returns how many registrations are being deleted at their sites (the work goes on in the background). */
+  async delete(actor: TenantActor, id: string): Promise<{ enqueued: number }> {
     await this.apps.softDelete(actor.tenantId, id);
     await this.audit.record({ actor, tenantId: actor.tenantId, appId: id, action: 'app.deleted', outcome: 'success' });
     // Offboarding: every client of the app is deleted at its site; the rows stay as tombstones.
-    await this.lifecycle.offboardApp(actor.tenantId, id);
+    return this.lifecycle.offboardApp(actor.tenantId, id);
   }
 }

@@ -47,6 +47,11 @@ export class DiscoverHealthSystemUseCase {
         outcome: 'failure',
         details: { error: problem.error, description: problem.error_description, httpStatus: problem.httpStatus },
       });
+      await this.healthSystems.recordDiscoveryFailure(healthSystemId, {
+        error: problem.error,
+        description: problem.error_description ?? problem.error,
+        at: new Date().toISOString(),
+      });
       if (problem.retryable && !attempt.final) {
         throw new RetryLaterError(backoffDelayMs(attempt.number, problem.retryAfterMs), problem.error);
       }

@@ -62,6 +62,16 @@ export class HealthSystemsService {
     return this.healthSystems.findById(id);
   }
 
+  /** Whether each site's registrations answered with RFC 7592 management (absent: none answered yet). */
+  managementSupport(ids: string[]): Promise<Map<string, boolean>> {
+    return this.healthSystems.managementSupport(ids);
+  }
+
+  /** Sites' names by id (deleted sites included), for lists that name the site of each row. */
+  namesOf(ids: string[]): Promise<Map<string, string>> {
+    return this.healthSystems.namesOf(ids);
+  }
+
   async update(id: string, input: unknown): Promise<HealthSystem> {
     const { initialAccessToken: token, ...changes } = parseOrThrow(updateHealthSystemSchema, input, 'health system');
     if (changes.fhirBaseUrl) this.assertSchemeAllowed(changes.fhirBaseUrl);

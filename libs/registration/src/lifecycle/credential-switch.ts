@@ -203,7 +203,8 @@ export class CredentialSwitch {
         outcome: 'success',
         details: {
           clientId: credential.clientId,
-          previousClientId: old?.credential.clientId,
+          // The client this one replaced (the row still names it here, before the switch).
+          previousClientId: old?.credential.clientId ?? registration.clientId ?? undefined,
           method: 're_registration',
           tested,
         },

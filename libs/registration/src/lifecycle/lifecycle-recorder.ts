@@ -304,6 +304,7 @@ function announcement(
         type: 'registration.updated',
         data: () => ({
           changes: Array.isArray(details.differences) ? details.differences.map(String) : [],
+          clientReplaced: details.method === 're_registration',
           // A re-registration replaced the client: say which one, not just "changed".
           ...(typeof details.previousClientId === 'string' && { previousClientId: details.previousClientId }),
         }),
@@ -313,6 +314,8 @@ function announcement(
         type: 'registration.secret_rotated',
         data: (context) => ({
           clientSecretExpiresAt: context.registration.clientSecretExpiresAt?.toISOString() ?? null,
+          // The site could not renew the secret: a new client replaced the old one. Say so, and which.
+          clientReplaced: details.method === 're_registration',
           ...(typeof details.previousClientId === 'string' && { previousClientId: details.previousClientId }),
         }),
       };

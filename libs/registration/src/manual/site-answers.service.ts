@@ -9,7 +9,6 @@ import {
   SecretValue,
   ValidationError,
   parseOrThrow,
-  type HealthSystemActor,
   type SecretRef,
   type SecretStore,
 } from '#domain';
@@ -28,6 +27,7 @@ import { sealCredential, type RegistrationCredential } from '../credentials/regi
 import { UsabilityCheck } from '../lifecycle/usability-check.js';
 import { RegistrationEvents } from '../registering/registration-events.js';
 import { needsClientSecret } from './request-document.js';
+import type { HealthSystemActor } from '../tenancy/health-system-keys.service.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -234,6 +234,8 @@ export class SiteAnswers {
       clientSecretExpiresAt: answer.expiresAt,
       clientSecretIssuedAt: answer.credential.clientSecret ? now : null,
     };
+    // The site may issue a new client instead of changing the old one: the tenant's app must switch.
+    const replaced = !!answer.credential && answer.credential.clientId !== registration.clientId && request.kind !== 'register';
     const details = { requestId: request.id, clientId: answer.credential?.clientId, enteredBy: site.keyId, proof: answer.proof?.proof };
     switch (request.kind) {
       case 'register': {
@@ -278,7 +280,11 @@ export class SiteAnswers {
           type: 'registration.secret_rotated',
           outcome: 'success',
           details,
-          webhookData: { clientSecretExpiresAt: answer.expiresAt?.toISOString() ?? null },
+          webhookData: {
+            clientSecretExpiresAt: answer.expiresAt?.toISOString() ?? null,
+            clientReplaced: replaced,
+            previousClientId: replaced ? registration.clientId : null,
+          },
         });
         return;
       case 'update':
@@ -297,8 +303,8 @@ export class SiteAnswers {
           details,
           webhookData: {
             changes: (request.changes ?? []).map((change) => change.field),
-            previousClientId:
-              answer.credential && answer.credential.clientId !== registration.clientId ? registration.clientId : null,
+            clientReplaced: replaced,
+            previousClientId: replaced ? registration.clientId : null,
           },
         });
         return;

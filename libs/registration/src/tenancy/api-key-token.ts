@@ -6,8 +6,13 @@ import { SecretValue } from '#domain';
  * SHA-256 of the secret is stored (the secret has 256 bits of entropy, so a slow hash adds
  * nothing), compared in constant time.
  */
-const PREFIX = 'srb';
-const TOKEN_SHAPE = /^srb_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+/** The key kinds: `srb_` tenant keys, `srbh_` health-system administrator keys (same shape and hashing). */
+export type ApiKeyKind = 'tenant' | 'health_system';
+const PREFIX: Record<ApiKeyKind, string> = { tenant: 'srb', health_system: 'srbh' };
+const TOKEN_SHAPE: Record<ApiKeyKind, RegExp> = {
+  tenant: /^srb_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/,
+  health_system: /^srbh_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/,
+};
 
 export interface GeneratedApiKey {
   id: string;
@@ -23,19 +28,19 @@ function idToUuid(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function generateApiKey(): GeneratedApiKey {
+export function generateApiKey(kind: ApiKeyKind = 'tenant'): GeneratedApiKey {
   const id = randomUUID();
   const secret = randomBytes(32).toString('base64url');
   return {
     id,
-    token: new SecretValue(`${PREFIX}_${id.replaceAll('-', '')}_${secret}`),
+    token: new SecretValue(`${PREFIX[kind]}_${id.replaceAll('-', '')}_${secret}`),
     secretHash: hashSecret(secret),
   };
 }
 
 /** Splits a presented token; null when it does not have the shape of a broker key. */
-export function parseApiKey(token: string): { id: string; secret: string } | null {
-  const match = TOKEN_SHAPE.exec(token);
+export function parseApiKey(token: string, kind: ApiKeyKind = 'tenant'): { id: string; secret: string } | null {
+  const match = TOKEN_SHAPE[kind].exec(token);
   if (!match) return null;
   return { id: idToUuid(match[1]!), secret: match[2]! };
 }

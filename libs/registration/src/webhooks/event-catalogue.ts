@@ -70,6 +70,8 @@ const eventData = {
   'registration.updated': webhookSubjectSchema.extend({
     /** RFC 7591 metadata fields whose value changed at the site. */
     changes: z.array(z.string()),
+    /** True when the change needed a new client (no RFC 7592): `clientId` is new, `previousClientId` is gone. */
+    clientReplaced: z.boolean().optional(),
     /** Set when the change needed a new client (no RFC 7592): the client it replaced. */
     previousClientId: z.string().nullable().optional(),
   }),
@@ -84,6 +86,11 @@ const eventData = {
   }),
   'registration.secret_rotated': webhookSubjectSchema.extend({
     clientSecretExpiresAt: isoTime.nullable(),
+    /**
+     * True when the site could only renew the secret by registering a new client: `clientId` is the
+     * new client, `previousClientId` the one it replaced (deleted at the site once the new one works).
+     */
+    clientReplaced: z.boolean().optional(),
     /** Set when the site could only renew the secret by registering a new client: the client it replaced. */
     previousClientId: z.string().nullable().optional(),
   }),

@@ -8,6 +8,7 @@ import {
   parseOrThrow,
   type Page,
   type PageRequest,
+  type Actor,
   type SecretStore,
   type SecretValue,
 } from '#domain';
@@ -34,7 +35,8 @@ import { generateSigningSecret } from './signing.js';
 import { WEBHOOK_HTTP } from './webhook-http.js';
 import { WebhookOutbox } from './webhook-outbox.js';
 
-const OPERATOR = { type: 'operator' } as const;
+/** The operator, unless a health system's administrator acts on its own endpoints. */
+const OPERATOR: Actor = { type: 'operator' };
 
 /** An endpoint with its signing secret, returned once when the secret is created or rotated. */
 export interface WebhookEndpointWithSecret {
@@ -58,7 +60,7 @@ export class WebhookEndpointsService {
     @Inject(WEBHOOK_HTTP) private readonly http: SafeHttpClient,
   ) {}
 
-  async create(healthSystemId: string, input: unknown): Promise<WebhookEndpointWithSecret> {
+  async create(healthSystemId: string, input: unknown, actor: Actor = OPERATOR): Promise<WebhookEndpointWithSecret> {
     const data = parseOrThrow(createWebhookEndpointSchema, input, 'webhook endpoint');
     await this.healthSystems.findById(healthSystemId);
     await this.assertDestinationAllowed(data.url);
@@ -73,7 +75,7 @@ export class WebhookEndpointsService {
       await this.secrets.delete(name);
       throw error;
     }
-    await this.recordAudit('webhook_endpoint.created', healthSystemId, id);
+    await this.recordAudit('webhook_endpoint.created', healthSystemId, id, {}, actor);
     return { endpoint, signingSecret };
   }
 
@@ -86,25 +88,35 @@ export class WebhookEndpointsService {
     return this.endpoints.findById(healthSystemId, id);
   }
 
-  async update(healthSystemId: string, id: string, input: unknown): Promise<WebhookEndpointRecord> {
+  async update(
+    healthSystemId: string,
+    id: string,
+    input: unknown,
+    actor: Actor = OPERATOR,
+  ): Promise<WebhookEndpointRecord> {
     const changes = parseOrThrow(updateWebhookEndpointSchema, input, 'webhook endpoint');
     if (changes.url) await this.assertDestinationAllowed(changes.url);
     const endpoint = await this.endpoints.update(healthSystemId, id, changes);
-    await this.recordAudit('webhook_endpoint.updated', healthSystemId, id, { fields: Object.keys(changes) });
+    await this.recordAudit('webhook_endpoint.updated', healthSystemId, id, { fields: Object.keys(changes) }, actor);
     return endpoint;
   }
 
-  async delete(healthSystemId: string, id: string): Promise<void> {
+  async delete(healthSystemId: string, id: string, actor: Actor = OPERATOR): Promise<void> {
     const endpoint = await this.endpoints.softDelete(healthSystemId, id);
     await this.secrets.delete(endpoint.signingSecret.name);
-    await this.recordAudit('webhook_endpoint.deleted', healthSystemId, id);
+    await this.recordAudit('webhook_endpoint.deleted', healthSystemId, id, {}, actor);
   }
 
   /**
    * A new signing secret, shown once. The replaced one keeps signing for `overlapSeconds`
    * (receivers verify either during the switch), then only the new one signs.
    */
-  async rotateSecret(healthSystemId: string, id: string, input: unknown): Promise<WebhookEndpointWithSecret> {
+  async rotateSecret(
+    healthSystemId: string,
+    id: string,
+    input: unknown,
+    actor: Actor = OPERATOR,
+  ): Promise<WebhookEndpointWithSecret> {
     const { overlapSeconds } = parseOrThrow(rotateWebhookSecretSchema, input ?? {}, 'secret rotation');
     const current = await this.endpoints.findById(healthSystemId, id);
     const signingSecret = generateSigningSecret();
@@ -117,7 +129,7 @@ export class WebhookEndpointsService {
       previousVersionId: current.signingSecret.versionId,
       previousExpiresAt: new Date(Date.now() + overlapSeconds * 1000),
     });
-    await this.recordAudit('webhook_endpoint.secret_rotated', healthSystemId, id, { overlapSeconds });
+    await this.recordAudit('webhook_endpoint.secret_rotated', healthSystemId, id, { overlapSeconds }, actor);
     return { endpoint, signingSecret };
   }
 
@@ -132,11 +144,16 @@ export class WebhookEndpointsService {
   }
 
   /** Delivers a past event of this health system to the endpoint again, with its original id and body. */
-  async replay(healthSystemId: string, id: string, eventId: string): Promise<{ eventId: string }> {
+  async replay(
+    healthSystemId: string,
+    id: string,
+    eventId: string,
+    actor: Actor = OPERATOR,
+  ): Promise<{ eventId: string }> {
     const endpoint = await this.enabledEndpoint(healthSystemId, id);
     const event = await this.events.findById(healthSystemId, eventId);
     await this.jobs.enqueueReplay({ eventId: event.id, endpointId: endpoint.id, healthSystemId });
-    await this.recordAudit('webhook_event.replayed', healthSystemId, id, { eventId });
+    await this.recordAudit('webhook_event.replayed', healthSystemId, id, { eventId }, actor);
     return { eventId: event.id };
   }
 
@@ -200,9 +217,10 @@ export class WebhookEndpointsService {
     healthSystemId: string,
     endpointId: string,
     details: Record<string, unknown> = {},
+    actor: Actor = OPERATOR,
   ) {
     return this.audit.record({
-      actor: OPERATOR,
+      actor,
       healthSystemId,
       action,
       outcome: 'success',
