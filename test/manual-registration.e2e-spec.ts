@@ -178,7 +178,9 @@ describe('manual registration at sites without dynamic registration', () => {
 
     // The tenant sees which sites it waits for, and since when.
     const waiting = await http().get('/v1/registration-requests').query({ status: 'open' }).set(tenant).expect(200);
-    expect(waiting.body.items.map((r: any) => r.healthSystemId).sort()).toEqual([siteIds.manual, siteIds.marked].sort());
+    expect(waiting.body.items.map((r: any) => r.healthSystemId).sort()).toEqual(
+      [siteIds.manual, siteIds.marked].sort(),
+    );
     for (const request of waiting.body.items) {
       expect(request).toMatchObject({ kind: 'register', status: 'open', appId });
       expect(request.ageSeconds).toBeGreaterThanOrEqual(0);
@@ -204,8 +206,9 @@ describe('manual registration at sites without dynamic registration', () => {
     });
     expect(request.links.self).toContain(`/v1/site/registration-requests/${request.id}`);
     requestOf.manual = request.id;
-    requestOf.marked = (await eventually(() => received('/marked', 'registration.requested'), 'marked request')).data
-      .request.id;
+    requestOf.marked = (
+      await eventually(() => received('/marked', 'registration.requested'), 'marked request')
+    ).data.request.id;
   });
 
   it('re-sends open requests as reminders, counted for the operator', async () => {
@@ -258,7 +261,11 @@ describe('manual registration at sites without dynamic registration', () => {
   });
 
   it('refuses credentials the site does not accept (422, nothing stored) and stays awaiting_site', async () => {
-    const created = await sandboxClient(SITES.manual.name, { client_name: 'Population Health Export', grant_types: ['client_credentials'], scope: 'system/*.rs' });
+    const created = await sandboxClient(SITES.manual.name, {
+      client_name: 'Population Health Export',
+      grant_types: ['client_credentials'],
+      scope: 'system/*.rs',
+    });
     const wrongSecret = `wrong-${randomBytes(16).toString('hex')}`;
     enteredSecrets.push(wrongSecret);
     const refused = await http()
@@ -275,7 +282,10 @@ describe('manual registration at sites without dynamic registration', () => {
   });
 
   it('takes the client id and secret from the site key, proves them with a token request: registered', async () => {
-    const created = (globalThis as Record<string, unknown>).__manualClient as { client_id: string; client_secret: string };
+    const created = (globalThis as Record<string, unknown>).__manualClient as {
+      client_id: string;
+      client_secret: string;
+    };
     enteredSecrets.push(created.client_secret);
     const answered = await http()
       .post(`/v1/site/registration-requests/${requestOf.manual}/complete`)
@@ -288,12 +298,19 @@ describe('manual registration at sites without dynamic registration', () => {
       })
       .expect(200);
     answers.push(answered.text);
-    expect(answered.body).toMatchObject({ status: 'completed', clientId: created.client_id, proof: 'token_request_succeeded' });
+    expect(answered.body).toMatchObject({
+      status: 'completed',
+      clientId: created.client_id,
+      proof: 'token_request_succeeded',
+    });
     const registration = await http().get(`/v1/registrations/${registrationOf.manual}`).set(tenant).expect(200);
     answers.push(registration.text);
     expect(registration.body).toMatchObject({ state: 'registered', clientId: created.client_id });
     // The tenant's app gets the credential from the audited credentials route, as for any site.
-    const credentials = await http().get(`/v1/registrations/${registrationOf.manual}/credentials`).set(tenant).expect(200);
+    const credentials = await http()
+      .get(`/v1/registrations/${registrationOf.manual}/credentials`)
+      .set(tenant)
+      .expect(200);
     expect(credentials.body).toMatchObject({ clientId: created.client_id, clientSecret: created.client_secret });
 
     const answeredEvent = await eventually(
@@ -367,7 +384,10 @@ describe('manual registration at sites without dynamic registration', () => {
       .expect(200);
     answers.push(answered.text);
     expect(answered.body).toMatchObject({ status: 'completed', proof: 'token_request_succeeded' });
-    const credentials = await http().get(`/v1/registrations/${registrationOf.manual}/credentials`).set(tenant).expect(200);
+    const credentials = await http()
+      .get(`/v1/registrations/${registrationOf.manual}/credentials`)
+      .set(tenant)
+      .expect(200);
     expect(credentials.body.clientSecret).toBe(secondSecret);
   });
 
@@ -409,7 +429,10 @@ describe('manual registration at sites without dynamic registration', () => {
   });
 
   it('turns an offboarding into a removal request', async () => {
-    await http().delete(`/v1/apps/${appId}`).set(tenant).expect((response) => expect(response.status).toBeLessThan(300));
+    await http()
+      .delete(`/v1/apps/${appId}`)
+      .set(tenant)
+      .expect((response) => expect(response.status).toBeLessThan(300));
     const [removal] = await eventually(async () => {
       const items = await siteRequests('manual', { kind: 'removal', status: 'open' });
       return items.length ? items : undefined;
@@ -417,7 +440,11 @@ describe('manual registration at sites without dynamic registration', () => {
     expect(removal!.document).toMatchObject({ kind: 'removal', currentClientId: expect.any(String) });
     const registration = await http().get(`/v1/registrations/${registrationOf.manual}`).set(tenant).expect(200);
     expect(registration.body.state).toBe('deleted');
-    await http().post(`/v1/site/registration-requests/${removal!.id}/complete`).set(site('manual')).send({}).expect(200);
+    await http()
+      .post(`/v1/site/registration-requests/${removal!.id}/complete`)
+      .set(site('manual'))
+      .send({})
+      .expect(200);
     await eventually(
       () => received('/manual', 'registration.request_answered', (data) => data.request.kind === 'removal'),
       'removal answered',

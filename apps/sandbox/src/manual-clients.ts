@@ -20,7 +20,10 @@ export async function createClientByHand(site: Site, body: unknown): Promise<Ada
   for (const issued of ['client_id', 'client_secret', 'client_id_issued_at', 'client_secret_expires_at']) {
     delete metadata[issued];
   }
-  const method = typeof metadata.token_endpoint_auth_method === 'string' ? metadata.token_endpoint_auth_method : 'client_secret_basic';
+  const method =
+    typeof metadata.token_endpoint_auth_method === 'string'
+      ? metadata.token_endpoint_auth_method
+      : 'client_secret_basic';
   metadata.token_endpoint_auth_method = method;
   const grants = Array.isArray(metadata.grant_types) ? metadata.grant_types : ['authorization_code'];
   // A backend-services client wants no response type (see metadata-policies.ts).

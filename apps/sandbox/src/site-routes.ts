@@ -111,7 +111,9 @@ function withoutRegistration(site: Site, document: Record<string, unknown>): Rec
   const { registration_endpoint: _registration, management_endpoint: _management, ...rest } = document;
   if (rest.resourceType !== 'CapabilityStatement') return rest;
   const text = JSON.stringify(rest);
-  const parsed = JSON.parse(text) as { rest: Array<{ security: { extension: Array<{ extension: Array<{ url: string }> }> } }> };
+  const parsed = JSON.parse(text) as {
+    rest: Array<{ security: { extension: Array<{ extension: Array<{ url: string }> }> } }>;
+  };
   for (const extension of parsed.rest[0]?.security.extension ?? []) {
     extension.extension = extension.extension.filter((member) => member.url !== 'register');
   }

@@ -7,7 +7,12 @@ import { OperatorGuard } from '../auth/operator.guard.js';
 import { ApiAnswer, ApiPageQuery, Doc } from '../http/openapi.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
 import { UuidParam } from '../http/uuid-param.js';
-import { ApiSiteRequestFilters, SiteRequestPageSchema, SiteRequestSchema, toSiteRequestResponse } from './request-responses.js';
+import {
+  ApiSiteRequestFilters,
+  SiteRequestPageSchema,
+  SiteRequestSchema,
+  toSiteRequestResponse,
+} from './request-responses.js';
 
 /** Every request to every site, with ages and reminders (the operator follows up on the old ones). */
 @ApiTags('operator: registration requests')

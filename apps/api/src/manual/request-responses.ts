@@ -15,7 +15,9 @@ export const SiteRequestSchema = named(
     id: z.uuid(),
     kind: z
       .enum(SITE_REQUEST_KINDS)
-      .describe('register a new app; update (the app changed: see changes); rotation (a new secret); removal (offboarded).'),
+      .describe(
+        'register a new app; update (the app changed: see changes); rotation (a new secret); removal (offboarded).',
+      ),
     status: z.enum(SITE_REQUEST_STATUSES),
     tenantId: z.uuid(),
     appId: z.uuid(),
@@ -84,8 +86,18 @@ export function toSiteRequestResponse(
 /** The filters every list of requests takes. */
 export const ApiSiteRequestFilters = (healthSystemFilter: boolean) =>
   applyDecorators(
-    ApiQuery({ name: 'status', required: false, description: 'Only requests in this status (`open`: still waiting).', enum: [...SITE_REQUEST_STATUSES] }),
-    ApiQuery({ name: 'kind', required: false, description: 'Only requests of this kind.', enum: [...SITE_REQUEST_KINDS] }),
+    ApiQuery({
+      name: 'status',
+      required: false,
+      description: 'Only requests in this status (`open`: still waiting).',
+      enum: [...SITE_REQUEST_STATUSES],
+    }),
+    ApiQuery({
+      name: 'kind',
+      required: false,
+      description: 'Only requests of this kind.',
+      enum: [...SITE_REQUEST_KINDS],
+    }),
     ApiUuidQuery('appId', 'Only requests about this app.'),
     ApiUuidQuery('registrationId', 'Only requests about this registration.'),
     ...(healthSystemFilter ? [ApiUuidQuery('healthSystemId', 'Only requests to this health system.')] : []),

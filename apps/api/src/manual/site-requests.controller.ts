@@ -15,7 +15,12 @@ import { CurrentSite, HealthSystemGuard } from '../auth/health-system.guard.js';
 import { ApiAnswer, ApiPageQuery, ApiProblems, ApiZodBody, Doc } from '../http/openapi.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
 import { UuidParam } from '../http/uuid-param.js';
-import { ApiSiteRequestFilters, SiteRequestPageSchema, SiteRequestSchema, toSiteRequestResponse } from './request-responses.js';
+import {
+  ApiSiteRequestFilters,
+  SiteRequestPageSchema,
+  SiteRequestSchema,
+  toSiteRequestResponse,
+} from './request-responses.js';
 
 /** The printable page: nothing may run or load; only its own inline style. */
 const PRINTABLE_CSP =
@@ -94,7 +99,11 @@ export class SiteRegistrationRequestsController {
   @ApiZodBody(completeRequestSchema, 'RegistrationRequestAnswer', {
     register: {
       summary: 'The client your EHR issued',
-      value: { clientId: 'ehr-issued-client-id', clientSecret: 'ehr-issued-secret', clientSecretExpiresAt: '2027-06-01T00:00:00Z' },
+      value: {
+        clientId: 'ehr-issued-client-id',
+        clientSecret: 'ehr-issued-secret',
+        clientSecretExpiresAt: '2027-06-01T00:00:00Z',
+      },
     },
   })
   @ApiAnswer(200, 'The answered request.', SiteRequestSchema)
@@ -114,7 +123,10 @@ export class SiteRegistrationRequestsController {
     'The app vendor sees the reason; a declined `register` request leaves the registration `failed` (`declined_by_site`).',
   )
   @ApiZodBody(declineRequestSchema, 'RegistrationRequestDecline', {
-    decline: { summary: 'A reason the vendor sees', value: { reason: 'Our governance board does not approve this app.' } },
+    decline: {
+      summary: 'A reason the vendor sees',
+      value: { reason: 'Our governance board does not approve this app.' },
+    },
   })
   @ApiAnswer(200, 'The declined request.', SiteRequestSchema)
   @ApiProblems(409)

@@ -7,7 +7,12 @@ import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.
 import { ApiAnswer, ApiPageQuery, Doc } from '../http/openapi.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
 import { UuidParam } from '../http/uuid-param.js';
-import { ApiSiteRequestFilters, SiteRequestPageSchema, SiteRequestSchema, toSiteRequestResponse } from './request-responses.js';
+import {
+  ApiSiteRequestFilters,
+  SiteRequestPageSchema,
+  SiteRequestSchema,
+  toSiteRequestResponse,
+} from './request-responses.js';
 
 /** The tenant's view of what sites without dynamic registration were asked, and since when. */
 @ApiTags('tenant: registration requests')
@@ -31,7 +36,11 @@ export class TenantRegistrationRequestsController {
   @ApiPageQuery()
   @ApiSiteRequestFilters(true)
   @ApiAnswer(200, 'One page of requests.', SiteRequestPageSchema)
-  async list(@CurrentTenant() actor: TenantActor, @Query() query: Record<string, unknown>, @PageQuery() page: PageRequest) {
+  async list(
+    @CurrentTenant() actor: TenantActor,
+    @Query() query: Record<string, unknown>,
+    @PageQuery() page: PageRequest,
+  ) {
     const { limit: _limit, cursor: _cursor, ...filter } = query;
     const found = await this.requests.list({ tenantId: actor.tenantId }, filter, page);
     return toListResponse(found, (request) => toSiteRequestResponse(this.config, request));
@@ -39,7 +48,10 @@ export class TenantRegistrationRequestsController {
 
   @Get(':id')
   @RequireScopes('registrations:read')
-  @Doc('Get a request to a site', 'What the site was asked, its age, reminders and answer (client id entered, or the decline reason).')
+  @Doc(
+    'Get a request to a site',
+    'What the site was asked, its age, reminders and answer (client id entered, or the decline reason).',
+  )
   @ApiAnswer(200, 'The request.', SiteRequestSchema)
   async get(@CurrentTenant() actor: TenantActor, @UuidParam('id', 'registration request') id: string) {
     return toSiteRequestResponse(this.config, await this.requests.get({ tenantId: actor.tenantId }, id));

@@ -64,7 +64,10 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
     // Clients registered by hand (and registrations awaiting the site) have no RFC 7592: their
     // update, rotation and removal become requests to the site's administrators.
     const orManual =
-      (action: 'verify' | 'update' | 'rotate' | 'delete', engine: JobHandler<LifecycleData>): JobHandler<LifecycleData> =>
+      (
+        action: 'verify' | 'update' | 'rotate' | 'delete',
+        engine: JobHandler<LifecycleData>,
+      ): JobHandler<LifecycleData> =>
       async (job, attempt) =>
         (await manual.lifecycle(action, one(job).tenantId, one(job).registrationId)) ?? engine(job, attempt);
     this.handlers = {
@@ -74,7 +77,10 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
       [LifecycleJob.Delete]: orManual('delete', (job, attempt) => remove.execute(one(job), attempt)),
       [LifecycleJob.VerifySweep]: () => sweeps.verifyAll(),
       // The rotation sweep also re-sends reminders of requests to sites left open too long.
-      [LifecycleJob.RotationSweep]: async () => ({ ...(await sweeps.rotateExpiring()), ...(await manual.sendDueReminders()) }),
+      [LifecycleJob.RotationSweep]: async () => ({
+        ...(await sweeps.rotateExpiring()),
+        ...(await manual.sendDueReminders()),
+      }),
       [LifecycleJob.DiscoveryRefresh]: () => refreshDiscovery.execute(),
     };
   }

@@ -43,7 +43,9 @@ export class ManualRegistration {
 
   /** Whether a registration at this site goes to its administrators (the operator's mode, else discovery). */
   appliesTo(healthSystem: HealthSystem, description: SmartServerDescription): boolean {
-    return registrationPathOf(healthSystem.registrationMode, description.endpoints.registration !== undefined) === 'manual';
+    return (
+      registrationPathOf(healthSystem.registrationMode, description.endpoints.registration !== undefined) === 'manual'
+    );
   }
 
   /**
@@ -157,7 +159,11 @@ export class ManualRegistration {
    * Runs a lifecycle action for a registration whose client the site registered by hand, or one
    * still awaiting the site; returns null for every other registration (the RFC 7592 engine's).
    */
-  async lifecycle(action: 'verify' | 'update' | 'rotate' | 'delete', tenantId: RegistrationContext['tenant']['id'], registrationId: string): Promise<string | null> {
+  async lifecycle(
+    action: 'verify' | 'update' | 'rotate' | 'delete',
+    tenantId: RegistrationContext['tenant']['id'],
+    registrationId: string,
+  ): Promise<string | null> {
     const context = await this.registrations.findWithContext(tenantId, registrationId);
     const { registration } = context;
     if (registration.state === 'awaiting_site') {
@@ -194,7 +200,12 @@ export class ManualRegistration {
   /** The secret expires soon: a `rotation` request, ahead of time (the rotation sweep's window). */
   private async requestRotation(context: RegistrationContext): Promise<string> {
     await this.prisma.$transaction((tx) =>
-      this.open(tx, context, 'rotation', context.registration.grantedMetadata ?? context.registration.requestedMetadata),
+      this.open(
+        tx,
+        context,
+        'rotation',
+        context.registration.grantedMetadata ?? context.registration.requestedMetadata,
+      ),
     );
     return 'awaiting_site';
   }
@@ -218,7 +229,11 @@ export class ManualRegistration {
       await this.registrations.transition(
         registration.tenantId,
         registration.id,
-        { from: 'deleting', to: 'deleted', reason: "offboarded; the site's administrators are asked to remove the client" },
+        {
+          from: 'deleting',
+          to: 'deleted',
+          reason: "offboarded; the site's administrators are asked to remove the client",
+        },
         tx,
       );
       await this.requests.cancelOpen(tx, registration.id, ['update', 'rotation']);

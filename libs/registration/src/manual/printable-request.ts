@@ -59,7 +59,9 @@ export function printableRequest(request: SiteRequest): string {
   ].join('');
   const changes = request.changes?.length
     ? `<h2>What changed</h2><table>${request.changes
-        .map((change) => row(change.field, `${JSON.stringify(change.from ?? null)} → ${JSON.stringify(change.to ?? null)}`))
+        .map((change) =>
+          row(change.field, `${JSON.stringify(change.from ?? null)} → ${JSON.stringify(change.to ?? null)}`),
+        )
         .join('')}</table>`
     : '';
   const title = `${TITLES[request.kind]}: ${document.app?.name ?? ''}`;

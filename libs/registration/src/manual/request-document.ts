@@ -7,7 +7,10 @@ import { managedJwksUri } from '../registering/requested-metadata.js';
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
 
 export function needsClientSecret(metadata: Readonly<Record<string, unknown>>): boolean {
-  const method = typeof metadata.token_endpoint_auth_method === 'string' ? metadata.token_endpoint_auth_method : 'client_secret_basic';
+  const method =
+    typeof metadata.token_endpoint_auth_method === 'string'
+      ? metadata.token_endpoint_auth_method
+      : 'client_secret_basic';
   return SECRET_METHODS.has(method);
 }
 

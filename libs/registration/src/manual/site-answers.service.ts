@@ -79,14 +79,19 @@ export class SiteAnswers {
     if (request.kind === 'removal' && (body.clientId || body.clientSecret)) {
       throw invalid('clientId', 'a removal is confirmed without credentials');
     }
-    if (request.kind === 'register' && !body.clientId) throw invalid('clientId', 'required: the client_id your EHR issued');
-    if (request.kind === 'rotation' && !body.clientSecret) throw invalid('clientSecret', 'required: the new client secret');
+    if (request.kind === 'register' && !body.clientId)
+      throw invalid('clientId', 'required: the client_id your EHR issued');
+    if (request.kind === 'rotation' && !body.clientSecret)
+      throw invalid('clientSecret', 'required: the new client secret');
     const entersClient = request.kind === 'register' || body.clientId !== undefined || body.clientSecret !== undefined;
     if (entersClient) {
       const secretNeeded = needsClientSecret(metadata);
       const newClient = (body.clientId ?? context.registration.clientId) !== context.registration.clientId;
       if (secretNeeded && !body.clientSecret && (request.kind === 'register' || newClient)) {
-        throw invalid('clientSecret', `required: the app authenticates with ${String(metadata.token_endpoint_auth_method)}`);
+        throw invalid(
+          'clientSecret',
+          `required: the app authenticates with ${String(metadata.token_endpoint_auth_method)}`,
+        );
       }
       if (!secretNeeded && body.clientSecret) {
         throw invalid('clientSecret', 'this app does not use a client secret (it signs with its keys): leave it out');
@@ -110,7 +115,10 @@ export class SiteAnswers {
       stored = await this.secrets.put(
         secretNames.registrationClient(request.tenantId, request.appId, request.healthSystemId),
         sealCredential(credential),
-        { requestToken: randomUUID(), tags: { 'broker:tenant': request.tenantId, 'broker:registration': request.registrationId } },
+        {
+          requestToken: randomUUID(),
+          tags: { 'broker:tenant': request.tenantId, 'broker:registration': request.registrationId },
+        },
       );
     }
 
@@ -148,7 +156,12 @@ export class SiteAnswers {
             to: 'failed',
             reason: 'declined by the site',
             set: {
-              lastError: { error: 'declined_by_site', error_description: reason, retryable: false, at: new Date().toISOString() },
+              lastError: {
+                error: 'declined_by_site',
+                error_description: reason,
+                retryable: false,
+                at: new Date().toISOString(),
+              },
             },
           },
           tx,
@@ -166,7 +179,10 @@ export class SiteAnswers {
   private async openRequest(site: HealthSystemActor, requestId: string): Promise<SiteRequest> {
     const request = await this.requests.find({ healthSystemId: site.healthSystemId }, requestId);
     if (request.status !== 'open') {
-      throw new DomainError(ErrorCode.Conflict, `request ${request.id} is ${request.status}; it cannot be answered again`);
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `request ${request.id} is ${request.status}; it cannot be answered again`,
+      );
     }
     return request;
   }
@@ -184,7 +200,8 @@ export class SiteAnswers {
     metadata: Record<string, unknown>,
   ): Promise<Proof> {
     const result = await this.usability.check(context.registration, credential, metadata);
-    if (result.status === 'usable') return { proof: 'token_request_succeeded', detail: 'a client_credentials token request succeeded' };
+    if (result.status === 'usable')
+      return { proof: 'token_request_succeeded', detail: 'a client_credentials token request succeeded' };
     if (result.status === 'not_tested') return { proof: 'not_testable', detail: result.why };
     await this.audit.record({
       actor: site,
@@ -227,16 +244,23 @@ export class SiteAnswers {
   ): Promise<void> {
     const { registration } = context;
     const now = new Date();
-    const credentialColumns = answer.credential && answer.stored && {
-      clientId: answer.credential.clientId,
-      credentialSecret: answer.stored.name,
-      credentialVersion: answer.stored.versionId,
-      clientSecretExpiresAt: answer.expiresAt,
-      clientSecretIssuedAt: answer.credential.clientSecret ? now : null,
-    };
+    const credentialColumns = answer.credential &&
+      answer.stored && {
+        clientId: answer.credential.clientId,
+        credentialSecret: answer.stored.name,
+        credentialVersion: answer.stored.versionId,
+        clientSecretExpiresAt: answer.expiresAt,
+        clientSecretIssuedAt: answer.credential.clientSecret ? now : null,
+      };
     // The site may issue a new client instead of changing the old one: the tenant's app must switch.
-    const replaced = !!answer.credential && answer.credential.clientId !== registration.clientId && request.kind !== 'register';
-    const details = { requestId: request.id, clientId: answer.credential?.clientId, enteredBy: site.keyId, proof: answer.proof?.proof };
+    const replaced =
+      !!answer.credential && answer.credential.clientId !== registration.clientId && request.kind !== 'register';
+    const details = {
+      requestId: request.id,
+      clientId: answer.credential?.clientId,
+      enteredBy: site.keyId,
+      proof: answer.proof?.proof,
+    };
     switch (request.kind) {
       case 'register': {
         const moved = await this.registrations.transition(
@@ -260,7 +284,8 @@ export class SiteAnswers {
           },
           tx,
         );
-        if (!moved) throw new DomainError(ErrorCode.Conflict, `registration ${registration.id} no longer awaits the site`);
+        if (!moved)
+          throw new DomainError(ErrorCode.Conflict, `registration ${registration.id} no longer awaits the site`);
         await this.events.record(tx, {
           tenantId: registration.tenantId,
           registrationId: registration.id,
