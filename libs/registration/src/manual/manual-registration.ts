@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { SECRET_STORE, type HealthSystem, type SecretStore, type SystemActor } from '#domain';
 import {
@@ -28,8 +28,6 @@ type Tx = Prisma.TransactionClient;
  */
 @Injectable()
 export class ManualRegistration {
-  private readonly logger = new Logger(ManualRegistration.name);
-
   constructor(
     private readonly prisma: PrismaService,
     private readonly registrations: RegistrationRepository,
@@ -218,15 +216,21 @@ export class ManualRegistration {
     const { registration } = context;
     if (registration.state === 'deleted') return 'nothing_to_do';
     const from = registration.state;
+    // The broker forgets the credential first (idempotent): a store that fails throws, the job
+    // retries, and nothing has changed yet; a tombstone never names a secret left behind.
+    if (registration.credential) await this.secrets.delete(registration.credential.name);
     const moved = await this.prisma.$transaction(async (tx) => {
-      const deleting = await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        { from, to: 'deleting', reason: 'offboarding' },
-        tx,
-      );
-      if (!deleting) return false;
-      await this.registrations.transition(
+      // A run that stopped between the two moves left `deleting`: carry on from there.
+      if (from !== 'deleting') {
+        const deleting = await this.registrations.transition(
+          registration.tenantId,
+          registration.id,
+          { from, to: 'deleting', reason: 'offboarding' },
+          tx,
+        );
+        if (!deleting) return false;
+      }
+      const deleted = await this.registrations.transition(
         registration.tenantId,
         registration.id,
         {
@@ -236,6 +240,7 @@ export class ManualRegistration {
         },
         tx,
       );
+      if (!deleted) return false;
       await this.requests.cancelOpen(tx, registration.id, ['update', 'rotation']);
       await this.open(tx, context, 'removal', registration.grantedMetadata ?? registration.requestedMetadata);
       await this.events.record(tx, {
@@ -249,14 +254,7 @@ export class ManualRegistration {
       });
       return true;
     });
-    if (!moved) return 'nothing_to_do';
-    if (registration.credential) {
-      await this.secrets.delete(registration.credential.name).catch((error: unknown) => {
-        // The tombstone no longer names it for use; a failed delete is logged, never fatal.
-        this.logger.warn({ registrationId: registration.id, err: error }, 'manual client secret not deleted');
-      });
-    }
-    return 'deleted';
+    return moved ? 'deleted' : 'nothing_to_do';
   }
 
   /** Offboarding before the site answered: the open request is withdrawn; nothing exists at the site. */

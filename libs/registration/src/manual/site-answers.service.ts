@@ -23,7 +23,7 @@ import {
   type SiteRequestProof,
 } from '#persistence';
 import { secretNames } from '#secrets';
-import { sealCredential, type RegistrationCredential } from '../credentials/registration-credential.js';
+import { openCredential, sealCredential, type RegistrationCredential } from '../credentials/registration-credential.js';
 import { UsabilityCheck } from '../lifecycle/usability-check.js';
 import { RegistrationEvents } from '../registering/registration-events.js';
 import { needsClientSecret } from './request-document.js';
@@ -223,9 +223,7 @@ export class SiteAnswers {
 
   private async currentSecret(context: RegistrationContext): Promise<SecretValue | undefined> {
     const stored = await this.secrets.get(context.registration.credential!.name);
-    if (!stored) return undefined;
-    const parsed = JSON.parse(stored.value.reveal()) as { client_secret?: string };
-    return parsed.client_secret ? new SecretValue(parsed.client_secret) : undefined;
+    return stored ? openCredential(stored.value).clientSecret : undefined;
   }
 
   /** What an answer changes on the registration, with the event the tenant and the site see. */
