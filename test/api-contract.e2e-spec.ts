@@ -46,7 +46,9 @@ function undocumented(document: Document): string[] {
       const success = Object.entries(operation.responses).filter(([status]) => /^2\d\d$/.test(status));
       if (!success.length) problems.push(`${label}: no 2xx answer`);
       for (const [status, response] of success) {
-        if (status !== '204' && !response.content?.['application/json']?.schema) {
+        // JSON, or the one HTML page (a site's printable registration request), with its schema.
+        const content = response.content?.['application/json'] ?? response.content?.['text/html'];
+        if (status !== '204' && !content?.schema) {
           problems.push(`${label}: ${status} has no schema`);
         }
       }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ALL_SCOPES, OPERATOR, startApi, validAppBody, type ApiHarness } from './support/api-harness.js';
 import { createAuthority, pemOf } from '../apps/sandbox/src/udap/udap-pki.js';
 import { documentedRoutes, fillPath, label, type Route } from './support/openapi-routes.js';
+import { PrismaService } from '#persistence';
 
 /**
  * Tenant isolation, generated from the live OpenAPI document: every tenant route, called by
@@ -80,6 +81,21 @@ describe('tenant isolation (generated from the OpenAPI document)', () => {
     ownerIds.certificates = certificate.body.id;
     const registrations = await api.http().get('/v1/registrations').set(owner.auth).expect(200);
     ownerIds.registrations = registrations.body.items[0].id;
+    // A request to a site's administrators about the owner's registration (manual registration; the
+    // worker opens these, and this suite runs no worker).
+    const siteRequest = await api.app.get(PrismaService).registrationRequest.create({
+      data: {
+        id: randomUUID(),
+        tenantId: owner.tenantId,
+        registrationId: ownerIds.registrations,
+        healthSystemId: registrations.body.items[0].healthSystemId,
+        appId: ownerIds.apps,
+        kind: 'register',
+        document: { marker: ownerMarker },
+        metadataVersion: 1,
+      },
+    });
+    ownerIds['registration-requests'] = siteRequest.id;
     forbidden = [
       ownerMarker,
       owner.tenantId,
@@ -241,6 +257,23 @@ describe('health-system isolation (generated from the OpenAPI document)', () => 
     }
     const registrations = await api.http().get('/v1/site/registrations').set(ownerSite).expect(200);
     expect(registrations.body.items).toHaveLength(2);
+    // Requests to the owner site's administrators (manual registration), one per registration (the
+    // worker opens these, and this suite runs no worker).
+    for (const registration of registrations.body.items as Array<{ id: string; app: { id: string } }>) {
+      const request = await api.app.get(PrismaService).registrationRequest.create({
+        data: {
+          id: randomUUID(),
+          tenantId: tenant.tenantId,
+          registrationId: registration.id,
+          healthSystemId: sites[0]!,
+          appId: registration.app.id,
+          kind: 'register',
+          document: { marker },
+          metadataVersion: 1,
+        },
+      });
+      ownerIds['registration-requests'] = request.id;
+    }
     forbidden = [marker, tenant.tenantId, app.body.id, sites[0]!, ...Object.values(ownerIds)];
     forbidden.push(...registrations.body.items.map((r: { id: string }) => r.id));
 

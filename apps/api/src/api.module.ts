@@ -25,6 +25,9 @@ import { RegistrationsController } from './tenant/registrations.controller.js';
 import { OperatorAuditController, TenantAuditController } from './tenant/audit.controller.js';
 import { UdapOperatorController } from './udap/udap-operator.controller.js';
 import { UdapTenantController } from './udap/udap-tenant.controller.js';
+import { OperatorRegistrationRequestsController } from './manual/operator-requests.controller.js';
+import { TenantRegistrationRequestsController } from './manual/tenant-requests.controller.js';
+import { SiteRegistrationRequestsController } from './manual/site-requests.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -58,6 +61,9 @@ export class ApiModule {
         SiteController,
         UdapOperatorController,
         UdapTenantController,
+        TenantRegistrationRequestsController,
+        OperatorRegistrationRequestsController,
+        SiteRegistrationRequestsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

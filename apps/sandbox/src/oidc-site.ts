@@ -73,7 +73,7 @@ export function createSiteProvider({ issuer, behaviour, store, keys, onServerErr
       // Its login pages warn once per provider and are not needed for registration tests.
       devInteractions: { enabled: false },
       registration: {
-        enabled: true,
+        enabled: behaviour.dynamicRegistration,
         initialAccessToken: behaviour.initialAccessToken ?? false,
         issueRegistrationAccessToken: behaviour.management,
       },

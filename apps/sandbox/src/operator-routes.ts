@@ -3,6 +3,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import { HttpError, readJson, sendJson } from './http-io.js';
 import type { SiteRegistry } from './site-registry.js';
 import type { Site } from './site.js';
+import { createClientByHand } from './manual-clients.js';
 
 /**
  * The sandbox operator's API (no auth: a local test tool). Tests use it to create sites and to
@@ -14,6 +15,7 @@ import type { Site } from './site.js';
  *   POST   /sandbox/sites/bulk                     { count, profile?, prefix? } -> 201 { sites: [SiteInfo] }
  *   GET    /sandbox/sites/{site}                   SiteInfo + clientCount
  *   GET    /sandbox/sites/{site}/clients           { clients: [client metadata, no secret] }
+ *   POST   /sandbox/sites/{site}/clients           client metadata -> 201 client with its secret (by hand, as an EHR admin)
  *   GET    /sandbox/sites/{site}/clients/{id}      client metadata, no secret
  *   PATCH  /sandbox/sites/{site}/clients/{id}      JSON merge of metadata (null removes) -> 200 client
  *   DELETE /sandbox/sites/{site}/clients/{id}      204
@@ -47,6 +49,7 @@ export async function handleOperatorRequest(
   }
   if (sub !== 'clients') throw notFound();
   if (clientId === undefined) {
+    if (method === 'POST') return sendJson(res, 201, await createClientByHand(site, await readJson(req)));
     if (method !== 'GET') throw methodNotAllowed();
     const clients = site.store.clientIds().map((id) => clientView(id, site.store.client(id) ?? {}));
     return sendJson(res, 200, { clients });

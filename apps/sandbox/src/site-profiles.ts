@@ -15,6 +15,8 @@ import { siteQuirksSchema, type SiteQuirks } from './site-quirks.js';
  * - `metadata-only`: no `.well-known` discovery; endpoints only in the FHIR CapabilityStatement (older servers).
  * - `flaky`: some registration requests fail with 429 (Retry-After) or 503 and create nothing.
  * - `slow`: every response is delayed.
+ * - `manual`: no RFC 7591 registration endpoint at all (many EHRs): clients are created by hand, here
+ *   through the sandbox operator API (`POST /sandbox/sites/{site}/clients`), as an EHR admin would.
  */
 export const SITE_PROFILES = [
   'open',
@@ -26,6 +28,7 @@ export const SITE_PROFILES = [
   'metadata-only',
   'flaky',
   'slow',
+  'manual',
 ] as const;
 
 export type SiteProfile = (typeof SITE_PROFILES)[number];
@@ -94,6 +97,8 @@ export interface SiteBehaviour {
   authMethodReplacements: Readonly<Record<string, string>>;
   /** `.well-known/smart-configuration` and the OIDC / RFC 8414 discovery documents are served. */
   wellKnownDiscovery: boolean;
+  /** RFC 7591 registration is offered (and advertised); `manual` sites have none. */
+  dynamicRegistration: boolean;
   flaky?: { rate: number; retryAfterSeconds: number };
   delayMs: number;
 }
@@ -122,6 +127,7 @@ function profileBehaviour(options: SiteOptions): SiteBehaviour {
     rotatesRegistrationAccessToken: false,
     authMethodReplacements: {},
     wellKnownDiscovery: true,
+    dynamicRegistration: true,
     delayMs: 0,
   };
   switch (options.profile) {
@@ -153,5 +159,7 @@ function profileBehaviour(options: SiteOptions): SiteBehaviour {
       };
     case 'slow':
       return { ...behaviour, delayMs: options.delayMs ?? 2000 };
+    case 'manual':
+      return { ...behaviour, dynamicRegistration: false, management: false };
   }
 }

@@ -32,13 +32,13 @@ export async function handleSiteRequest(
     return sendJson(
       res,
       200,
-      capabilityStatement(site.urls, description, site.createdAt),
+      withoutRegistration(site, capabilityStatement(site.urls, description, site.createdAt)),
       DISCOVERY_CACHING,
       'application/fhir+json',
     );
   }
   if (isGet && path === '/fhir/.well-known/smart-configuration' && site.behaviour.wellKnownDiscovery) {
-    return sendJson(res, 200, smartConfiguration(site.urls), DISCOVERY_CACHING);
+    return sendJson(res, 200, withoutRegistration(site, smartConfiguration(site.urls)), DISCOVERY_CACHING);
   }
   if (isGet && path === '/manage') return sendManagePage(site, res);
   if (path === '/oidc' || path.startsWith('/oidc/')) {
@@ -99,6 +99,25 @@ async function registerAlone(
   } finally {
     site.registrationsInFlight--;
   }
+}
+
+/**
+ * A `manual` site advertises no registration endpoint anywhere (SMART configuration, the
+ * CapabilityStatement's oauth-uris; oidc-provider's own discovery leaves it out once registration
+ * is disabled): a client discovering it learns that apps are registered by hand there.
+ */
+function withoutRegistration(site: Site, document: Record<string, unknown>): Record<string, unknown> {
+  if (site.behaviour.dynamicRegistration) return document;
+  const { registration_endpoint: _registration, management_endpoint: _management, ...rest } = document;
+  if (rest.resourceType !== 'CapabilityStatement') return rest;
+  const text = JSON.stringify(rest);
+  const parsed = JSON.parse(text) as {
+    rest: Array<{ security: { extension: Array<{ extension: Array<{ url: string }> }> } }>;
+  };
+  for (const extension of parsed.rest[0]?.security.extension ?? []) {
+    extension.extension = extension.extension.filter((member) => member.url !== 'register');
+  }
+  return parsed as unknown as Record<string, unknown>;
 }
 
 function sendManagePage(site: Site, res: ServerResponse): void {

@@ -356,6 +356,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/registration-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List requests to sites, all tenants
+         * @description Open and answered requests to the administrators of sites registered by hand, with `ageSeconds`, `remindersSent`, `lastRemindedAt` and `nextReminderAt` (an open request’s `registration.requested` webhook is re-sent every `SITE_REQUEST_REMINDER_SECONDS`).
+         */
+        get: operations["OperatorRegistrationRequestsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/registration-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a request to a site
+         * @description The request, its document, age, reminders and answer.
+         */
+        get: operations["OperatorRegistrationRequestsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/tenants": {
         parameters: {
             query?: never;
@@ -808,6 +848,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/registration-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List requests to sites (manual registration)
+         * @description What the broker asked the administrators of sites without dynamic registration, for the tenant’s apps: `?status=open` lists the sites it is waiting for, each with `openedAt` and `ageSeconds`; a declined request carries the reason the site gave.
+         */
+        get: operations["TenantRegistrationRequestsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registration-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a request to a site
+         * @description What the site was asked, its age, reminders and answer (client id entered, or the decline reason).
+         */
+        get: operations["TenantRegistrationRequestsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/registrations": {
         parameters: {
             query?: never;
@@ -988,6 +1068,106 @@ export interface paths {
          * @description The site the key belongs to, and what the broker’s discovery found there.
          */
         get: operations["SiteController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/site/registration-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List what the site is asked to do by hand
+         * @description Requests to register, change, re-key or remove an app’s client at the caller’s site; `?status=open` for those still waiting, each with its age and reminders.
+         */
+        get: operations["SiteRegistrationRequestsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/site/registration-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a request (the JSON export)
+         * @description Everything needed to register the client by hand (`document`: named fields and the RFC 7591 JSON), the diff of an app change (`changes`), its age and answer.
+         */
+        get: operations["SiteRegistrationRequestsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/site/registration-requests/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a request: enter the client, or confirm the change or removal
+         * @description `register`: the `clientId` your EHR issued, and the `clientSecret` where the app authenticates with a secret (`document.client.needsClientSecret`); `rotation`: the new `clientSecret`; `update`: nothing, or a new client; `removal`: nothing. Entered credentials are proven with a real client_credentials token request where the app has that grant (422 `client_not_proven` when the site refuses them: nothing is stored), then kept in the secret store. The secret is never shown back.
+         */
+        post: operations["SiteRegistrationRequestsController_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/site/registration-requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a request, with a reason
+         * @description The app vendor sees the reason; a declined `register` request leaves the registration `failed` (`declined_by_site`).
+         */
+        post: operations["SiteRegistrationRequestsController_decline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/site/registration-requests/{id}/printable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a request as a printable page
+         * @description The same content as the JSON export, as a self-contained HTML page.
+         */
+        get: operations["SiteRegistrationRequestsController_printable"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1341,6 +1521,7 @@ export interface components {
                  */
                 grant_types: ("authorization_code" | "client_credentials" | "refresh_token")[];
                 id_token_signed_response_alg?: string;
+                initiate_login_uri?: string;
                 jwks?: {
                     keys: ({
                         kty: string;
@@ -1476,6 +1657,13 @@ export interface components {
             id: string;
             initialAccessTokenConfigured: boolean;
             name: string;
+            /**
+             * @description automatic: RFC 7591 where discovery finds a registration endpoint, registration by hand where it finds none; dynamic / manual: the operator’s decision.
+             * @enum {string}
+             */
+            registrationMode: "automatic" | "dynamic" | "manual";
+            /** @description How clients are registered here now (null until discovered): by the broker, or by the site’s administrators. */
+            registrationPath: ("dynamic" | "manual") | null;
             siteConcurrency: number | null;
             /** Format: date-time */
             updatedAt: string;
@@ -1486,6 +1674,11 @@ export interface components {
             /** @default null */
             initialAccessToken: string | null;
             name: string;
+            /**
+             * @default automatic
+             * @enum {string}
+             */
+            registrationMode: "automatic" | "dynamic" | "manual";
             /** @default null */
             siteConcurrency: number | null;
             /** @default null */
@@ -1540,6 +1733,8 @@ export interface components {
             fhirBaseUrl?: string;
             initialAccessToken?: string | null;
             name?: string;
+            /** @enum {string} */
+            registrationMode?: "automatic" | "dynamic" | "manual";
             siteConcurrency?: number | null;
             vendor?: string | null;
         };
@@ -1599,14 +1794,14 @@ export interface components {
              * @description The state the action moves the registration to (`state` is where it is now: the worker makes the move).
              * @enum {string}
              */
-            movingTo: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted";
+            movingTo: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted" | "awaiting_site";
             nextAttemptAt: string | null;
             onboardingId: string | null;
             /**
-             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted.
+             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted; awaiting_site (a site without dynamic registration: waiting for its administrators to register the client by hand).
              * @enum {string}
              */
-            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted";
+            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted" | "awaiting_site";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1764,10 +1959,10 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted.
+             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted; awaiting_site (a site without dynamic registration: waiting for its administrators to register the client by hand).
              * @enum {string}
              */
-            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted";
+            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted" | "awaiting_site";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1779,6 +1974,72 @@ export interface components {
             error_description?: string;
             httpStatus?: number;
             retryable: boolean;
+        };
+        RegistrationRequest: {
+            /** @description Seconds since the request opened (once answered: how long the site took). */
+            ageSeconds: number;
+            answeredAt: string | null;
+            answeredBy: {
+                keyId: string;
+                /** @constant */
+                type: "health_system_key";
+            } | null;
+            /** Format: uuid */
+            appId: string;
+            /** @description update: each RFC 7591 member that changed, with its old and new value. */
+            changes: {
+                field: string;
+                from?: unknown;
+                to?: unknown;
+            }[] | null;
+            /** @description The client id the site entered. */
+            clientId: string | null;
+            declineReason: string | null;
+            /** @description Everything needed to register the client by hand: `client` (named fields) and `clientMetadata` (RFC 7591 JSON). */
+            document: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            healthSystemId: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description register a new app; update (the app changed: see changes); rotation (a new secret); removal (offboarded).
+             * @enum {string}
+             */
+            kind: "register" | "update" | "rotation" | "removal";
+            lastRemindedAt: string | null;
+            links: {
+                printable: string;
+                self: string;
+            };
+            nextReminderAt: string | null;
+            /** Format: date-time */
+            openedAt: string;
+            /** @description How entered credentials were proven: a real token request, or not testable (see proofDetail). */
+            proof: ("token_request_succeeded" | "not_testable") | null;
+            proofDetail: string | null;
+            /** Format: uuid */
+            registrationId: string;
+            /** @description Times the `registration.requested` webhook was re-sent while open. */
+            remindersSent: number;
+            /** @enum {string} */
+            status: "open" | "completed" | "declined" | "cancelled";
+            /** Format: uuid */
+            tenantId: string;
+        };
+        RegistrationRequestAnswer: {
+            clientId?: string;
+            clientSecret?: string;
+            clientSecretExpiresAt?: string | null;
+        };
+        RegistrationRequestDecline: {
+            reason: string;
+        };
+        RegistrationRequestPage: {
+            items: components["schemas"]["RegistrationRequest"][];
+            /** @description Pass as `?cursor=` for the next page; null on the last page. Opaque: never build one. */
+            nextCursor: string | null;
         };
         RegistrationSummary: {
             /** Format: uuid */
@@ -1799,10 +2060,10 @@ export interface components {
             nextAttemptAt: string | null;
             onboardingId: string | null;
             /**
-             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted.
+             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted; awaiting_site (a site without dynamic registration: waiting for its administrators to register the client by hand).
              * @enum {string}
              */
-            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted";
+            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted" | "awaiting_site";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1839,10 +2100,10 @@ export interface components {
              */
             since: string;
             /**
-             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted.
+             * @description queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted; awaiting_site (a site without dynamic registration: waiting for its administrators to register the client by hand).
              * @enum {string}
              */
-            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted";
+            state: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted" | "awaiting_site";
             tenant: {
                 /** Format: uuid */
                 id: string;
@@ -1992,7 +2253,7 @@ export interface components {
             description: string | null;
             /** @default true */
             enabled: boolean;
-            eventTypes?: ("registration.created" | "registration.updated" | "registration.failed" | "registration.secret_rotated" | "registration.deleted" | "registration.orphan_suspected" | "onboarding.completed")[];
+            eventTypes?: ("registration.created" | "registration.updated" | "registration.failed" | "registration.secret_rotated" | "registration.deleted" | "registration.orphan_suspected" | "onboarding.completed" | "registration.requested" | "registration.request_answered")[];
             url: string;
         };
         WebhookEndpointPage: {
@@ -2003,7 +2264,7 @@ export interface components {
         WebhookEndpointUpdate: {
             description?: string | null;
             enabled?: boolean;
-            eventTypes?: ("registration.created" | "registration.updated" | "registration.failed" | "registration.secret_rotated" | "registration.deleted" | "registration.orphan_suspected" | "onboarding.completed")[];
+            eventTypes?: ("registration.created" | "registration.updated" | "registration.failed" | "registration.secret_rotated" | "registration.deleted" | "registration.orphan_suspected" | "onboarding.completed" | "registration.requested" | "registration.request_answered")[];
             url?: string;
         };
         WebhookEndpointWithSecret: {
@@ -2099,6 +2360,10 @@ export type SchemaPossibleOrphanResolution = components['schemas']['PossibleOrph
 export type SchemaProblem = components['schemas']['Problem'];
 export type SchemaRegistrationDetail = components['schemas']['RegistrationDetail'];
 export type SchemaRegistrationError = components['schemas']['RegistrationError'];
+export type SchemaRegistrationRequest = components['schemas']['RegistrationRequest'];
+export type SchemaRegistrationRequestAnswer = components['schemas']['RegistrationRequestAnswer'];
+export type SchemaRegistrationRequestDecline = components['schemas']['RegistrationRequestDecline'];
+export type SchemaRegistrationRequestPage = components['schemas']['RegistrationRequestPage'];
 export type SchemaRegistrationSummary = components['schemas']['RegistrationSummary'];
 export type SchemaRegistrationSummaryPage = components['schemas']['RegistrationSummaryPage'];
 export type SchemaSigningKeyRotation = components['schemas']['SigningKeyRotation'];
@@ -3669,6 +3934,118 @@ export interface operations {
             };
             /** @description The request body is not application/json. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    OperatorRegistrationRequestsController_list: {
+        parameters: {
+            query?: {
+                /** @description Only requests about this app. */
+                appId?: string;
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description Only requests to this health system. */
+                healthSystemId?: string;
+                /** @description Only requests of this kind. */
+                kind?: "register" | "update" | "rotation" | "removal";
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+                /** @description Only requests about this registration. */
+                registrationId?: string;
+                /** @description Only requests in this status (`open`: still waiting). */
+                status?: "open" | "completed" | "declined" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequestPage"];
+                };
+            };
+            /** @description The request is invalid: `errors` lists each field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    OperatorRegistrationRequestsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the registration-requests item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequest"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5621,6 +5998,136 @@ export interface operations {
             };
         };
     };
+    TenantRegistrationRequestsController_list: {
+        parameters: {
+            query?: {
+                /** @description Only requests about this app. */
+                appId?: string;
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description Only requests to this health system. */
+                healthSystemId?: string;
+                /** @description Only requests of this kind. */
+                kind?: "register" | "update" | "rotation" | "removal";
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+                /** @description Only requests about this registration. */
+                registrationId?: string;
+                /** @description Only requests in this status (`open`: still waiting). */
+                status?: "open" | "completed" | "declined" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequestPage"];
+                };
+            };
+            /** @description The request is invalid: `errors` lists each field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope this operation needs (`requiredScopes`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    TenantRegistrationRequestsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the registration-requests item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequest"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope this operation needs (`requiredScopes`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     RegistrationsController_list: {
         parameters: {
             query?: {
@@ -5635,7 +6142,7 @@ export interface operations {
                 /** @description Only this onboarding’s registrations. */
                 onboardingId?: string;
                 /** @description Only registrations in this state. */
-                state?: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted";
+                state?: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted" | "awaiting_site";
             };
             header?: never;
             path?: never;
@@ -6325,6 +6832,355 @@ export interface operations {
             };
         };
     };
+    SiteRegistrationRequestsController_list: {
+        parameters: {
+            query?: {
+                /** @description Only requests about this app. */
+                appId?: string;
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description Only requests of this kind. */
+                kind?: "register" | "update" | "rotation" | "removal";
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+                /** @description Only requests about this registration. */
+                registrationId?: string;
+                /** @description Only requests in this status (`open`: still waiting). */
+                status?: "open" | "completed" | "declined" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequestPage"];
+                };
+            };
+            /** @description The request is invalid: `errors` lists each field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SiteRegistrationRequestsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the registration-requests item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequest"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SiteRegistrationRequestsController_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the registration-requests item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegistrationRequestAnswer"];
+            };
+        };
+        responses: {
+            /** @description The answered request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequest"];
+                };
+            };
+            /** @description The request is invalid: `errors` lists each field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object is not in a state that allows this (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than 256 KB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials entered by a site were refused by its token endpoint (`client_not_proven`); nothing was stored. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SiteRegistrationRequestsController_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the registration-requests item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegistrationRequestDecline"];
+            };
+        };
+        responses: {
+            /** @description The declined request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationRequest"];
+                };
+            };
+            /** @description The request is invalid: `errors` lists each field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object is not in a state that allows this (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than 256 KB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SiteRegistrationRequestsController_printable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the registration-requests item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     SiteController_registrations: {
         parameters: {
             query?: {
@@ -6335,7 +7191,7 @@ export interface operations {
                 /** @description Items per page, 1 to 200. */
                 limit?: number;
                 /** @description Only registrations in this state. */
-                state?: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted";
+                state?: "queued" | "discovering" | "registering" | "registered" | "retrying" | "failed" | "orphan_suspected" | "verifying" | "updating" | "rotating" | "deleting" | "deleted" | "awaiting_site";
                 /** @description Only this tenant’s registrations. */
                 tenantId?: string;
             };

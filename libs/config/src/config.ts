@@ -109,6 +109,8 @@ const envSchema = z.object({
   ROTATION_REMAINING_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
   /** How often the rotation sweep looks for expiring secrets (default 1 hour). */
   ROTATION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
+  /** An open request to a site that registers by hand is sent again this often (default 3 days). */
+  SITE_REQUEST_REMINDER_SECONDS: positiveInt(259200),
   /** How often every registration is verified against its site with RFC 7592 GET (default 1 day). */
   VERIFY_INTERVAL_SECONDS: positiveInt(24 * 3600),
   /** How often each health system's discovery documents are fetched again (default 6 hours). */
@@ -256,6 +258,8 @@ export interface BrokerConfig {
     rotationSweepIntervalSeconds: number;
     verifyIntervalSeconds: number;
     discoveryRefreshIntervalSeconds: number;
+    /** An open request to a site's administrators is re-sent (webhook) this often; checked by the rotation sweep. */
+    siteRequestReminderSeconds: number;
   };
   signingKeys: { rotationDays: number; publishSeconds: number; retentionSeconds: number };
   webhooks: { retryScheduleMs: number[] };
@@ -341,6 +345,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rotationSweepIntervalSeconds: env.ROTATION_SWEEP_INTERVAL_SECONDS,
       verifyIntervalSeconds: env.VERIFY_INTERVAL_SECONDS,
       discoveryRefreshIntervalSeconds: env.DISCOVERY_REFRESH_INTERVAL_SECONDS,
+      siteRequestReminderSeconds: env.SITE_REQUEST_REMINDER_SECONDS,
     },
     signingKeys: {
       rotationDays: env.SIGNING_KEY_ROTATION_DAYS,

@@ -76,6 +76,8 @@ export const clientMetadataSchema = z
     contacts: z.array(z.email().max(MAX_TEXT_LENGTH)).max(MAX_LIST_LENGTH).optional(),
     client_uri: httpsUrl.optional(),
     logo_uri: httpsUrl.optional(),
+    /** OpenID Connect Registration's login initiation URI: a SMART app's launch URL (EHR launch). */
+    initiate_login_uri: httpsUrl.optional(),
     tos_uri: httpsUrl.optional(),
     policy_uri: httpsUrl.optional(),
     jwks_uri: httpsUrl.optional(),

@@ -69,6 +69,8 @@ export interface HealthSystem {
   /** The last discovery result (smart-client's description, with the source of each field). */
   discovery: Record<string, unknown> | null;
   discoveredAt: Date | null;
+  /** How clients are registered here (see REGISTRATION_MODES). */
+  registrationMode: RegistrationMode;
   /** Why the last discovery failed (kept until one succeeds); never a secret. */
   discoveryError: DiscoveryFailure | null;
   /** The site published UDAP metadata the last time it was asked. */
@@ -77,6 +79,12 @@ export interface HealthSystem {
   updatedAt: Date;
 }
 
+/**
+ * `automatic`: RFC 7591 where discovery finds a registration endpoint, a manual request to the
+ * site's administrators where it finds none; `dynamic` / `manual`: the operator's decision.
+ */
+export const REGISTRATION_MODES = ['automatic', 'dynamic', 'manual'] as const;
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
 export interface DiscoveryFailure {
   error: string;
   description: string;
@@ -125,6 +133,7 @@ export interface Registration {
 export type Actor =
   | { type: 'operator' }
   | { type: 'tenant_key'; tenantId: TenantId; keyId: string }
+  /** A site administrator's key, scoped to one health system. */
   | { type: 'health_system_key'; healthSystemId: string; keyId: string }
   | { type: 'system'; component: string };
 

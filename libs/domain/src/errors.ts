@@ -14,6 +14,8 @@ export enum ErrorCode {
   OutboundBlocked = 'outbound_blocked',
   SecretStoreUnavailable = 'secret_store_unavailable',
   Internal = 'internal',
+  /** Credentials a site administrator entered did not work at the site's token endpoint. */
+  ClientNotProven = 'client_not_proven',
 }
 
 export interface FieldProblem {

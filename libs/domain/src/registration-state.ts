@@ -17,13 +17,16 @@ export const REGISTRATION_STATES = [
   'rotating',
   'deleting',
   'deleted',
+  // A site without dynamic registration: a request went to the site's administrators, who register
+  // the client by hand and enter its client id through the broker (or decline). No job works on it.
+  'awaiting_site',
 ] as const;
 
 export type RegistrationState = (typeof REGISTRATION_STATES)[number];
 
 const TRANSITIONS: Record<RegistrationState, readonly RegistrationState[]> = {
   queued: ['discovering', 'deleting', 'deleted'],
-  discovering: ['registering', 'retrying', 'failed', 'deleting'],
+  discovering: ['registering', 'retrying', 'failed', 'deleting', 'awaiting_site'],
   registering: ['registered', 'retrying', 'failed', 'orphan_suspected', 'deleting'],
   retrying: ['discovering', 'failed', 'deleting', 'deleted'],
   // failed -> verifying/updating/rotating: a lifecycle change the site refused (or a lost
@@ -37,10 +40,18 @@ const TRANSITIONS: Record<RegistrationState, readonly RegistrationState[]> = {
   rotating: ['registered', 'failed', 'retrying', 'deleting'],
   deleting: ['deleted', 'retrying', 'failed'],
   deleted: ['queued'],
+  // registered: the site entered the client (proven where the grant allows); failed: it declined.
+  awaiting_site: ['registered', 'failed', 'deleting', 'deleted', 'queued'],
 };
 
 /** States in which no job is working on the registration. */
-export const SETTLED_STATES: readonly RegistrationState[] = ['registered', 'failed', 'orphan_suspected', 'deleted'];
+export const SETTLED_STATES: readonly RegistrationState[] = [
+  'registered',
+  'failed',
+  'orphan_suspected',
+  'deleted',
+  'awaiting_site',
+];
 
 export function canTransition(from: RegistrationState, to: RegistrationState): boolean {
   return TRANSITIONS[from].includes(to);

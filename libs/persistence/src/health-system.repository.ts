@@ -24,6 +24,7 @@ export function toHealthSystem(row: HealthSystemRow): HealthSystem {
     initialAccessToken: secretRefOf(row.initialAccessTokenSecret, row.initialAccessTokenVersion),
     discovery: row.discovery as Record<string, unknown> | null,
     discoveredAt: row.discoveredAt,
+    registrationMode: row.registrationMode as HealthSystem['registrationMode'],
     discoveryError: (row.discoveryError as DiscoveryFailure | null) ?? null,
     udapDiscovered: row.udapMetadata !== null,
     createdAt: row.createdAt,
@@ -38,6 +39,7 @@ export interface HealthSystemInput {
   vendor: string | null;
   siteConcurrency?: number | null;
   initialAccessToken: SecretRef | null;
+  registrationMode?: HealthSystem['registrationMode'];
 }
 
 /** Splits the secret reference into its two columns; `undefined` leaves them unchanged. */

@@ -17,6 +17,7 @@ export * from './webhook-delivery.repository.js';
 export * from './app-signing-key.repository.js';
 export * from './udap/udap.repository.js';
 export * from './possible-orphan.repository.js';
+export * from './registration-request.repository.js';
 export * from './health-system-key.repository.js';
 export * from './site-registration.repository.js';
 export * from './retention.repository.js';

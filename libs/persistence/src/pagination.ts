@@ -50,6 +50,7 @@ export interface KeysetSource<F extends TimeField = TimeField> {
     | 'Registration'
     | 'RegistrationTransition'
     | 'RegistrationAttempt'
+    | 'RegistrationRequest'
     | 'Onboarding'
     | 'AuditEvent'
     | 'PossibleOrphan'

@@ -79,4 +79,4 @@ export class RegistrationJobs {
 }
 
 /** What a registration job ends with (its BullMQ return value). */
-export type RegisterOutcome = 'registered' | 'failed' | 'nothing_to_do';
+export type RegisterOutcome = 'registered' | 'failed' | 'nothing_to_do' | 'awaiting_site';

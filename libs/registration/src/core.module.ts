@@ -23,6 +23,7 @@ import {
   PossibleOrphanRepository,
   RegistrationAttemptRepository,
   RetentionRepository,
+  RegistrationRequestRepository,
   RegistrationRepository,
   SiteRegistrationRepository,
   TenantRepository,
@@ -56,6 +57,7 @@ import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbou
 import { RetentionSweep } from './retention/retention-sweep.js';
 import { lifecycleProviders } from './lifecycle/index.js';
 import { udapProviders } from './udap/index.js';
+import { manualProviders } from './manual/index.js';
 
 /** The secret store behind its circuit breaker, before instrumentation (SECRET_STORE and SECRET_STORE_HEALTH share it). */
 const GUARDED_SECRET_STORE = Symbol('GuardedSecretStore');
@@ -72,6 +74,7 @@ const repositories = [
   DiscoveryCacheRepository,
   AppSigningKeyRepository,
   PossibleOrphanRepository,
+  RegistrationRequestRepository,
   HealthSystemKeyRepository,
   SiteRegistrationRepository,
   RetentionRepository,
@@ -153,6 +156,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         ...useCases,
         ...lifecycleProviders,
         ...udapProviders,
+        ...manualProviders,
       ],
       exports: [
         BROKER_CONFIG,
@@ -167,6 +171,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         ...useCases,
         ...lifecycleProviders,
         ...udapProviders,
+        ...manualProviders,
       ],
     };
   }

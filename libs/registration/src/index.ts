@@ -23,3 +23,4 @@ export * from './directory/discover-health-system.use-case.js';
 export * from './udap/index.js';
 export * from './registering/possible-orphans.js';
 export * from './retention/retention-sweep.js';
+export * from './manual/index.js';

@@ -111,6 +111,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   409: 'The object is not in a state that allows this (or the Idempotency-Key was used with another body).',
   413: 'The request body is larger than 256 KB.',
   415: 'The request body is not application/json.',
+  422: 'Credentials entered by a site were refused by its token endpoint (`client_not_proven`); nothing was stored.',
   429: 'Too many failed authentication attempts from this address or for this key; see Retry-After.',
   503: 'The secret store is unavailable; retry later.',
 };

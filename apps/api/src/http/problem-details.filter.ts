@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.OutboundBlocked]: HttpStatus.BAD_REQUEST,
   [ErrorCode.SecretStoreUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
+  [ErrorCode.ClientNotProven]: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
 const TITLE_BY_STATUS: Record<number, string> = {

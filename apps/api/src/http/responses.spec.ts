@@ -10,6 +10,7 @@ const site = (overrides: Partial<HealthSystem>): HealthSystem => ({
   initialAccessToken: null,
   discovery: null,
   discoveredAt: null,
+  registrationMode: 'automatic',
   discoveryError: null,
   udapDiscovered: false,
   createdAt: new Date('2026-12-01T00:00:00Z'),

@@ -1,6 +1,6 @@
 import type { ApiKey, App, HealthSystem, Registration, Tenant } from '#domain';
 import type { AuditEvent, Onboarding, RegistrationAttempt, Transition } from '#persistence';
-import type { OnboardingProgress, RegistrationDetail } from '#registration';
+import { registrationPathOfSite, type OnboardingProgress, type RegistrationDetail } from '#registration';
 import type { z } from 'zod';
 import type {
   ApiKeySchema,
@@ -89,6 +89,9 @@ export const toHealthSystemResponse = (
   vendor: healthSystem.vendor,
   siteConcurrency: healthSystem.siteConcurrency,
   initialAccessTokenConfigured: healthSystem.initialAccessToken !== null,
+  /** `automatic` | `dynamic` | `manual` as set; `registrationPath`: what applies now (null until discovered). */
+  registrationMode: healthSystem.registrationMode,
+  registrationPath: registrationPathOfSite(healthSystem),
   discovery: toDiscoverySummary(healthSystem, managementSupported),
   createdAt: healthSystem.createdAt.toISOString(),
   updatedAt: healthSystem.updatedAt.toISOString(),

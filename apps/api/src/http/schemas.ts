@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_KEY_SCOPES, REGISTRATION_STATES } from '#domain';
+import { API_KEY_SCOPES, REGISTRATION_MODES, REGISTRATION_STATES } from '#domain';
 import { named, pageOf } from './openapi.js';
 
 /**
@@ -18,7 +18,8 @@ export const registrationState = z
   .enum(REGISTRATION_STATES)
   .describe(
     'queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), ' +
-      'failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted.',
+      'failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted; ' +
+      "awaiting_site (a site without dynamic registration: waiting for its administrators to register the client by hand).",
   );
 
 export const TenantSchema = named(
@@ -114,6 +115,16 @@ export const HealthSystemSchema = named(
     vendor: z.string().nullable(),
     siteConcurrency: z.number().int().nullable(),
     initialAccessTokenConfigured: z.boolean(),
+    registrationMode: z
+      .enum(REGISTRATION_MODES)
+      .describe(
+        'automatic: RFC 7591 where discovery finds a registration endpoint, registration by hand where it finds none; ' +
+          'dynamic / manual: the operator’s decision.',
+      ),
+    registrationPath: z
+      .enum(['dynamic', 'manual'])
+      .nullable()
+      .describe('How clients are registered here now (null until discovered): by the broker, or by the site’s administrators.'),
     discovery: DiscoverySummarySchema,
     createdAt: timestamp(),
     updatedAt: timestamp(),

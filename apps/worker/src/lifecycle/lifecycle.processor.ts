@@ -15,6 +15,7 @@ import {
 import {
   DeleteClientUseCase,
   LifecycleSweeps,
+  ManualRegistration,
   RefreshDiscoveryUseCase,
   RetentionSweep,
   RotateSecretUseCase,
@@ -54,6 +55,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
     sweeps: LifecycleSweeps,
     refreshDiscovery: RefreshDiscoveryUseCase,
     retention: RetentionSweep,
+    manual: ManualRegistration,
     private readonly siteLimiter: SiteConcurrencyLimiter,
     private readonly logger: PinoLogger,
     @Inject(SECRET_STORE_HEALTH) private readonly storeHealth: SecretStoreHealth,
@@ -61,13 +63,26 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
   ) {
     super();
     const one = (job: Job<LifecycleData>) => job.data as LifecycleJobData;
+    // Clients registered by hand (and registrations awaiting the site) have no RFC 7592: their
+    // update, rotation and removal become requests to the site's administrators.
+    const orManual =
+      (
+        action: 'verify' | 'update' | 'rotate' | 'delete',
+        engine: JobHandler<LifecycleData>,
+      ): JobHandler<LifecycleData> =>
+      async (job, attempt) =>
+        (await manual.lifecycle(action, one(job).tenantId, one(job).registrationId)) ?? engine(job, attempt);
     this.handlers = {
-      [LifecycleJob.Verify]: (job, attempt) => verify.execute(one(job), attempt),
-      [LifecycleJob.Update]: (job, attempt) => update.execute(one(job), attempt),
-      [LifecycleJob.Rotate]: (job, attempt) => rotate.execute(one(job), attempt),
-      [LifecycleJob.Delete]: (job, attempt) => remove.execute(one(job), attempt),
+      [LifecycleJob.Verify]: orManual('verify', (job, attempt) => verify.execute(one(job), attempt)),
+      [LifecycleJob.Update]: orManual('update', (job, attempt) => update.execute(one(job), attempt)),
+      [LifecycleJob.Rotate]: orManual('rotate', (job, attempt) => rotate.execute(one(job), attempt)),
+      [LifecycleJob.Delete]: orManual('delete', (job, attempt) => remove.execute(one(job), attempt)),
       [LifecycleJob.VerifySweep]: () => sweeps.verifyAll(),
-      [LifecycleJob.RotationSweep]: () => sweeps.rotateExpiring(),
+      // The rotation sweep also re-sends reminders of requests to sites left open too long.
+      [LifecycleJob.RotationSweep]: async () => ({
+        ...(await sweeps.rotateExpiring()),
+        ...(await manual.sendDueReminders()),
+      }),
       [LifecycleJob.DiscoveryRefresh]: () => refreshDiscovery.execute(),
       [LifecycleJob.Retention]: () => retention.run(),
     };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrlSchema } from '#domain';
+import { REGISTRATION_MODES, httpUrlSchema } from '#domain';
 
 /**
  * A FHIR base URL as the operator enters it (see `httpUrlSchema`), without query, and with
@@ -20,6 +20,8 @@ export const createHealthSystemSchema = z.strictObject({
   /** Write-only: stored in the secret store, never returned. */
   initialAccessToken: initialAccessToken.default(null),
   siteConcurrency: siteConcurrency.default(null),
+  /** `manual`: the site's administrators register clients by hand (see the README's manual workflow). */
+  registrationMode: z.enum(REGISTRATION_MODES).default('automatic'),
 });
 
 export const updateHealthSystemSchema = z
@@ -30,5 +32,6 @@ export const updateHealthSystemSchema = z
     /** A string replaces the token, null removes it, absent keeps it. */
     initialAccessToken,
     siteConcurrency,
+    registrationMode: z.enum(REGISTRATION_MODES),
   })
   .partial();

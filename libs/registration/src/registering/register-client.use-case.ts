@@ -46,6 +46,7 @@ import { RegistrationEvents } from './registration-events.js';
 import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
 import { SoftwareStatementsService } from '../udap/software-statements.service.js';
 import { PossibleOrphans } from './possible-orphans.js';
+import { ManualRegistration } from '../manual/manual-registration.js';
 import {
   mayHaveCreatedClient,
   permanentProblem,
@@ -91,6 +92,7 @@ export class RegisterClientUseCase {
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
     private readonly udap: UdapRegistrationUseCase,
     private readonly softwareStatements: SoftwareStatementsService,
+    private readonly manual: ManualRegistration,
   ) {}
 
   async execute(job: RegistrationJobData, attempt: JobAttempt): Promise<RegisterOutcome> {
@@ -127,6 +129,9 @@ export class RegisterClientUseCase {
     } catch (error) {
       return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
     }
+    // A site without dynamic registration (or marked manual by the operator): its administrators
+    // are asked to register the client by hand (libs/registration/src/manual).
+    if (this.manual.appliesTo(healthSystem, description)) return this.manual.requestRegistration(context);
     const registrationEndpoint = description.endpoints.registration?.value;
     if (!registrationEndpoint) {
       const problem = permanentProblem(

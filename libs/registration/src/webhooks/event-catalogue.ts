@@ -16,6 +16,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'registration.deleted',
   'registration.orphan_suspected',
   'onboarding.completed',
+  'registration.requested',
+  'registration.request_answered',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -46,6 +48,21 @@ export const webhookSubjectSchema = z.object({
 export type WebhookSubject = z.output<typeof webhookSubjectSchema>;
 
 const isoTime = z.iso.datetime({ offset: true });
+
+/** A request to a site's administrators (manual registration; see libs/registration/src/manual). */
+const siteRequestSchema = z.object({
+  id: z.uuid(),
+  kind: z.enum(['register', 'update', 'rotation', 'removal']),
+  openedAt: isoTime,
+  reminder: z.number().int().nonnegative(),
+  /** Where the site answers (health-system key) and where the printable form is. */
+  links: z.object({ self: z.string(), printable: z.string() }),
+  document: z.record(z.string(), z.unknown()),
+  /** `update`: what changed, member by member. */
+  changes: z
+    .array(z.object({ field: z.string(), from: z.unknown().optional(), to: z.unknown().optional() }))
+    .nullable(),
+});
 
 /** What each event adds to the subject. */
 const eventData = {
@@ -104,6 +121,25 @@ const eventData = {
   'onboarding.completed': webhookSubjectSchema.extend({
     onboarding: z.object({ id: z.uuid() }),
   }),
+  'registration.requested': webhookSubjectSchema.extend({
+    /**
+     * A site without dynamic registration: what its administrators are asked to do by hand, with
+     * everything they need (`document`: client metadata, JWKS URL, contacts...; never a secret).
+     * `reminder` is 0 when the request opens and counts the reminders re-sent while it stays open.
+     */
+    request: siteRequestSchema,
+  }),
+  'registration.request_answered': webhookSubjectSchema.extend({
+    /** Who answered a request through the broker, when, and how (client id entered, or declined with a reason). */
+    request: siteRequestSchema.pick({ id: true, kind: true, openedAt: true }).extend({
+      status: z.enum(['completed', 'declined']),
+      answeredAt: isoTime,
+      answeredBy: z.object({ type: z.literal('health_system_key'), keyId: z.string() }),
+      clientId: z.string().nullable(),
+      declineReason: z.string().nullable(),
+      proof: z.enum(['token_request_succeeded', 'not_testable']).nullable(),
+    }),
+  }),
 } satisfies Record<WebhookEventType, z.ZodType>;
 
 const pingData = z.object({ healthSystem: healthSystemRef, endpoint: z.object({ id: z.uuid() }) });
@@ -121,6 +157,8 @@ export const webhookPayloadSchema = z.discriminatedUnion('type', [
   envelope('registration.deleted', eventData['registration.deleted']),
   envelope('registration.orphan_suspected', eventData['registration.orphan_suspected']),
   envelope('onboarding.completed', eventData['onboarding.completed']),
+  envelope('registration.requested', eventData['registration.requested']),
+  envelope('registration.request_answered', eventData['registration.request_answered']),
   envelope(PING_EVENT_TYPE, pingData),
 ]);
 export type WebhookPayload = z.output<typeof webhookPayloadSchema>;
@@ -134,6 +172,8 @@ export const webhookEventInputSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('registration.deleted'), data: eventData['registration.deleted'] }),
   z.object({ type: z.literal('registration.orphan_suspected'), data: eventData['registration.orphan_suspected'] }),
   z.object({ type: z.literal('onboarding.completed'), data: eventData['onboarding.completed'] }),
+  z.object({ type: z.literal('registration.requested'), data: eventData['registration.requested'] }),
+  z.object({ type: z.literal('registration.request_answered'), data: eventData['registration.request_answered'] }),
 ]);
 export type WebhookEventInput = z.input<typeof webhookEventInputSchema>;
 
