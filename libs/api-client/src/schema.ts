@@ -932,6 +932,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/registrations/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a registration’s attempts
+         * @description Every outbound call that could create or change the client at the site (register, update, rotate, delete), newest first, one page at a time (scope `registrations:read`).
+         */
+        get: operations["RegistrationsController_attempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/registrations/{id}/credentials": {
         parameters: {
             query?: never;
@@ -944,6 +964,26 @@ export interface paths {
          * @description client_id, client_secret (or the managed signing key) and the token endpoint, for the tenant’s app. Every read is audited, success or not (scope `credentials:read`).
          */
         get: operations["RegistrationsController_credentials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registrations/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a registration’s history
+         * @description Every change of the registration’s state, newest first, one page at a time (the detail shows the newest 50 inline and `historyOlderCursor` to continue here) (scope `registrations:read`).
+         */
+        get: operations["RegistrationsController_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1558,6 +1598,23 @@ export interface components {
             /** @description Pass as `?cursor=` for the next page; null on the last page. Opaque: never build one. */
             nextCursor: string | null;
         };
+        Attempt: {
+            action: string;
+            clientId: string | null;
+            finishedAt: string | null;
+            httpStatus: number | null;
+            /** Format: uuid */
+            id: string;
+            nonce: string;
+            outcome: string;
+            /** Format: date-time */
+            startedAt: string;
+        };
+        AttemptPage: {
+            items: components["schemas"]["Attempt"][];
+            /** @description Pass as `?cursor=` for the next page; null on the last page. Opaque: never build one. */
+            nextCursor: string | null;
+        };
         AuditEvent: {
             action: string;
             actorId: string | null;
@@ -1905,18 +1962,10 @@ export interface components {
             /** Format: uuid */
             appId: string;
             attemptCount: number;
-            attempts: {
-                action: string;
-                clientId: string | null;
-                finishedAt: string | null;
-                httpStatus: number | null;
-                /** Format: uuid */
-                id: string;
-                nonce: string;
-                outcome: string;
-                /** Format: date-time */
-                startedAt: string;
-            }[];
+            /** @description The newest 50 attempts, oldest first. */
+            attempts: components["schemas"]["Attempt"][];
+            /** @description Older attempts: `GET /v1/registrations/{id}/attempts?cursor=` (null when all of them are above). */
+            attemptsOlderCursor: string | null;
             clientId: string | null;
             clientSecretExpiresAt: string | null;
             /** Format: date-time */
@@ -1938,13 +1987,10 @@ export interface components {
             };
             /** Format: uuid */
             healthSystemId: string;
-            history: {
-                /** Format: date-time */
-                at: string;
-                fromState: string | null;
-                reason: string | null;
-                toState: string;
-            }[];
+            /** @description The newest 50 state changes, oldest first. */
+            history: components["schemas"]["Transition"][];
+            /** @description Older history: `GET /v1/registrations/{id}/history?cursor=` (null when all of it is above). */
+            historyOlderCursor: string | null;
             /** Format: uuid */
             id: string;
             lastError: components["schemas"]["RegistrationError"] | null;
@@ -2147,6 +2193,18 @@ export interface components {
             /** @description Pass as `?cursor=` for the next page; null on the last page. Opaque: never build one. */
             nextCursor: string | null;
         };
+        Transition: {
+            /** Format: date-time */
+            at: string;
+            fromState: string | null;
+            reason: string | null;
+            toState: string;
+        };
+        TransitionPage: {
+            items: components["schemas"]["Transition"][];
+            /** @description Pass as `?cursor=` for the next page; null on the last page. Opaque: never build one. */
+            nextCursor: string | null;
+        };
         TrustCommunity: {
             /** Format: date-time */
             createdAt: string;
@@ -2329,6 +2387,8 @@ export type SchemaAppCertificateList = components['schemas']['AppCertificateList
 export type SchemaAppDeletion = components['schemas']['AppDeletion'];
 export type SchemaAppInput = components['schemas']['AppInput'];
 export type SchemaAppPage = components['schemas']['AppPage'];
+export type SchemaAttempt = components['schemas']['Attempt'];
+export type SchemaAttemptPage = components['schemas']['AttemptPage'];
 export type SchemaAuditEvent = components['schemas']['AuditEvent'];
 export type SchemaAuditEventPage = components['schemas']['AuditEventPage'];
 export type SchemaCertificateChainInput = components['schemas']['CertificateChainInput'];
@@ -2374,6 +2434,8 @@ export type SchemaSoftwareStatementInput = components['schemas']['SoftwareStatem
 export type SchemaTenant = components['schemas']['Tenant'];
 export type SchemaTenantInput = components['schemas']['TenantInput'];
 export type SchemaTenantPage = components['schemas']['TenantPage'];
+export type SchemaTransition = components['schemas']['Transition'];
+export type SchemaTransitionPage = components['schemas']['TransitionPage'];
 export type SchemaTrustCommunity = components['schemas']['TrustCommunity'];
 export type SchemaTrustCommunityInput = components['schemas']['TrustCommunityInput'];
 export type SchemaTrustCommunityList = components['schemas']['TrustCommunityList'];
@@ -6315,6 +6377,79 @@ export interface operations {
             };
         };
     };
+    RegistrationsController_attempts: {
+        parameters: {
+            query?: {
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The id of the registrations item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of attempts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttemptPage"];
+                };
+            };
+            /** @description The request is invalid: `errors` lists each field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope this operation needs (`requiredScopes`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     RegistrationsController_credentials: {
         parameters: {
             query?: never;
@@ -6383,6 +6518,79 @@ export interface operations {
             };
             /** @description The secret store is unavailable; retry later. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RegistrationsController_history: {
+        parameters: {
+            query?: {
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The id of the registrations item. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of state changes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransitionPage"];
+                };
+            };
+            /** @description The request is invalid: `errors` lists each field and what is wrong with it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is unknown, revoked or of a disabled tenant. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks a scope this operation needs (`requiredScopes`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id exists for the caller (an object of another tenant or site is not found either). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address or for this key; see Retry-After. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

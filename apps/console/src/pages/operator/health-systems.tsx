@@ -117,6 +117,8 @@ function NewHealthSystem({ onCreated }: { onCreated: () => void }) {
         vendor: optional(form.vendor),
         initialAccessToken: optional(form.initialAccessToken),
         siteConcurrency: null,
+        // `automatic` lets discovery decide (RFC 7591 when the site has a registration endpoint).
+        registrationMode: 'automatic' as const,
       };
       await data(client.POST('/v1/admin/health-systems', { body }));
       setForm({ name: '', fhirBaseUrl: '', vendor: '', initialAccessToken: '' });
