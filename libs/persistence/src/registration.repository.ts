@@ -23,7 +23,7 @@ import { asJson, boundedNote, remoteJson, remoteJsonValue, secretRefOf } from '.
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
 import { toTenant } from './tenant.repository.js';
-import { trustedTenantId, type TenantId } from '#domain';
+import { RegistrationStates, trustedTenantId, type TenantId } from '#domain';
 
 export function toRegistration(row: RegistrationRow): Registration {
   return {
@@ -253,7 +253,7 @@ export class RegistrationRepository {
     const rows = await this.prisma.registration.findMany({
       where: {
         OR: [
-          { state: { in: ['queued', 'discovering', 'registering'] }, updatedAt: { lt: before } },
+          { state: { in: [...RegistrationStates.firstRegistration] }, updatedAt: { lt: before } },
           { state: 'retrying', nextAttemptAt: { lt: before } },
         ],
       },

@@ -35,14 +35,15 @@ import { setRegistrationStateSource } from '#observability';
 import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { AppsService } from './apps/apps.service.js';
-import { ManagedKeysService } from './apps/managed-keys.service.js';
+import { ManagedKeysService } from './signing-keys/managed-keys.service.js';
 import { HealthSystemsService } from './directory/health-systems.service.js';
 import { DiscoverHealthSystemUseCase } from './directory/discover-health-system.use-case.js';
 import { OnboardingService } from './onboarding/onboarding.service.js';
 import { RegistrationsService } from './registrations/registrations.service.js';
 import { RegisterClientUseCase } from './registering/register-client.use-case.js';
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
-import { RegistrationEvents } from './registering/registration-events.js';
+import { RegistrationEvents } from './engine/registration-events.js';
+import { FirstRegistrationFailure } from './engine/first-registration-failure.js';
 import { PossibleOrphans } from './registering/possible-orphans.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
@@ -76,6 +77,7 @@ const useCases = [
   RequestedMetadataBuilder,
   RegisterClientUseCase,
   RegistrationEvents,
+  FirstRegistrationFailure,
   PossibleOrphans,
   ManagedKeysService,
   DiscoverHealthSystemUseCase,

@@ -4,7 +4,7 @@ import { AuditRepository, HealthSystemRepository } from '#persistence';
 import { RetryLaterError, backoffDelayMs } from '#queue';
 import type { CachedSmartDiscovery } from '#smart-client';
 import { SMART_DISCOVERY } from '../outbound/outbound.providers.js';
-import { toRegistrationError } from '../registering/registration-errors.js';
+import { toRegistrationError } from '../engine/registration-errors.js';
 import type { JobAttempt } from '#queue';
 
 const WORKER: SystemActor = { type: 'system', component: 'worker' };

@@ -10,7 +10,7 @@ import {
   type PossibleOrphanReason,
   type RegistrationAttempt,
 } from '#persistence';
-import { RegistrationEvents } from './registration-events.js';
+import { RegistrationEvents } from '../engine/registration-events.js';
 
 type Tx = Prisma.TransactionClient;
 
