@@ -44,6 +44,7 @@ import { RegisterClientUseCase } from './registering/register-client.use-case.js
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
 import { RegistrationEvents } from './engine/registration-events.js';
 import { FirstRegistrationFailure } from './engine/first-registration-failure.js';
+import { AuditLogService } from './audit/audit-log.service.js';
 import { PossibleOrphans } from './registering/possible-orphans.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
@@ -78,6 +79,7 @@ const useCases = [
   RegisterClientUseCase,
   RegistrationEvents,
   FirstRegistrationFailure,
+  AuditLogService,
   PossibleOrphans,
   ManagedKeysService,
   DiscoverHealthSystemUseCase,
@@ -86,8 +88,8 @@ const useCases = [
 ];
 
 /**
- * Everything the API and the worker share: configuration, database, Redis, secret store,
- * repositories and use cases. Each app imports `CoreModule.forRoot(config)` once.
+ * Everything the API and the worker share: configuration, database, Redis, secret store and
+ * use cases (repositories are this module's own). Each app imports `CoreModule.forRoot(config)` once.
  */
 @Global()
 @Module({})
@@ -152,7 +154,10 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         SECRET_STORE_CANARY,
         SAFE_HTTP,
         SMART_DISCOVERY,
-        ...repositories,
+        // Repositories stay inside: the apps call use cases and services. WebhooksModule (global,
+        // imported here) records audit events and reads health systems through these two.
+        HealthSystemRepository,
+        AuditRepository,
         ...useCases,
         ...lifecycleProviders,
         ...udapProviders,

@@ -20,3 +20,4 @@ export * from './signing-keys/managed-keys.service.js';
 export * from './directory/discover-health-system.use-case.js';
 export * from './udap/index.js';
 export * from './registering/possible-orphans.js';
+export * from './audit/audit-log.service.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { PageRequest, TenantActor } from '#domain';
-import { AuditRepository } from '#persistence';
+import { AuditLogService } from '#registration';
 import { OperatorGuard } from '../auth/operator.guard.js';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
@@ -12,7 +12,7 @@ import { toAuditEventResponse } from '../http/responses.js';
 @UseGuards(TenantGuard)
 @Controller('v1/audit-events')
 export class TenantAuditController {
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(private readonly audit: AuditLogService) {}
 
   /** The caller's own tenant's events, newest first. */
   @Get()
@@ -27,11 +27,11 @@ export class TenantAuditController {
 @UseGuards(OperatorGuard)
 @Controller('v1/admin/audit-events')
 export class OperatorAuditController {
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(private readonly audit: AuditLogService) {}
 
   /** Every tenant's events and the operator's own. */
   @Get()
   async list(@PageQuery() page: PageRequest) {
-    return toListResponse(await this.audit.listAllTenantsForOperator(page), toAuditEventResponse);
+    return toListResponse(await this.audit.listForOperator(page), toAuditEventResponse);
   }
 }

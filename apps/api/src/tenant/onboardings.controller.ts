@@ -2,7 +2,6 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Res, UseGuards } from '
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { PageRequest, TenantActor } from '#domain';
-import { OnboardingRepository } from '#persistence';
 import { OnboardingService, onboardingInputSchema } from '#registration';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { ApiZodBody } from '../http/openapi.js';
@@ -15,10 +14,7 @@ import { UuidParam } from '../http/uuid-param.js';
 @UseGuards(TenantGuard)
 @Controller('v1')
 export class OnboardingsController {
-  constructor(
-    private readonly onboarding: OnboardingService,
-    private readonly onboardings: OnboardingRepository,
-  ) {}
+  constructor(private readonly onboarding: OnboardingService) {}
 
   /**
    * Accepted at once: registrations are committed and their jobs enqueued behind the answer;
@@ -44,7 +40,7 @@ export class OnboardingsController {
   @Get('onboardings')
   @RequireScopes('registrations:read')
   async list(@CurrentTenant() actor: TenantActor, @PageQuery() page: PageRequest) {
-    return toListResponse(await this.onboardings.list(actor.tenantId, page), toOnboardingResponse);
+    return toListResponse(await this.onboarding.list(actor.tenantId, page), toOnboardingResponse);
   }
 
   /** Counts by state: one indexed GROUP BY, cheap to poll. */

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   parseOrThrow,
+  type Page,
+  type PageRequest,
   RegistrationStates,
   type RegistrationState,
   type TenantActor,
@@ -82,6 +84,10 @@ export class OnboardingService implements OnApplicationShutdown {
       result.queued.map((queued) => ({ tenantId: actor.tenantId, ...queued })),
     );
     return { onboarding: result.onboarding, created: result.created };
+  }
+
+  list(tenantId: TenantId, page: PageRequest): Promise<Page<Onboarding>> {
+    return this.onboardings.list(tenantId, page);
   }
 
   async progress(tenantId: TenantId, id: string): Promise<OnboardingProgress> {
