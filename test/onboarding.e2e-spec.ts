@@ -324,7 +324,8 @@ describe('onboarding an app at many sandbox sites', () => {
     const committing = new Promise<void>((resolve) => (commit = resolve));
     const lifecycleJob = prisma.$transaction(
       async (tx) => {
-        const count = await tx.$executeRaw`UPDATE "Registration" SET "state" = 'verifying', "stateReason" = 'test: lifecycle job'
+        const count =
+          await tx.$executeRaw`UPDATE "Registration" SET "state" = 'verifying', "stateReason" = 'test: lifecycle job'
                                             WHERE "id" = ${target.id}::uuid AND "state" = 'failed'`;
         expect(count).toBe(1);
         moved();
@@ -355,6 +356,9 @@ describe('onboarding an app at many sandbox sites', () => {
     expect(answer.body.total).toBe(0);
     const row = await prisma.registration.findUniqueOrThrow({ where: { id: target.id } });
     expect(row).toMatchObject({ state: 'verifying', onboardingId });
-    await prisma.registration.update({ where: { id: target.id }, data: { state: 'failed', stateReason: 'test: done' } });
+    await prisma.registration.update({
+      where: { id: target.id },
+      data: { state: 'failed', stateReason: 'test: done' },
+    });
   }, 60_000);
 });

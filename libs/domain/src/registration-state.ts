@@ -114,7 +114,9 @@ export type StartDecision = 'resume' | 'begin' | 'wait' | 'nothing_to_do';
 export function decideStart(
   action: LifecycleAction,
   state: RegistrationState,
-  startable: readonly RegistrationState[] = action === 'delete' ? RegistrationStates.deletable : RegistrationStates.startable,
+  startable: readonly RegistrationState[] = action === 'delete'
+    ? RegistrationStates.deletable
+    : RegistrationStates.startable,
 ): StartDecision {
   if (state === ACTION_STATE[action]) return 'resume';
   if (startable.includes(state)) return 'begin';

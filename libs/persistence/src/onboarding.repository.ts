@@ -125,7 +125,10 @@ export class OnboardingRepository {
         return {
           onboarding: toOnboarding(onboarding),
           created: true,
-          queued: [...fresh, ...restarted].map((row) => ({ registrationId: row.id, healthSystemId: row.healthSystemId })),
+          queued: [...fresh, ...restarted].map((row) => ({
+            registrationId: row.id,
+            healthSystemId: row.healthSystemId,
+          })),
         };
       });
     } catch (error) {

@@ -14,6 +14,25 @@ import { RegistrationEvents } from './registration-events.js';
 
 export const WORKER: SystemActor = { type: 'system', component: 'worker' };
 
+/** An audit event of the worker about one registration. */
+export function workerEvent(
+  registration: Registration,
+  action: string,
+  outcome: 'success' | 'failure',
+  details: Record<string, unknown>,
+) {
+  return {
+    actor: WORKER,
+    tenantId: registration.tenantId,
+    appId: registration.appId,
+    healthSystemId: registration.healthSystemId,
+    registrationId: registration.id,
+    action,
+    outcome,
+    details,
+  };
+}
+
 /**
  * The one failure path of a first registration, SMART or UDAP: `retrying` with the next attempt
  * time when the error is transient and attempts remain (and a `RetryLaterError` so the queue runs
@@ -60,19 +79,7 @@ export class FirstRegistrationFailure {
       };
       if (retry) {
         // A transient failure is audited but not announced: the site's administrators hear of the outcome.
-        await this.audit.record(
-          {
-            actor: WORKER,
-            tenantId: registration.tenantId,
-            appId: registration.appId,
-            healthSystemId: registration.healthSystemId,
-            registrationId: registration.id,
-            action: 'registration.attempt_failed',
-            outcome: 'failure',
-            details,
-          },
-          tx,
-        );
+        await this.audit.record(workerEvent(registration, 'registration.attempt_failed', 'failure', details), tx);
         return;
       }
       await this.events.record(tx, {

@@ -50,8 +50,7 @@ import {
   toRegistrationError,
   type RegistrationProblem,
 } from '../engine/registration-errors.js';
-import { FirstRegistrationFailure, WORKER } from '../engine/first-registration-failure.js';
-
+import { FirstRegistrationFailure, WORKER, workerEvent } from '../engine/first-registration-failure.js';
 
 /**
  * RFC 7591 registration of one app at one health system: discover, POST, store.
@@ -407,16 +406,11 @@ export class RegisterClientUseCase {
       });
       if (deleted) {
         await this.audit.record(
-          {
-            actor: WORKER,
-            tenantId: registration.tenantId,
-            appId: registration.appId,
-            healthSystemId: registration.healthSystemId,
-            registrationId: registration.id,
-            action: 'registration.compensated',
-            outcome: 'success',
-            details: { attemptId: started.id, clientId: result.clientId, reason: 'credential_not_stored' },
-          },
+          workerEvent(registration, 'registration.compensated', 'success', {
+            attemptId: started.id,
+            clientId: result.clientId,
+            reason: 'credential_not_stored',
+          }),
           tx,
         );
       } else {

@@ -48,7 +48,6 @@ import type { JobAttempt, RegisterOutcome } from '#queue';
 import { AppCertificatesService } from './app-certificates.service.js';
 import { FirstRegistrationFailure, WORKER } from '../engine/first-registration-failure.js';
 
-
 /** What makes a registration go the UDAP way: the site's community and the app's certificate in it. */
 export interface UdapPlan {
   community: TrustCommunity;
