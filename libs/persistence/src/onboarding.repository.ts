@@ -77,7 +77,7 @@ export class OnboardingRepository {
           .filter((id) => !taken.has(id))
           .map((healthSystemId) => ({ id: randomUUID(), healthSystemId }));
 
-        await tx.onboarding.create({
+        let onboarding = await tx.onboarding.create({
           data: {
             id: onboardingId,
             tenantId: input.tenantId,
@@ -116,12 +116,11 @@ export class OnboardingRepository {
               RETURNING "id"::text AS "id", "healthSystemId"::text AS "healthSystemId"`
           : [];
         if (restarted.length !== restartable.length) {
-          await tx.onboarding.update({
+          onboarding = await tx.onboarding.update({
             where: { id: onboardingId },
             data: { total: fresh.length + restarted.length },
           });
         }
-        const onboarding = await tx.onboarding.findUniqueOrThrow({ where: { id: onboardingId } });
         return {
           onboarding: toOnboarding(onboarding),
           created: true,
