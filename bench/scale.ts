@@ -18,9 +18,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '#config';
-import { REGISTRATION_STATES, SETTLED_STATES, trustedTenantId, type TenantId } from '#domain';
+import { RegistrationStates, trustedTenantId, type TenantId } from '#domain';
 
-const UNSETTLED_STATES = REGISTRATION_STATES.filter((state) => !SETTLED_STATES.includes(state));
+const UNSETTLED_STATES = [...RegistrationStates.inFlight];
 import {
   AuditRepository,
   encodeCursor,

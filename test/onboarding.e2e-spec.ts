@@ -310,4 +310,55 @@ describe('onboarding an app at many sandbox sites', () => {
     const retried = await waitForOnboarding(broker.api, auth, retry.body.id, 60_000);
     expect(retried).toMatchObject({ completed: true, counts: { failed: 1 } });
   }, 90_000);
+  it('restarts a failed registration only if no lifecycle job moved it first (compare-and-set)', async () => {
+    // A lifecycle job moves a failed registration to `verifying` and holds its transaction open;
+    // the onboarding's unlocked read still sees `failed`. Its restart must wait for the row and
+    // then leave it to the job, not overwrite `verifying` with `queued`.
+    const target = (await listRegistrations(broker.api, auth, { onboardingId, state: 'failed' })).find(
+      (registration) => registration.healthSystemId === siteIds.get(`narrowing-none-${run}`),
+    )!;
+    const prisma = broker.api.app.get(PrismaService, { strict: false });
+    let moved!: () => void;
+    const movedFirst = new Promise<void>((resolve) => (moved = resolve));
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    const lifecycleJob = prisma.$transaction(
+      async (tx) => {
+        const count =
+          await tx.$executeRaw`UPDATE "Registration" SET "state" = 'verifying', "stateReason" = 'test: lifecycle job'
+                                            WHERE "id" = ${target.id}::uuid AND "state" = 'failed'`;
+        expect(count).toBe(1);
+        moved();
+        await committing;
+      },
+      { timeout: 60_000 },
+    );
+    await movedFirst;
+    const restart = broker.api
+      .http()
+      .post(`/v1/apps/${appId}/onboardings`)
+      .set(auth)
+      .set('Idempotency-Key', `restart-race-${run}`)
+      .send({ healthSystemIds: [target.healthSystemId] })
+      .then((response) => response);
+    // Wait until the restart's UPDATE is blocked on the row the lifecycle job holds.
+    for (;;) {
+      const waiting = await prisma.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE "wait_event_type" = 'Lock' AND "query" LIKE '%UPDATE "Registration"%onboardingId%'`;
+      if (waiting[0]!.n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    commit();
+    await lifecycleJob;
+    const answer = await restart;
+    expect(answer.status).toBe(202);
+    expect(answer.body.total).toBe(0);
+    const row = await prisma.registration.findUniqueOrThrow({ where: { id: target.id } });
+    expect(row).toMatchObject({ state: 'verifying', onboardingId });
+    await prisma.registration.update({
+      where: { id: target.id },
+      data: { state: 'failed', stateReason: 'test: done' },
+    });
+  }, 60_000);
 });

@@ -19,9 +19,10 @@ import { validAppBody } from './support/api-harness.js';
 describe('a registration whose answer could not be stored', () => {
   let broker: BrokerHarness;
 
+  // The project's testTimeout does not reach hooks: a loaded machine needs more than 5 s to start the broker.
   beforeAll(async () => {
     broker = await startBroker();
-  });
+  }, 60_000);
   afterAll(() => broker?.close());
 
   it('records the interrupted attempt as a possible orphan naming the client, and registers again', async () => {

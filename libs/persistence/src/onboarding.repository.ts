@@ -13,7 +13,7 @@ import { Prisma, type Onboarding as OnboardingRow } from './generated/client.js'
 import { PrismaService } from './prisma.service.js';
 import { keysetPage, uuidEquals } from './pagination.js';
 import { asJson } from './json.js';
-import { trustedTenantId, type TenantId } from '#domain';
+import { RegistrationStates, trustedTenantId, type TenantId } from '#domain';
 
 export interface Onboarding {
   id: string;
@@ -42,9 +42,6 @@ export interface OnboardingCreated {
   /** Registrations of this onboarding still waiting for their first job. */
   queued: Array<{ registrationId: string; healthSystemId: string }>;
 }
-
-/** Registrations in these states are (re)started by a new onboarding; others are left as they are. */
-const RESTARTABLE_STATES: RegistrationState[] = ['failed', 'deleted'];
 
 const toOnboarding = (row: OnboardingRow): Onboarding => ({
   id: row.id,
@@ -76,52 +73,62 @@ export class OnboardingRepository {
           SELECT "id"::text AS "id", "healthSystemId"::text AS "healthSystemId", "state" FROM "Registration"
            WHERE "appId" = ${input.appId}::uuid AND "healthSystemId" = ANY(${input.healthSystemIds}::uuid[])`;
         const taken = new Set(current.map((row) => row.healthSystemId));
-        const restart = current.filter((row) => RESTARTABLE_STATES.includes(row.state));
+        const restartable = current.filter((row) => RegistrationStates.restartable.includes(row.state));
         const fresh = input.healthSystemIds
           .filter((id) => !taken.has(id))
           .map((healthSystemId) => ({ id: randomUUID(), healthSystemId }));
-        const total = fresh.length + restart.length;
 
-        await tx.onboarding.create({
+        let onboarding = await tx.onboarding.create({
           data: {
             id: onboardingId,
             tenantId: input.tenantId,
             appId: input.appId,
             idempotencyKey: input.idempotencyKey,
             requestHash: input.requestHash,
-            total,
+            total: fresh.length + restartable.length,
           },
         });
         // One set-based INSERT: Prisma's createMany costs about 0.6 ms per row here, which a
         // 1,000-site onboarding would spend inside the 202 (see bench:onboarding). The history
         // rows come from the registration trigger.
         const metadata = JSON.stringify(input.requestedMetadata);
-        await tx.$executeRaw`
-          INSERT INTO "Registration" ("id", "tenantId", "appId", "healthSystemId", "onboardingId", "state",
-                                      "stateReason", "metadataVersion", "requestedMetadata", "createdAt", "updatedAt")
-          SELECT r.id, ${input.tenantId}::uuid, ${input.appId}::uuid, r.hs, ${onboardingId}::uuid, 'queued',
-                 'onboarding', ${input.metadataVersion}, ${metadata}::jsonb, now(), now()
-            FROM unnest(${fresh.map((row) => row.id)}::uuid[], ${fresh.map((row) => row.healthSystemId)}::uuid[]) AS r(id, hs)`;
-        if (restart.length) {
-          await tx.registration.updateMany({
-            where: { id: { in: restart.map((row) => row.id) } },
-            data: {
-              onboardingId,
-              state: 'queued',
-              stateReason: 'onboarding',
-              metadataVersion: input.metadataVersion,
-              requestedMetadata: asJson(input.requestedMetadata),
-              attemptCount: 0,
-              lastError: Prisma.DbNull,
-              nextAttemptAt: null,
-            },
+        if (fresh.length) {
+          await tx.$executeRaw`
+            INSERT INTO "Registration" ("id", "tenantId", "appId", "healthSystemId", "onboardingId", "state",
+                                        "stateReason", "metadataVersion", "requestedMetadata", "createdAt", "updatedAt")
+            SELECT r.id, ${input.tenantId}::uuid, ${input.appId}::uuid, r.hs, ${onboardingId}::uuid, 'queued',
+                   'onboarding', ${input.metadataVersion}, ${metadata}::jsonb, now(), now()
+              FROM unnest(${fresh.map((row) => row.id)}::uuid[], ${fresh.map((row) => row.healthSystemId)}::uuid[]) AS r(id, hs)`;
+        }
+        // The restart is a compare-and-set like every other move: the SELECT above took no lock,
+        // so a registration may have left its restartable state since (a `failed -> verifying`
+        // of a lifecycle job). The state condition is evaluated again on the locked row, and
+        // only the rows still restartable are taken over; the others are left to the job that
+        // moved them, and the onboarding's total counts what it really took.
+        const restarted = restartable.length
+          ? await tx.$queryRaw<Array<{ id: string; healthSystemId: string }>>`
+              UPDATE "Registration"
+                 SET "onboardingId" = ${onboardingId}::uuid, "state" = 'queued', "stateReason" = 'onboarding',
+                     "metadataVersion" = ${input.metadataVersion}, "requestedMetadata" = ${metadata}::jsonb,
+                     "attemptCount" = 0, "lastError" = NULL, "nextAttemptAt" = NULL, "updatedAt" = now()
+               WHERE "id" = ANY(${restartable.map((row) => row.id)}::uuid[])
+                 AND "tenantId" = ${input.tenantId}::uuid
+                 AND "state" = ANY(${[...RegistrationStates.restartable]}::text[])
+              RETURNING "id"::text AS "id", "healthSystemId"::text AS "healthSystemId"`
+          : [];
+        if (restarted.length !== restartable.length) {
+          onboarding = await tx.onboarding.update({
+            where: { id: onboardingId },
+            data: { total: fresh.length + restarted.length },
           });
         }
-        const onboarding = await tx.onboarding.findUniqueOrThrow({ where: { id: onboardingId } });
         return {
           onboarding: toOnboarding(onboarding),
           created: true,
-          queued: [...fresh, ...restart].map((row) => ({ registrationId: row.id, healthSystemId: row.healthSystemId })),
+          queued: [...fresh, ...restarted].map((row) => ({
+            registrationId: row.id,
+            healthSystemId: row.healthSystemId,
+          })),
         };
       });
     } catch (error) {

@@ -24,7 +24,7 @@ import { asJson, boundedNote, remoteJson, remoteJsonValue, secretRefOf } from '.
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
 import { toTenant } from './tenant.repository.js';
-import { trustedTenantId, type TenantId } from '#domain';
+import { RegistrationStates, trustedTenantId, type TenantId } from '#domain';
 
 export function toRegistration(row: RegistrationRow): Registration {
   return {
@@ -142,7 +142,6 @@ function toTransition(row: TransitionRow): Transition {
 }
 
 /** States in which a registration's own job is presumed running (`retrying` waits for its next attempt time). */
-const IN_FLIGHT_STATES: RegistrationState[] = ['queued', 'discovering', 'registering'];
 
 const HISTORY = { table: 'RegistrationTransition', time: 'at' } as const;
 const ATTEMPTS = { table: 'RegistrationAttempt', time: 'startedAt' } as const;
@@ -320,7 +319,7 @@ export class RegistrationRepository {
     const before = new Date(Date.now() - graceMs);
     const rows = await this.prisma.$queryRaw<Array<{ id: string; tenantId: string; healthSystemId: string }>>`
       SELECT "id"::text AS "id", "tenantId"::text AS "tenantId", "healthSystemId"::text AS "healthSystemId" FROM (
-        SELECT r.* FROM (SELECT * FROM unnest(${IN_FLIGHT_STATES}::text[]) AS s("state")) s
+        SELECT r.* FROM (SELECT * FROM unnest(${[...RegistrationStates.firstRegistration]}::text[]) AS s("state")) s
          CROSS JOIN LATERAL (
            SELECT "id", "tenantId", "healthSystemId", "updatedAt" AS "since" FROM "Registration"
             WHERE "state" = s."state" AND "updatedAt" < ${before}::timestamptz

@@ -41,14 +41,16 @@ import { ApiKeyAuthenticator } from './tenancy/api-key-authenticator.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 import { HealthSystemKeysService } from './tenancy/health-system-keys.service.js';
 import { AppsService } from './apps/apps.service.js';
-import { ManagedKeysService } from './apps/managed-keys.service.js';
+import { ManagedKeysService } from './signing-keys/managed-keys.service.js';
 import { HealthSystemsService } from './directory/health-systems.service.js';
 import { DiscoverHealthSystemUseCase } from './directory/discover-health-system.use-case.js';
 import { OnboardingService } from './onboarding/onboarding.service.js';
 import { RegistrationsService } from './registrations/registrations.service.js';
 import { RegisterClientUseCase } from './registering/register-client.use-case.js';
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
-import { RegistrationEvents } from './registering/registration-events.js';
+import { RegistrationEvents } from './engine/registration-events.js';
+import { FirstRegistrationFailure } from './engine/first-registration-failure.js';
+import { AuditLogService } from './audit/audit-log.service.js';
 import { PossibleOrphans } from './registering/possible-orphans.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
@@ -89,6 +91,8 @@ const useCases = [
   RequestedMetadataBuilder,
   RegisterClientUseCase,
   RegistrationEvents,
+  FirstRegistrationFailure,
+  AuditLogService,
   PossibleOrphans,
   ManagedKeysService,
   DiscoverHealthSystemUseCase,
@@ -98,8 +102,8 @@ const useCases = [
 ];
 
 /**
- * Everything the API and the worker share: configuration, database, Redis, secret store,
- * repositories and use cases. Each app imports `CoreModule.forRoot(config)` once.
+ * Everything the API and the worker share: configuration, database, Redis, secret store and
+ * use cases (repositories are this module's own). Each app imports `CoreModule.forRoot(config)` once.
  */
 @Global()
 @Module({})
@@ -167,7 +171,10 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         SECRET_STORE_CANARY,
         SAFE_HTTP,
         SMART_DISCOVERY,
-        ...repositories,
+        // Repositories stay inside: the apps call use cases and services. WebhooksModule (global,
+        // imported here) records audit events and reads health systems through these two.
+        HealthSystemRepository,
+        AuditRepository,
         ...useCases,
         ...lifecycleProviders,
         ...udapProviders,

@@ -1,7 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { PageRequest, TenantActor } from '#domain';
-import { AuditRepository } from '#persistence';
+import { AuditLogService } from '#registration';
 import { OperatorGuard } from '../auth/operator.guard.js';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { ApiAnswer, ApiPageQuery, Doc } from '../http/openapi.js';
@@ -14,7 +14,7 @@ import { AuditEventPageSchema } from '../http/schemas.js';
 @UseGuards(TenantGuard)
 @Controller('v1/audit-events')
 export class TenantAuditController {
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(private readonly audit: AuditLogService) {}
 
   /** The caller's own tenant's events, newest first. */
   @Get()
@@ -36,7 +36,7 @@ export class TenantAuditController {
 @UseGuards(OperatorGuard)
 @Controller('v1/admin/audit-events')
 export class OperatorAuditController {
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(private readonly audit: AuditLogService) {}
 
   /** Every tenant's events and the operator's own. */
   @Get()
@@ -44,6 +44,6 @@ export class OperatorAuditController {
   @ApiPageQuery()
   @ApiAnswer(200, 'One page of audit events.', AuditEventPageSchema)
   async list(@PageQuery() page: PageRequest) {
-    return toListResponse(await this.audit.listAllTenantsForOperator(page), toAuditEventResponse);
+    return toListResponse(await this.audit.listForOperator(page), toAuditEventResponse);
   }
 }

@@ -2,7 +2,6 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Res, UseGuards } from '
 import { ApiHeader, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { PageRequest, TenantActor } from '#domain';
-import { OnboardingRepository } from '#persistence';
 import { OnboardingService, onboardingInputSchema } from '#registration';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { ONBOARDING_EXAMPLES } from '../http/examples.js';
@@ -17,10 +16,7 @@ import { UuidParam } from '../http/uuid-param.js';
 @UseGuards(TenantGuard)
 @Controller('v1')
 export class OnboardingsController {
-  constructor(
-    private readonly onboarding: OnboardingService,
-    private readonly onboardings: OnboardingRepository,
-  ) {}
+  constructor(private readonly onboarding: OnboardingService) {}
 
   /**
    * Accepted at once: registrations are committed and their jobs enqueued behind the answer;
@@ -62,7 +58,7 @@ export class OnboardingsController {
   @ApiPageQuery()
   @ApiAnswer(200, 'One page of onboardings.', OnboardingPageSchema)
   async list(@CurrentTenant() actor: TenantActor, @PageQuery() page: PageRequest) {
-    return toListResponse(await this.onboardings.list(actor.tenantId, page), toOnboardingResponse);
+    return toListResponse(await this.onboarding.list(actor.tenantId, page), toOnboardingResponse);
   }
 
   /** Counts by state: one indexed GROUP BY, cheap to poll. */

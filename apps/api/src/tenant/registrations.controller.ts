@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { PageRequest, Registration, TenantActor } from '#domain';
-import { REGISTRATION_STATES } from '#domain';
+import { ACTION_STATE, REGISTRATION_STATES } from '#domain';
 import type { Response } from 'express';
-import { ACTIVE_STATE, HealthSystemsService, LifecycleRequests, RegistrationsService } from '#registration';
+import { HealthSystemsService, LifecycleRequests, RegistrationsService } from '#registration';
 import { CurrentTenant, RequireScopes, TenantGuard } from '../auth/tenant.guard.js';
 import { ApiAnswer, ApiPageQuery, ApiProblems, ApiUuidQuery, Doc } from '../http/openapi.js';
 import { PageQuery, toListResponse } from '../http/pagination.js';
@@ -23,7 +23,7 @@ import {
 } from '../http/schemas.js';
 import { UuidParam } from '../http/uuid-param.js';
 
-type LifecycleAction = keyof typeof ACTIVE_STATE;
+type LifecycleAction = 'verify' | 'rotate' | 'delete';
 
 @ApiTags('tenant: registrations')
 @ApiSecurity('tenant')
@@ -205,7 +205,7 @@ export class RegistrationsController {
     return {
       ...toRegistrationSummary(registration, names.get(registration.healthSystemId) ?? ''),
       action,
-      movingTo: registration.state === 'deleted' ? ('deleted' as const) : ACTIVE_STATE[action],
+      movingTo: registration.state === 'deleted' ? ('deleted' as const) : ACTION_STATE[action],
       links: { self },
     };
   }

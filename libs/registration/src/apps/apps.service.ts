@@ -12,7 +12,7 @@ import {
 import { AppRepository, AuditRepository, type AppSigningKey } from '#persistence';
 import { appInputSchema } from './app-input.js';
 import { LifecycleRequests } from '../lifecycle/lifecycle-requests.service.js';
-import { ManagedKeysService } from './managed-keys.service.js';
+import { ManagedKeysService } from '../signing-keys/managed-keys.service.js';
 
 /** Tenant use cases on apps. Every method is scoped by the caller's tenant. */
 @Injectable()

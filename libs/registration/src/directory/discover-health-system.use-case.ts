@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SystemActor } from '#domain';
 import { AuditRepository, HealthSystemRepository } from '#persistence';
 import { RetryLaterError, backoffDelayMs } from '#queue';
 import type { CachedSmartDiscovery } from '#smart-client';
 import { SMART_DISCOVERY } from '../outbound/outbound.providers.js';
-import { toRegistrationError } from '../registering/registration-errors.js';
+import { toRegistrationError } from '../engine/registration-errors.js';
 import type { JobAttempt } from '#queue';
-
-const WORKER: SystemActor = { type: 'system', component: 'worker' };
+import { WORKER } from '../engine/first-registration-failure.js';
 
 /**
  * Discovers a health system as soon as the operator adds it (or changes its FHIR base URL):

@@ -4,7 +4,7 @@ import { HealthSystemRepository, Prisma, RegistrationAttemptRepository, type Reg
 import { deleteClient, register, type CachedSmartDiscovery, type SafeHttpClient } from '#smart-client';
 import { credentialFromRegistration, type RegistrationCredential } from '../credentials/registration-credential.js';
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
-import { permanentProblem, type RegistrationProblem } from '../registering/registration-errors.js';
+import { permanentProblem, type RegistrationProblem } from '../engine/registration-errors.js';
 import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { asLastError, LifecycleProblem } from './lifecycle-problems.js';
 import { LifecycleRecorder, type LifecycleAction } from './lifecycle-recorder.js';
@@ -104,7 +104,7 @@ export class CredentialSwitch {
         nextAttemptAt: null,
       },
       audit: {
-        action: action === 'rotate' ? 'registration.secret_rotated' : 'registration.updated',
+        event: action === 'rotate' ? 'secret_rotated' : 'updated',
         outcome: 'success',
         details: {
           clientId: pending.credential.clientId,
@@ -199,7 +199,7 @@ export class CredentialSwitch {
         nextAttemptAt: null,
       },
       audit: {
-        action: action === 'rotate' ? 'registration.secret_rotated' : 'registration.updated',
+        event: action === 'rotate' ? 'secret_rotated' : 'updated',
         outcome: 'success',
         details: {
           clientId: credential.clientId,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Registration, RegistrationState } from '#domain';
+import type { Registration } from '#domain';
 import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { deleteClient, type SafeHttpClient } from '#smart-client';
@@ -20,15 +20,6 @@ export type SiteOutcome = 'deleted' | 'already_gone' | 'not_supported' | 'access
 export type DeleteResult =
   { state: 'deleted'; clients: Array<{ clientId: string; atSite: SiteOutcome }> } | 'nothing_to_do' | 'failed';
 
-/** Offboarding starts from any state in which no job is working on the registration. */
-const DELETABLE_STATES: readonly RegistrationState[] = [
-  'registered',
-  'failed',
-  'orphan_suspected',
-  'queued',
-  'retrying',
-];
-
 /**
  * Offboards one registration: RFC 7592 DELETE of its client (and of a replacement client a
  * re-registration left pending), where 401/404/410 mean already gone (RFC 7592 §2.3), THEN the
@@ -47,7 +38,7 @@ export class DeleteClientUseCase {
 
   async execute(job: LifecycleJobData, attempt: JobAttempt): Promise<DeleteResult> {
     const registration = await this.registrations.findById(job.tenantId, job.registrationId);
-    const started = await this.recorder.start(registration, 'delete', job.reason, DELETABLE_STATES);
+    const started = await this.recorder.start(registration, 'delete', job.reason);
     if (!started) return 'nothing_to_do';
     try {
       return await this.offboard(registration, started);
@@ -97,7 +88,7 @@ export class DeleteClientUseCase {
         lastError: Prisma.DbNull,
       },
       audit: {
-        action: 'registration.deleted',
+        event: 'deleted',
         outcome: 'success',
         // An orphan_suspected registration never stored its client: the attempt that may have
         // created one (with its nonce) is in the registration's attempts and audit trail.

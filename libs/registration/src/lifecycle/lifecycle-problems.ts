@@ -1,4 +1,4 @@
-import { permanentProblem, toRegistrationError, type RegistrationProblem } from '../registering/registration-errors.js';
+import { permanentProblem, toRegistrationError, type RegistrationProblem } from '../engine/registration-errors.js';
 import { CredentialSaveError } from './credential-vault.js';
 
 /** A lifecycle step that ends with a problem the broker diagnosed (not a thrown protocol error). */

@@ -1,5 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Registration, RegistrationState, SystemActor } from '#domain';
+import {
+  ACTION_STATE,
+  decideStart,
+  failurePayload,
+  isAnnounced,
+  shouldRetry,
+  stateAfterFailure,
+  type LifecycleAction,
+  type Registration,
+  type RegistrationState,
+  type StepEvent,
+  type SystemActor,
+} from '#domain';
 import {
   AuditRepository,
   PrismaService,
@@ -10,34 +22,12 @@ import {
   type RegistrationContext,
 } from '#persistence';
 import { backoffDelayMs, RetryLaterError, WaitForRegistrationError } from '#queue';
-import type { RegistrationProblem } from '../registering/registration-errors.js';
+import type { RegistrationProblem } from '../engine/registration-errors.js';
 import type { JobAttempt } from '#queue';
-import { RegistrationEvents, type RegistrationEventType } from '../registering/registration-events.js';
+import { RegistrationEvents, type RegistrationEventType } from '../engine/registration-events.js';
 
-export type LifecycleAction = 'verify' | 'update' | 'rotate' | 'delete';
+export type { LifecycleAction } from '#domain';
 
-/** The state a registration is in while an action runs on it. */
-export const ACTIVE_STATE = {
-  verify: 'verifying',
-  update: 'updating',
-  rotate: 'rotating',
-  delete: 'deleting',
-} as const satisfies Record<LifecycleAction, RegistrationState>;
-
-/** States a lifecycle action may start from: a client exists and no job is working on it. */
-export const STARTABLE_STATES: readonly RegistrationState[] = ['registered', 'failed'];
-
-/** States in which a job (first registration or another lifecycle action) is working on the registration. */
-const IN_FLIGHT_STATES: readonly RegistrationState[] = [
-  'queued',
-  'retrying',
-  'discovering',
-  'registering',
-  'verifying',
-  'updating',
-  'rotating',
-  'deleting',
-];
 const BUSY_RETRY_MS = 2_000;
 
 export const LIFECYCLE_ACTOR: SystemActor = { type: 'system', component: 'lifecycle' };
@@ -46,7 +36,8 @@ export interface Completion {
   to: RegistrationState;
   reason: string;
   set?: Prisma.RegistrationUncheckedUpdateManyInput;
-  audit: { action: string; outcome: 'success' | 'failure'; details?: Record<string, unknown> };
+  /** What the step ended with: names its audit event, and the webhook event of the announced ones. */
+  audit: { event: StepEvent; outcome: 'success' | 'failure'; details?: Record<string, unknown> };
   attempt: { outcome: 'succeeded' | 'failed'; httpStatus?: number; clientId?: string; error?: object };
 }
 
@@ -81,21 +72,23 @@ export class LifecycleRecorder {
     registration: Registration,
     action: LifecycleAction,
     reason: string,
-    startable: readonly RegistrationState[] = STARTABLE_STATES,
   ): Promise<RegistrationAttempt | null> {
-    if (registration.state === ACTIVE_STATE[action]) return this.resume(registration, action);
-    if (startable.includes(registration.state)) {
-      const started = await this.begin(registration, action, reason);
-      if (started) return started;
-      throw new WaitForRegistrationError(
-        BUSY_RETRY_MS,
-        `another job moved the registration from ${registration.state}`,
-      );
+    switch (decideStart(action, registration.state)) {
+      case 'resume':
+        return this.resume(registration, action);
+      case 'begin': {
+        const started = await this.begin(registration, action, reason);
+        if (started) return started;
+        throw new WaitForRegistrationError(
+          BUSY_RETRY_MS,
+          `another job moved the registration from ${registration.state}`,
+        );
+      }
+      case 'wait':
+        throw new WaitForRegistrationError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
+      case 'nothing_to_do':
+        return null;
     }
-    if (IN_FLIGHT_STATES.includes(registration.state)) {
-      throw new WaitForRegistrationError(BUSY_RETRY_MS, `waiting for ${registration.state} to settle`);
-    }
-    return null;
   }
 
   /** Null when another run moved the registration first (compare-and-set). */
@@ -104,7 +97,7 @@ export class LifecycleRecorder {
       const moved = await this.registrations.transition(
         registration.tenantId,
         registration.id,
-        { from: registration.state, to: ACTIVE_STATE[action], reason },
+        { from: registration.state, to: ACTION_STATE[action], reason },
         tx,
       );
       return moved
@@ -151,7 +144,7 @@ export class LifecycleRecorder {
       const moved = await this.registrations.transition(
         registration.tenantId,
         registration.id,
-        { from: ACTIVE_STATE[action], to: completion.to, reason: completion.reason, set: completion.set },
+        { from: ACTION_STATE[action], to: completion.to, reason: completion.reason, set: completion.set },
         tx,
       );
       await this.attempts.finish(tx, attempt.id, completion.attempt);
@@ -170,7 +163,7 @@ export class LifecycleRecorder {
         });
       } else {
         await this.audit.record(
-          this.event(registration, completion.audit.action, completion.audit.outcome, details),
+          this.event(registration, `registration.${completion.audit.event}`, completion.audit.outcome, details),
           tx,
         );
       }
@@ -193,15 +186,12 @@ export class LifecycleRecorder {
     job: JobAttempt,
   ): Promise<'failed'> {
     const { retryAfterMs, ...lastError } = problem;
-    const retry = lastError.retryable && !job.final;
+    const retry = shouldRetry(lastError, job);
     const delayMs = retry ? backoffDelayMs(job.number, retryAfterMs) : 0;
     const nextAttemptAt = retry ? new Date(Date.now() + delayMs) : null;
-    const active = ACTIVE_STATE[action];
-    const to: RegistrationState = !retry
-      ? 'failed'
-      : action === 'delete'
-        ? 'deleting'
-        : await this.origin(registration, active);
+    const active = ACTION_STATE[action];
+    const startedFrom = retry && action !== 'delete' ? await this.origin(registration, active) : undefined;
+    const to = stateAfterFailure(action, retry, startedFrom);
     await this.prisma.$transaction(async (tx) => {
       if (to === active) {
         await tx.registration.updateMany({
@@ -236,14 +226,7 @@ export class LifecycleRecorder {
           tenantId: registration.tenantId,
           registrationId: registration.id,
           type: 'registration.failed',
-          data: {
-            error: {
-              code: lastError.error,
-              description: lastError.error_description ?? null,
-              httpStatus: lastError.httpStatus ?? null,
-              retryable: lastError.retryable,
-            },
-          },
+          data: failurePayload(lastError),
         });
       }
     });
@@ -270,7 +253,7 @@ export class LifecycleRecorder {
   /** The state the registration was in before it entered `active` (its latest move into it). */
   private async origin(registration: Registration, active: RegistrationState): Promise<RegistrationState> {
     const entered = await this.registrations.lastEntryInto(registration.id, active);
-    return entered?.fromState === 'failed' ? 'failed' : 'registered';
+    return (entered?.fromState as RegistrationState | null | undefined) ?? 'registered';
   }
 
   private event(
@@ -292,35 +275,36 @@ export class LifecycleRecorder {
   }
 }
 
-/** The webhook event a completed lifecycle step announces, if any (verifications are not announced). */
+/** The webhook event a completed lifecycle step announces, if any: chosen by the step's event. */
 function announcement(
   completion: Completion,
 ): { type: RegistrationEventType; data: (context: RegistrationContext) => Record<string, unknown> } | null {
+  const { event } = completion.audit;
+  if (!isAnnounced(event)) return null;
   const details = completion.audit.details ?? {};
-  switch (completion.audit.action) {
-    case 'registration.updated':
+  // A re-registration replaced the client: say so, and which one, not just "changed".
+  const replaced = {
+    clientReplaced: details.method === 're_registration',
+    ...(typeof details.previousClientId === 'string' && { previousClientId: details.previousClientId }),
+  };
+  switch (event) {
+    case 'updated':
       return {
         type: 'registration.updated',
         data: () => ({
           changes: Array.isArray(details.differences) ? details.differences.map(String) : [],
-          clientReplaced: details.method === 're_registration',
-          // A re-registration replaced the client: say which one, not just "changed".
-          ...(typeof details.previousClientId === 'string' && { previousClientId: details.previousClientId }),
+          ...replaced,
         }),
       };
-    case 'registration.secret_rotated':
+    case 'secret_rotated':
       return {
         type: 'registration.secret_rotated',
         data: (context) => ({
           clientSecretExpiresAt: context.registration.clientSecretExpiresAt?.toISOString() ?? null,
-          // The site could not renew the secret: a new client replaced the old one. Say so, and which.
-          clientReplaced: details.method === 're_registration',
-          ...(typeof details.previousClientId === 'string' && { previousClientId: details.previousClientId }),
+          ...replaced,
         }),
       };
-    case 'registration.deleted':
+    case 'deleted':
       return { type: 'registration.deleted', data: () => ({ reason: completion.reason }) };
-    default:
-      return null;
   }
 }

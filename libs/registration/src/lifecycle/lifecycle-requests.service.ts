@@ -2,20 +2,16 @@ import { Injectable } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
-  REGISTRATION_STATES,
+  ACTION_STATE,
+  RegistrationStates,
   type App,
   type Registration,
-  type RegistrationState,
   type TenantActor,
 } from '#domain';
 import { AuditRepository, RegistrationRepository } from '#persistence';
 import { LifecycleJob, LifecycleJobs, type RegistrationAction } from '#queue';
-import { ACTIVE_STATE, STARTABLE_STATES } from './lifecycle-recorder.js';
 import { LifecycleSweeps } from './lifecycle-sweeps.js';
 import type { TenantId } from '#domain';
-
-/** Every state but the tombstone: offboarding reaches registrations wherever they are. */
-const NOT_DELETED: RegistrationState[] = REGISTRATION_STATES.filter((state) => state !== 'deleted');
 
 /**
  * Lifecycle actions asked for through the API (tenant or operator). Each only enqueues a job
@@ -53,7 +49,7 @@ export class LifecycleRequests {
       {
         tenantId: app.tenantId,
         appId: app.id,
-        states: [...STARTABLE_STATES, ACTIVE_STATE.update],
+        states: [...RegistrationStates.startable, ACTION_STATE.update],
         withCredential: true,
       },
       `app metadata version ${app.metadataVersion}`,
@@ -61,17 +57,25 @@ export class LifecycleRequests {
   }
 
   offboardApp(tenantId: TenantId, appId: string): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, appId, states: NOT_DELETED }, 'app deleted');
+    return this.sweeps.enqueueAll(
+      LifecycleJob.Delete,
+      { tenantId, appId, states: [...RegistrationStates.notDeleted] },
+      'app deleted',
+    );
   }
 
   offboardTenant(tenantId: TenantId): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, states: NOT_DELETED }, 'tenant disabled');
+    return this.sweeps.enqueueAll(
+      LifecycleJob.Delete,
+      { tenantId, states: [...RegistrationStates.notDeleted] },
+      'tenant disabled',
+    );
   }
 
   private async request(actor: TenantActor, id: string, action: RegistrationAction): Promise<Registration> {
     const registration = await this.registrations.findById(actor.tenantId, id);
-    const busyWithIt = registration.state === ACTIVE_STATE[action];
-    if (!registration.credential || (!STARTABLE_STATES.includes(registration.state) && !busyWithIt)) {
+    const busyWithIt = registration.state === ACTION_STATE[action];
+    if (!registration.credential || (!RegistrationStates.startable.includes(registration.state) && !busyWithIt)) {
       throw new DomainError(
         ErrorCode.Conflict,
         `registration ${id} has no client to ${action} (state ${registration.state})`,

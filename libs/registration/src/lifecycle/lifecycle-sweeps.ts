@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
+import { RegistrationStates } from '#domain';
 import { RegistrationRepository, type LifecycleTargetFilter } from '#persistence';
 import { LifecycleJob, LifecycleJobs, type RegistrationAction } from '#queue';
-import { STARTABLE_STATES } from './lifecycle-recorder.js';
-import { ManagedKeysService } from '../apps/managed-keys.service.js';
+import { ManagedKeysService } from '../signing-keys/managed-keys.service.js';
 
 /** Rows read and jobs enqueued per round trip. */
 const BATCH = 500;
@@ -26,7 +26,7 @@ export class LifecycleSweeps {
   verifyAll(): Promise<{ enqueued: number }> {
     return this.enqueueAll(
       LifecycleJob.Verify,
-      { states: [...STARTABLE_STATES], withCredential: true },
+      { states: [...RegistrationStates.startable], withCredential: true },
       'scheduled verification',
     );
   }
@@ -40,7 +40,7 @@ export class LifecycleSweeps {
     const { rotationWindowSeconds: windowSeconds, rotationRemainingFraction: fraction } = this.config.lifecycle;
     const { enqueued } = await this.enqueueAll(
       LifecycleJob.Rotate,
-      { states: [...STARTABLE_STATES], withCredential: true, secretDue: { now, windowSeconds, fraction } },
+      { states: [...RegistrationStates.startable], withCredential: true, secretDue: { now, windowSeconds, fraction } },
       'less than the rotation fraction of the secret lifetime is left',
     );
     const { rotated } = await this.managedKeys.rotateDue(now);

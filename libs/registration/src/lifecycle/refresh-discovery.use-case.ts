@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { SystemActor } from '#domain';
+import { RegistrationStates, type SystemActor } from '#domain';
 import { AuditRepository, DiscoveryCacheRepository, HealthSystemRepository } from '#persistence';
 import { LifecycleJob } from '#queue';
 import type { CachedSmartDiscovery, EndpointName, SmartServerDescription } from '#smart-client';
 import { SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { LifecycleSweeps } from './lifecycle-sweeps.js';
-import { STARTABLE_STATES } from './lifecycle-recorder.js';
 
 /** Endpoints whose change affects registered clients. */
 const WATCHED_ENDPOINTS: readonly EndpointName[] = ['registration', 'token'];
@@ -73,7 +72,7 @@ export class RefreshDiscoveryUseCase {
     });
     await this.sweeps.enqueueAll(
       LifecycleJob.Verify,
-      { states: [...STARTABLE_STATES], withCredential: true, healthSystemId },
+      { states: [...RegistrationStates.startable], withCredential: true, healthSystemId },
       `discovery changed: ${changes.map((change) => change.endpoint).join(', ')} endpoint`,
     );
     return 'changed';

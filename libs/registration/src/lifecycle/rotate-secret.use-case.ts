@@ -121,7 +121,7 @@ export class RotateSecretUseCase {
         nextAttemptAt: null,
       },
       audit: {
-        action: 'registration.secret_rotated',
+        event: 'secret_rotated',
         outcome: 'success',
         details: {
           clientId: registration.clientId,
@@ -142,7 +142,7 @@ export class RotateSecretUseCase {
       // No rotation is due for a secret nothing uses: the sweep stops picking this row.
       set: { lastError: Prisma.DbNull, nextAttemptAt: null, clientSecretExpiresAt: null },
       audit: {
-        action: 'registration.secret_rotation_skipped',
+        event: 'secret_rotation_skipped',
         outcome: 'success',
         details: { why },
       },

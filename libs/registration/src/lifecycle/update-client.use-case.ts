@@ -111,7 +111,7 @@ export class UpdateClientUseCase {
       reason: 'metadata updated',
       set: { ...set, lastError: Prisma.DbNull, nextAttemptAt: null },
       audit: {
-        action: 'registration.updated',
+        event: 'updated',
         outcome: 'success',
         details: {
           clientId: result.clientId,

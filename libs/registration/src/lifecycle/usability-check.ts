@@ -8,10 +8,10 @@ import {
   type ClientAuthentication,
   type SafeHttpClient,
 } from '#smart-client';
-import { ManagedKeysService } from '../apps/managed-keys.service.js';
+import { ManagedKeysService } from '../signing-keys/managed-keys.service.js';
 import type { RegistrationCredential } from '../credentials/registration-credential.js';
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
-import { toRegistrationError, type RegistrationProblem } from '../registering/registration-errors.js';
+import { toRegistrationError, type RegistrationProblem } from '../engine/registration-errors.js';
 
 export type Usability =
   | {

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Registration } from '#domain';
+import { RegistrationStates, type Registration } from '#domain';
 import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { canonicalMetadata, readClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
-import { permanentProblem } from '../registering/registration-errors.js';
+import { permanentProblem } from '../engine/registration-errors.js';
 import type { JobAttempt } from '#queue';
 import { CredentialSaveError, RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { baselineAfterRead, CLIENT_GONE_DRIFT, detectDrift, tokenScopeDrift, type DriftEntry } from './drift.js';
-import { LifecycleRecorder, STARTABLE_STATES } from './lifecycle-recorder.js';
+import { LifecycleRecorder } from './lifecycle-recorder.js';
 import {
   LifecycleProblem,
   asLastError,
@@ -46,7 +46,7 @@ export class VerifyClientUseCase {
     const registration = await this.registrations.findById(job.tenantId, job.registrationId);
     let started: RegistrationAttempt | null;
     if (registration.state === 'verifying') started = await this.recorder.resume(registration, 'verify');
-    else if (STARTABLE_STATES.includes(registration.state) && registration.credential) {
+    else if (RegistrationStates.startable.includes(registration.state) && registration.credential) {
       started = await this.recorder.begin(registration, 'verify', job.reason);
     } else return 'nothing_to_do';
     if (!started) return 'nothing_to_do';
@@ -126,7 +126,7 @@ export class VerifyClientUseCase {
         nextAttemptAt: null,
       },
       audit: {
-        action: unusable ? 'registration.verify_failed' : 'registration.verified',
+        event: unusable ? 'verify_failed' : 'verified',
         outcome: unusable ? 'failure' : 'success',
         details: {
           method,
@@ -175,7 +175,7 @@ export class VerifyClientUseCase {
         clientSecretExpiresAt: null,
       },
       audit: {
-        action: 'registration.verify_failed',
+        event: 'verify_failed',
         outcome: 'failure',
         details: { error: problem.error, httpStatus },
       },
@@ -197,7 +197,7 @@ export class VerifyClientUseCase {
       reason: 'verify: management access lost',
       set: { lastVerifiedAt: new Date(), lastError: asLastError(problem) },
       audit: {
-        action: 'registration.management_access_lost',
+        event: 'management_access_lost',
         outcome: 'failure',
         details: { clientId: loaded.credential.clientId, httpStatus },
       },

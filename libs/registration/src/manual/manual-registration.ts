@@ -13,7 +13,7 @@ import {
   type SiteRequestKind,
 } from '#persistence';
 import type { SmartServerDescription } from '#smart-client';
-import { RegistrationEvents } from '../registering/registration-events.js';
+import { RegistrationEvents } from '../engine/registration-events.js';
 import { registrationPathOf } from './registration-path.js';
 import { metadataChanges, requestDocument, requestPayload } from './request-document.js';
 

@@ -25,7 +25,7 @@ import {
 import { secretNames } from '#secrets';
 import { openCredential, sealCredential, type RegistrationCredential } from '../credentials/registration-credential.js';
 import { UsabilityCheck } from '../lifecycle/usability-check.js';
-import { RegistrationEvents } from '../registering/registration-events.js';
+import { RegistrationEvents } from '../engine/registration-events.js';
 import { needsClientSecret } from './request-document.js';
 import type { HealthSystemActor } from '../tenancy/health-system-keys.service.js';
 

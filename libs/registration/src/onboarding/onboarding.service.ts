@@ -3,8 +3,10 @@ import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   parseOrThrow,
+  type Page,
+  type PageRequest,
+  RegistrationStates,
   type RegistrationState,
-  SETTLED_STATES,
   type TenantActor,
   type TenantId,
   ValidationError,
@@ -84,10 +86,14 @@ export class OnboardingService implements OnApplicationShutdown {
     return { onboarding: result.onboarding, created: result.created };
   }
 
+  list(tenantId: TenantId, page: PageRequest): Promise<Page<Onboarding>> {
+    return this.onboardings.list(tenantId, page);
+  }
+
   async progress(tenantId: TenantId, id: string): Promise<OnboardingProgress> {
     const onboarding = await this.onboardings.findById(tenantId, id);
     const counts = await this.registrations.countByState(tenantId, id);
-    const settled = SETTLED_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+    const settled = RegistrationStates.settled.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     // `completedAt` once the worker announced it; until then the counts, which show completion
     // the moment the last registration settles. Counts alone are not enough afterwards: a later
     // onboarding that restarts one of this onboarding's failed registrations takes it over.

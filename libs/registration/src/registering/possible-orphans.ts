@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { parseOrThrow, type Actor, type Page, type PageRequest, type Registration, type SystemActor } from '#domain';
+import { parseOrThrow, type Actor, type Page, type PageRequest, type Registration } from '#domain';
 import {
   AuditRepository,
   POSSIBLE_ORPHAN_RESOLUTIONS,
@@ -10,11 +10,11 @@ import {
   type PossibleOrphanReason,
   type RegistrationAttempt,
 } from '#persistence';
-import { RegistrationEvents } from './registration-events.js';
+import { RegistrationEvents } from '../engine/registration-events.js';
+import { WORKER } from '../engine/first-registration-failure.js';
 
 type Tx = Prisma.TransactionClient;
 
-const WORKER: SystemActor = { type: 'system', component: 'worker' };
 const OPERATOR: Actor = { type: 'operator' };
 
 /** What the operator says after asking the site about the client. */

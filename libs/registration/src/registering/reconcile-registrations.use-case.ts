@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { trustedTenantId, type SystemActor } from '#domain';
 import { PrismaService, RegistrationRepository } from '#persistence';
 import { LifecycleJob, LifecycleJobs, RegistrationJobs, type RegistrationAction } from '#queue';
-import { ACTIVE_STATE, type LifecycleAction } from '../lifecycle/lifecycle-recorder.js';
-import { RegistrationEvents } from './registration-events.js';
+import { ACTION_STATE, RegistrationStates, type LifecycleAction } from '#domain';
+import { RegistrationEvents } from '../engine/registration-events.js';
 
 const LIFECYCLE_JOB: Record<LifecycleAction, RegistrationAction> = {
   verify: LifecycleJob.Verify,
@@ -56,8 +56,8 @@ export class ReconcileRegistrationsUseCase {
   }
 
   private async resumeLifecycleActions(graceMs: number): Promise<number> {
-    const stuck = await this.registrations.findStalledIn(Object.values(ACTIVE_STATE), graceMs, BATCH);
-    for (const [action, state] of Object.entries(ACTIVE_STATE) as Array<[LifecycleAction, string]>) {
+    const stuck = await this.registrations.findStalledIn(RegistrationStates.lifecycleActive, graceMs, BATCH);
+    for (const [action, state] of Object.entries(ACTION_STATE) as Array<[LifecycleAction, string]>) {
       const items = stuck
         .filter((r) => r.state === state)
         .map((r) => ({

@@ -10,7 +10,6 @@ import {
   type RegistrationState,
   type SecretRef,
   type SecretStore,
-  type SystemActor,
 } from '#domain';
 import {
   AuditRepository,
@@ -22,7 +21,6 @@ import {
   type RegistrationContext,
 } from '#persistence';
 import {
-  backoffDelayMs,
   RetryLaterError,
   WaitForSecretStoreError,
   type JobAttempt,
@@ -42,7 +40,7 @@ import {
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
-import { RegistrationEvents } from './registration-events.js';
+import { RegistrationEvents } from '../engine/registration-events.js';
 import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
 import { SoftwareStatementsService } from '../udap/software-statements.service.js';
 import { PossibleOrphans } from './possible-orphans.js';
@@ -52,9 +50,8 @@ import {
   permanentProblem,
   toRegistrationError,
   type RegistrationProblem,
-} from './registration-errors.js';
-
-const WORKER: SystemActor = { type: 'system', component: 'worker' };
+} from '../engine/registration-errors.js';
+import { FirstRegistrationFailure, WORKER, workerEvent } from '../engine/first-registration-failure.js';
 
 /**
  * RFC 7591 registration of one app at one health system: discover, POST, store.
@@ -93,6 +90,7 @@ export class RegisterClientUseCase {
     private readonly udap: UdapRegistrationUseCase,
     private readonly softwareStatements: SoftwareStatementsService,
     private readonly manual: ManualRegistration,
+    private readonly failure: FirstRegistrationFailure,
   ) {}
 
   async execute(job: RegistrationJobData, attempt: JobAttempt): Promise<RegisterOutcome> {
@@ -413,16 +411,11 @@ export class RegisterClientUseCase {
       });
       if (deleted) {
         await this.audit.record(
-          {
-            actor: WORKER,
-            tenantId: registration.tenantId,
-            appId: registration.appId,
-            healthSystemId: registration.healthSystemId,
-            registrationId: registration.id,
-            action: 'registration.compensated',
-            outcome: 'success',
-            details: { attemptId: started.id, clientId: result.clientId, reason: 'credential_not_stored' },
-          },
+          workerEvent(registration, 'registration.compensated', 'success', {
+            attemptId: started.id,
+            clientId: result.clientId,
+            reason: 'credential_not_stored',
+          }),
           tx,
         );
       } else {
@@ -437,69 +430,14 @@ export class RegisterClientUseCase {
     return this.fail(registration, 'registering', problem, attempt);
   }
 
-  /**
-   * A failed step: `retrying` with the next attempt time when the error is transient and
-   * attempts remain (and throws so the queue runs the job again then), else `failed`.
-   */
-  private async fail(
+  /** A failed step: the one failure path of a first registration (see FirstRegistrationFailure). */
+  private fail(
     registration: Registration,
     from: RegistrationState,
     problem: RegistrationProblem,
     attempt: JobAttempt,
   ): Promise<RegisterOutcome> {
-    const { retryAfterMs, ...lastError } = problem;
-    const retry = lastError.retryable && !attempt.final;
-    const delayMs = retry ? backoffDelayMs(attempt.number, retryAfterMs) : 0;
-    await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        {
-          from,
-          to: retry ? 'retrying' : 'failed',
-          reason: lastError.error,
-          set: { lastError, nextAttemptAt: retry ? new Date(Date.now() + delayMs) : null },
-        },
-        tx,
-      );
-      const details = { error: lastError.error, httpStatus: lastError.httpStatus, retryable: lastError.retryable };
-      if (retry) {
-        // A transient failure is audited but not announced: the site's administrators hear of the outcome.
-        await this.audit.record(
-          {
-            actor: WORKER,
-            tenantId: registration.tenantId,
-            appId: registration.appId,
-            healthSystemId: registration.healthSystemId,
-            registrationId: registration.id,
-            action: 'registration.attempt_failed',
-            outcome: 'failure',
-            details,
-          },
-          tx,
-        );
-        return;
-      }
-      await this.events.record(tx, {
-        tenantId: registration.tenantId,
-        registrationId: registration.id,
-        actor: WORKER,
-        type: 'registration.failed',
-        outcome: 'failure',
-        details,
-        webhookData: {
-          error: {
-            code: lastError.error,
-            description: lastError.error_description ?? null,
-            httpStatus: lastError.httpStatus ?? null,
-            retryable: lastError.retryable,
-          },
-        },
-      });
-    });
-    if (!retry) await this.settled(registration);
-    if (retry) throw new RetryLaterError(delayMs, lastError.error);
-    return 'failed';
+    return this.failure.record(registration, from, problem, attempt);
   }
 
   /** After a registration reaches a settled state: the onboarding may be complete now. */

@@ -24,7 +24,7 @@ import {
 } from '#persistence';
 import type { SmartServerDescription } from '#smart-client';
 import { openCredential } from '../credentials/registration-credential.js';
-import { ManagedKeysService } from '../apps/managed-keys.service.js';
+import { ManagedKeysService } from '../signing-keys/managed-keys.service.js';
 import type { TenantId } from '#domain';
 
 export const registrationFilterSchema = z.strictObject({

@@ -15,7 +15,7 @@ import {
 } from '#domain';
 import { AppRepository, AuditRepository, PrismaService, UdapSiteRepository } from '#persistence';
 import { secretNames } from '#secrets';
-import { ManagedKeysService } from '../apps/managed-keys.service.js';
+import { ManagedKeysService } from '../signing-keys/managed-keys.service.js';
 import { parseInput, softwareStatementSchema } from './udap-input.js';
 
 /**

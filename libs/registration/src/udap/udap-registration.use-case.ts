@@ -7,7 +7,6 @@ import {
   type Registration,
   type RegistrationState,
   type SecretStore,
-  type SystemActor,
   type TenantId,
 } from '#domain';
 import {
@@ -23,7 +22,6 @@ import {
   type RegistrationContext,
   type TrustCommunity,
 } from '#persistence';
-import { backoffDelayMs, RetryLaterError } from '#queue';
 import { secretNames } from '#secrets';
 import {
   discoverUdap,
@@ -39,17 +37,16 @@ import {
 } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { sealCredential } from '../credentials/registration-credential.js';
-import { RegistrationEvents } from '../registering/registration-events.js';
+import { RegistrationEvents } from '../engine/registration-events.js';
 import {
   mayHaveCreatedClient,
   permanentProblem,
   toRegistrationError,
   type RegistrationProblem,
-} from '../registering/registration-errors.js';
+} from '../engine/registration-errors.js';
 import type { JobAttempt, RegisterOutcome } from '#queue';
 import { AppCertificatesService } from './app-certificates.service.js';
-
-const WORKER: SystemActor = { type: 'system', component: 'worker' };
+import { FirstRegistrationFailure, WORKER } from '../engine/first-registration-failure.js';
 
 /** What makes a registration go the UDAP way: the site's community and the app's certificate in it. */
 export interface UdapPlan {
@@ -84,6 +81,7 @@ export class UdapRegistrationUseCase {
     private readonly appCertificates: AppCertificatesService,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
+    private readonly failure: FirstRegistrationFailure,
   ) {}
 
   /**
@@ -504,69 +502,13 @@ export class UdapRegistrationUseCase {
     );
   }
 
-  /** As RegisterClientUseCase.fail: `retrying` with a delay when transient and attempts remain, else `failed`. */
-  private async fail(
+  /** A failed step: the one failure path of a first registration (see FirstRegistrationFailure). */
+  private fail(
     registration: Registration,
     from: RegistrationState,
     problem: RegistrationProblem,
     attempt: JobAttempt,
   ): Promise<RegisterOutcome> {
-    const { retryAfterMs, ...lastError } = problem;
-    const retry = lastError.retryable && !attempt.final;
-    const delayMs = retry ? backoffDelayMs(attempt.number, retryAfterMs) : 0;
-    await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        {
-          from,
-          to: retry ? 'retrying' : 'failed',
-          reason: lastError.error,
-          set: { lastError, nextAttemptAt: retry ? new Date(Date.now() + delayMs) : null },
-        },
-        tx,
-      );
-      const details = {
-        error: lastError.error,
-        httpStatus: lastError.httpStatus,
-        retryable: lastError.retryable,
-        protocol: 'udap',
-      };
-      if (retry) {
-        await this.audit.record(
-          {
-            actor: WORKER,
-            tenantId: registration.tenantId,
-            appId: registration.appId,
-            healthSystemId: registration.healthSystemId,
-            registrationId: registration.id,
-            action: 'registration.attempt_failed',
-            outcome: 'failure',
-            details,
-          },
-          tx,
-        );
-        return;
-      }
-      await this.events.record(tx, {
-        tenantId: registration.tenantId,
-        registrationId: registration.id,
-        actor: WORKER,
-        type: 'registration.failed',
-        outcome: 'failure',
-        details,
-        webhookData: {
-          error: {
-            code: lastError.error,
-            description: lastError.error_description ?? null,
-            httpStatus: lastError.httpStatus ?? null,
-            retryable: lastError.retryable,
-          },
-        },
-      });
-    });
-    if (retry) throw new RetryLaterError(delayMs, lastError.error);
-    await this.events.completeOnboardingIfSettled(registration.tenantId, registration.onboardingId, WORKER);
-    return 'failed';
+    return this.failure.record(registration, from, problem, attempt, { protocol: 'udap' });
   }
 }

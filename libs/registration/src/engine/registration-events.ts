@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type Actor, REGISTRATION_STATES, SETTLED_STATES, type TenantId } from '#domain';
+import { type Actor, RegistrationStates, type TenantId } from '#domain';
 import {
   AuditRepository,
   PrismaService,
@@ -12,8 +12,7 @@ import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
 type Tx = Prisma.TransactionClient;
 
-/** States in which a job may still be working on the registration. */
-const UNSETTLED_STATES = REGISTRATION_STATES.filter((state) => !SETTLED_STATES.includes(state));
+/** Webhook events about one registration (the onboarding's own event aside). */
 export type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;
 
 export interface RegistrationEventInput {
@@ -91,7 +90,7 @@ export class RegistrationEvents {
       SELECT o."appId" FROM "Onboarding" o
        WHERE o."id" = ${onboardingId}::uuid AND o."tenantId" = ${tenantId}::uuid AND o."completedAt" IS NULL
          AND NOT EXISTS (SELECT 1 FROM "Registration" r
-                          WHERE r."onboardingId" = o."id" AND r."state" = ANY(${UNSETTLED_STATES}))`;
+                          WHERE r."onboardingId" = o."id" AND r."state" = ANY(${[...RegistrationStates.inFlight]}))`;
     if (!open) return false;
     return this.prisma.$transaction((tx) => this.complete(tx, tenantId, onboardingId, open.appId, actor));
   }
