@@ -129,7 +129,7 @@ describe('version churn: a token rotated on every management call stays out of t
     expect([now.clientId, now.clientSecret]).toEqual([served.clientId, served.clientSecret]);
 
     // Offboarding deletes both secrets.
-    await broker.api.http().delete(`/v1/apps/${app.body.id}`).set(auth).expect(204);
+    await broker.api.http().delete(`/v1/apps/${app.body.id}`).set(auth).expect(202);
     await waitFor(detail, (d) => d.state === 'deleted');
     const left = [...fake.secrets.values()].filter(
       (secret) => secret.name.endsWith('/client') || secret.name.endsWith('/client/management'),
