@@ -51,7 +51,7 @@ export class LifecycleRequests {
     return this.sweeps.enqueueAll(
       LifecycleJob.Update,
       {
-        tenantId: app.tenantId,
+        scope: app.tenantId,
         appId: app.id,
         states: [...STARTABLE_STATES, ACTIVE_STATE.update],
         withCredential: true,
@@ -61,11 +61,11 @@ export class LifecycleRequests {
   }
 
   offboardApp(tenantId: TenantId, appId: string): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, appId, states: NOT_DELETED }, 'app deleted');
+    return this.sweeps.enqueueAll(LifecycleJob.Delete, { scope: tenantId, appId, states: NOT_DELETED }, 'app deleted');
   }
 
   offboardTenant(tenantId: TenantId): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(LifecycleJob.Delete, { tenantId, states: NOT_DELETED }, 'tenant disabled');
+    return this.sweeps.enqueueAll(LifecycleJob.Delete, { scope: tenantId, states: NOT_DELETED }, 'tenant disabled');
   }
 
   private async request(actor: TenantActor, id: string, action: RegistrationAction): Promise<Registration> {
