@@ -486,7 +486,11 @@ interface DueRow {
 function duePage(rows: DueRow[]): DuePage {
   const last = rows.at(-1);
   return {
-    targets: rows.map(({ id, tenantId, healthSystemId }) => ({ id, healthSystemId, tenantId: trustedTenantId(tenantId) })),
+    targets: rows.map(({ id, tenantId, healthSystemId }) => ({
+      id,
+      healthSystemId,
+      tenantId: trustedTenantId(tenantId),
+    })),
     next: last ? { at: last.at, id: last.id } : null,
   };
 }

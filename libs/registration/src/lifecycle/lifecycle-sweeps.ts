@@ -85,7 +85,10 @@ export class LifecycleSweeps {
       if (room <= 0) return { enqueued, stoppedAtCap: true };
       const { targets, next } = await page(after, Math.min(BATCH, room));
       if (!targets.length) return { enqueued, stoppedAtCap: false };
-      await this.jobs.enqueue(action, targets.map((target) => ({ ...jobTarget(target), reason })));
+      await this.jobs.enqueue(
+        action,
+        targets.map((target) => ({ ...jobTarget(target), reason })),
+      );
       enqueued += targets.length;
       after = next;
     }
@@ -102,7 +105,10 @@ export class LifecycleSweeps {
     for (;;) {
       const targets = await this.registrations.findLifecycleTargets(filter, afterId, BATCH);
       if (!targets.length) return { enqueued };
-      await this.jobs.enqueue(action, targets.map((target) => ({ ...jobTarget(target), reason })));
+      await this.jobs.enqueue(
+        action,
+        targets.map((target) => ({ ...jobTarget(target), reason })),
+      );
       enqueued += targets.length;
       afterId = targets.at(-1)!.id;
     }
