@@ -383,20 +383,23 @@ async function measure(size: number): Promise<Measured> {
     ['retention batch: audit (nothing old)', () => retention.deleteAuditEvents(longAgo, 1000)],
     ['retention batch: deliveries (nothing old)', () => retention.deleteWebhookDeliveries(longAgo, 1000)],
     ['retention batch: webhook events (nothing old)', () => retention.deleteWebhookEvents(longAgo, 1000)],
-    // Sweep selections: the first page of what is due, through the partial indexes. Steady state:
-    // the loader verified every row within the last day, so few are due; whole fleet due: every
-    // settled row with a client (a first deploy, or after an outage).
+    // Sweep selections through the partial indexes, each returning the same number of rows at every
+    // size (the cost must follow the rows returned, not the table; the number of rows due grows
+    // with the fleet). An hour's worth due: the loader verified every row within the last day, so
+    // "not verified for 23 hours" is ~4% of the fleet. Whole fleet due: every settled row with a
+    // client (a first deploy, or after an outage). Rotation: the loader's expiring secrets give
+    // 30 due at 10k registrations, so 20 rows at every size.
     [
-      'verify sweep: first 500 due (steady state)',
-      () => registrations.findDueForVerify(new Date(Date.now() - DAY_MS), null, 500),
+      'verify sweep: first 100 due (an hour of the fleet due)',
+      () => registrations.findDueForVerify(new Date(Date.now() - 23 * 3600 * 1000), null, 100),
     ],
     [
       'verify sweep: first 500 due (whole fleet due)',
       () => registrations.findDueForVerify(new Date(Date.now() + DAY_MS), null, 500),
     ],
     [
-      'rotation sweep: first 500 due secrets',
-      () => registrations.findDueForRotation({ now: new Date(), windowSeconds: 7 * 86400, fraction: 0.2 }, null, 500),
+      'rotation sweep: first 20 due secrets',
+      () => registrations.findDueForRotation({ now: new Date(), windowSeconds: 7 * 86400, fraction: 0.2 }, null, 20),
     ],
   ];
 
