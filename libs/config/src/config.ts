@@ -124,7 +124,7 @@ const envSchema = z.object({
   /**
    * A sweep run stops enqueueing once the lifecycle queue holds this many pending jobs (waiting,
    * prioritized or delayed; default 5000); the next run continues. Bounds the sweeps' Redis memory
-   * (about 1.2 KB a job) whatever the fleet size.
+   * (about 1.1 KB a job) whatever the fleet size.
    */
   SWEEP_MAX_WAITING_JOBS: positiveInt(5000),
   /** How often each health system's discovery documents are fetched again (default 6 hours). */
