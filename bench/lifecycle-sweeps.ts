@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const sweeps = worker.get(LifecycleSweeps);
   let started = new Date();
   const enqueueVerify = Date.now();
-  await sweeps.verifyAll();
+  await sweeps.verifyDue();
   const verifyEnqueued = Date.now() - enqueueVerify;
   const verified = await until(
     'verify sweep',

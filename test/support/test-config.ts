@@ -16,6 +16,11 @@ export function testConfig(overrides: Record<string, string> = {}): BrokerConfig
     OUTBOUND_ALLOWED_HOSTS: '127.0.0.1,localhost',
     // Every test file authenticates from 127.0.0.1: a suite's deliberate failures must not lock out the next file.
     AUTH_FAILURE_LIMIT: '1000',
+    // The sweeps run every minute in production; here they keep their former daily / hourly period
+    // so a test's registrations are not verified or rotated behind its back. Tests of the sweeps
+    // set the period they need.
+    VERIFY_SWEEP_INTERVAL_SECONDS: '86400',
+    ROTATION_SWEEP_INTERVAL_SECONDS: '3600',
     ...overrides,
   });
 }

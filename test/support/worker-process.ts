@@ -52,6 +52,10 @@ async function startOnPort(env: Record<string, string>, healthPort: number): Pro
       LOG_LEVEL: 'info',
       NODE_ENV: 'test',
       WORKER_HEALTH_PORT: String(healthPort),
+      // The sweep periods tests run with (test-config.ts): every worker must agree, or each would
+      // re-create the schedulers with its own period.
+      VERIFY_SWEEP_INTERVAL_SECONDS: '86400',
+      ROTATION_SWEEP_INTERVAL_SECONDS: '3600',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -52,7 +52,7 @@ export class ScheduleKeeper implements OnApplicationBootstrap, OnApplicationShut
   async ensure(trigger: string): Promise<void> {
     const { lifecycle, reconciler, retention } = this.config;
     const sweeps: Array<[LifecycleSweep, number]> = [
-      [LifecycleJob.VerifySweep, lifecycle.verifyIntervalSeconds],
+      [LifecycleJob.VerifySweep, lifecycle.verifySweepIntervalSeconds],
       [LifecycleJob.RotationSweep, lifecycle.rotationSweepIntervalSeconds],
       [LifecycleJob.DiscoveryRefresh, lifecycle.discoveryRefreshIntervalSeconds],
       [LifecycleJob.Retention, retention.intervalSeconds],

@@ -107,12 +107,26 @@ const envSchema = z.object({
   ROTATION_WINDOW_SECONDS: positiveInt(7 * 24 * 3600),
   /** A secret is rotated once less than this fraction of its own lifetime is left (default 0.2), within the window. */
   ROTATION_REMAINING_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
-  /** How often the rotation sweep looks for expiring secrets (default 1 hour). */
-  ROTATION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
+  /**
+   * How often the rotation sweep looks for secrets due (default 1 minute). Each run enqueues only
+   * what is due, up to SWEEP_MAX_WAITING_JOBS waiting jobs, so a short period trickles the work.
+   */
+  ROTATION_SWEEP_INTERVAL_SECONDS: positiveInt(60),
   /** An open request to a site that registers by hand is sent again this often (default 3 days). */
   SITE_REQUEST_REMINDER_SECONDS: positiveInt(259200),
   /** How often every registration is verified against its site with RFC 7592 GET (default 1 day). */
   VERIFY_INTERVAL_SECONDS: positiveInt(24 * 3600),
+  /**
+   * How often the verify sweep enqueues the registrations due (not verified for VERIFY_INTERVAL_SECONDS;
+   * default 1 minute): the fleet is verified in a trickle, not enqueued at once.
+   */
+  VERIFY_SWEEP_INTERVAL_SECONDS: positiveInt(60),
+  /**
+   * A sweep run stops enqueueing once the lifecycle queue holds this many pending jobs (waiting,
+   * prioritized or delayed; default 5000); the next run continues. Bounds the sweeps' Redis memory
+   * (about 1.1 KB a job) whatever the fleet size.
+   */
+  SWEEP_MAX_WAITING_JOBS: positiveInt(5000),
   /** How often each health system's discovery documents are fetched again (default 6 hours). */
   DISCOVERY_REFRESH_INTERVAL_SECONDS: positiveInt(6 * 3600),
   /** Broker-managed signing keys are replaced this often (default 90 days), by the rotation sweep. */
@@ -257,6 +271,9 @@ export interface BrokerConfig {
     rotationRemainingFraction: number;
     rotationSweepIntervalSeconds: number;
     verifyIntervalSeconds: number;
+    verifySweepIntervalSeconds: number;
+    /** A sweep run stops enqueueing at this many pending jobs in the lifecycle queue. */
+    sweepMaxWaitingJobs: number;
     discoveryRefreshIntervalSeconds: number;
     /** An open request to a site's administrators is re-sent (webhook) this often; checked by the rotation sweep. */
     siteRequestReminderSeconds: number;
@@ -344,6 +361,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rotationRemainingFraction: env.ROTATION_REMAINING_FRACTION,
       rotationSweepIntervalSeconds: env.ROTATION_SWEEP_INTERVAL_SECONDS,
       verifyIntervalSeconds: env.VERIFY_INTERVAL_SECONDS,
+      verifySweepIntervalSeconds: env.VERIFY_SWEEP_INTERVAL_SECONDS,
+      sweepMaxWaitingJobs: env.SWEEP_MAX_WAITING_JOBS,
       discoveryRefreshIntervalSeconds: env.DISCOVERY_REFRESH_INTERVAL_SECONDS,
       siteRequestReminderSeconds: env.SITE_REQUEST_REMINDER_SECONDS,
     },

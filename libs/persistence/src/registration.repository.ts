@@ -105,23 +105,62 @@ function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'r
 /** What a lifecycle job needs to be enqueued for one registration. */
 export type LifecycleTarget = Pick<Registration, 'id' | 'tenantId' | 'healthSystemId'>;
 
+/**
+ * Who an explicit lifecycle action (offboarding, an app update, a changed site) acts on. The scope
+ * is never implied: a tenant, or `ALL_TENANTS` said out loud (a site's registrations span tenants).
+ */
 export interface LifecycleTargetFilter {
+  scope: TenantId | typeof ALL_TENANTS;
   states: RegistrationState[];
-  tenantId?: string;
   appId?: string;
   healthSystemId?: string;
   /** Only rows holding a credential reference (a client exists at the site). */
   withCredential?: boolean;
-  secretExpiringBefore?: Date;
-  /**
-   * Secrets due for rotation by their own lifetime: less than `fraction` of it left (lifetime from
-   * `clientSecretIssuedAt`, else the client's issue time, else the row's creation), and at most
-   * `windowSeconds` left in any case. A one-hour secret is rotated in its last minutes, not at
-   * every sweep; a one-year secret within the window.
-   */
-  secretDue?: { now: Date; windowSeconds: number; fraction: number };
-  ids?: string[];
 }
+
+/** The scope of an action on every tenant's registrations (a health system's changed endpoints). */
+export const ALL_TENANTS = 'all-tenants' as const;
+
+/**
+ * The settled states a sweep acts on (a client exists and no job is working on it). Written into
+ * the SQL of the due selections and the predicates of their partial indexes: a partial index is
+ * only used when the query states its predicate literally, not as a statement parameter.
+ */
+export const SWEEPABLE_STATES: readonly RegistrationState[] = ['registered', 'failed'];
+
+/** Where a due selection stopped, in its index order: the next page starts after it. */
+export interface DueCursor {
+  at: Date;
+  id: string;
+}
+
+/** One page of registrations due for a sweep's action, and the cursor after its last row. */
+export interface DuePage {
+  targets: LifecycleTarget[];
+  next: DueCursor | null;
+}
+
+/**
+ * The rotation rule: a secret is due once less than `fraction` of its own lifetime is left
+ * (lifetime from `clientSecretIssuedAt`, else the client's issue time, else the row's creation),
+ * and at most `windowSeconds` left in any case. A one-hour secret is rotated in its last minutes,
+ * not at every sweep; a one-year secret within the window.
+ */
+export interface RotationRule {
+  now: Date;
+  windowSeconds: number;
+  fraction: number;
+}
+
+/** Sorts before every real time: the first page of a due selection. */
+/**
+ * The states a lifecycle action may start from, written into the statement as literals (from the
+ * state machine, never input): PostgreSQL uses a partial index only when the query states its
+ * predicate, and the sweep indexes (migration 20261203110000_sweep_due_indexes) are partial on them.
+ */
+const STARTABLE_LITERALS = Prisma.raw(RegistrationStates.startable.map((state) => `'${state}'`).join(', '));
+
+const BEFORE_ALL: DueCursor = { at: new Date(-1), id: '00000000-0000-0000-0000-000000000000' };
 
 export interface Transition {
   fromState: string | null;
@@ -362,41 +401,21 @@ export class RegistrationRepository {
   }
 
   /**
-   * Registrations a lifecycle sweep or an offboarding acts on, in id order (keyset paging with
-   * `afterId`). Without `tenantId` it spans every tenant: the schedulers run fleet-wide.
+   * Registrations an explicit lifecycle action (offboarding, app update, changed site) acts on, in
+   * id order (keyset paging with `afterId`). The periodic sweeps use the due selections below.
    */
   async findLifecycleTargets(
     filter: LifecycleTargetFilter,
     afterId: string | undefined,
     limit: number,
   ): Promise<LifecycleTarget[]> {
-    if (filter.secretDue) {
-      const { now, windowSeconds, fraction } = filter.secretDue;
-      const due = await this.prisma.$queryRaw<Array<{ id: string }>>`
-        SELECT "id" FROM "Registration"
-        WHERE "clientSecretExpiresAt" IS NOT NULL
-          AND "clientSecretExpiresAt" - ${now}::timestamptz < LEAST(
-            make_interval(secs => ${windowSeconds}::double precision),
-            ("clientSecretExpiresAt" - COALESCE("clientSecretIssuedAt", "clientIdIssuedAt", "createdAt")) * ${fraction}::double precision)
-          AND "state" = ANY(${filter.states}::text[])
-          AND (${afterId ?? null}::uuid IS NULL OR "id" > ${afterId ?? null}::uuid)
-        ORDER BY "id" LIMIT ${limit}`;
-      if (!due.length) return [];
-      return this.findLifecycleTargets(
-        { ...filter, secretDue: undefined, ids: due.map((row) => row.id) } as LifecycleTargetFilter,
-        undefined,
-        limit,
-      );
-    }
     const rows = await this.prisma.registration.findMany({
       where: {
         state: { in: filter.states },
-        ...(filter.tenantId && { tenantId: filter.tenantId }),
+        ...(filter.scope !== ALL_TENANTS && { tenantId: filter.scope }),
         ...(filter.appId && { appId: filter.appId }),
         ...(filter.healthSystemId && { healthSystemId: filter.healthSystemId }),
         ...(filter.withCredential && { credentialSecret: { not: null } }),
-        ...(filter.secretExpiringBefore && { clientSecretExpiresAt: { lt: filter.secretExpiringBefore } }),
-        ...(filter.ids && { id: { in: filter.ids } }),
         ...(afterId && { id: { gt: afterId } }),
       },
       select: { id: true, tenantId: true, healthSystemId: true },
@@ -404,6 +423,49 @@ export class RegistrationRepository {
       take: limit,
     });
     return rows.map((row) => ({ ...row, tenantId: trustedTenantId(row.tenantId) }));
+  }
+
+  /**
+   * Registrations due for verification, all tenants: settled with a client, and not verified since
+   * `verifiedBefore` (never verified first). One range of the partial index
+   * `Registration_verify_due_idx` on `(COALESCE("lastVerifiedAt", 'epoch'), id)`, oldest first:
+   * rows verified recently, in flight, deleted or without a client are never read.
+   */
+  async findDueForVerify(verifiedBefore: Date, after: DueCursor | null, limit: number): Promise<DuePage> {
+    const from = after ?? BEFORE_ALL;
+    const rows = await this.prisma.$queryRaw<DueRow[]>`
+      SELECT "id"::text AS "id", "tenantId"::text AS "tenantId", "healthSystemId"::text AS "healthSystemId",
+             COALESCE("lastVerifiedAt", 'epoch'::timestamptz) AS "at"
+        FROM "Registration"
+       WHERE "state" IN (${STARTABLE_LITERALS}) AND "credentialSecret" IS NOT NULL
+         AND COALESCE("lastVerifiedAt", 'epoch'::timestamptz) < ${verifiedBefore}::timestamptz
+         AND (COALESCE("lastVerifiedAt", 'epoch'::timestamptz), "id") > (${from.at}::timestamptz, ${from.id}::uuid)
+       ORDER BY COALESCE("lastVerifiedAt", 'epoch'::timestamptz), "id" LIMIT ${limit}`;
+    return duePage(rows);
+  }
+
+  /**
+   * Registrations whose secret is due for rotation by `rule`, all tenants, soonest expiry first.
+   * The window is the index bound (partial index `Registration_rotation_due_idx` on
+   * `("clientSecretExpiresAt", id)` over settled rows with a client and an expiring secret): secrets
+   * expiring later are never read. The fraction is a filter within that range, so a secret shorter
+   * than window / fraction is read from when it enters the window until it is due.
+   */
+  async findDueForRotation(rule: RotationRule, after: DueCursor | null, limit: number): Promise<DuePage> {
+    const { now, windowSeconds, fraction } = rule;
+    const from = after ?? BEFORE_ALL;
+    const rows = await this.prisma.$queryRaw<DueRow[]>`
+      SELECT "id"::text AS "id", "tenantId"::text AS "tenantId", "healthSystemId"::text AS "healthSystemId",
+             "clientSecretExpiresAt" AS "at"
+        FROM "Registration"
+       WHERE "state" IN (${STARTABLE_LITERALS}) AND "credentialSecret" IS NOT NULL
+         AND "clientSecretExpiresAt" IS NOT NULL
+         AND "clientSecretExpiresAt" < ${now}::timestamptz + make_interval(secs => ${windowSeconds}::double precision)
+         AND ("clientSecretExpiresAt", "id") > (${from.at}::timestamptz, ${from.id}::uuid)
+         AND "clientSecretExpiresAt" - ${now}::timestamptz <
+             ("clientSecretExpiresAt" - COALESCE("clientSecretIssuedAt", "clientIdIssuedAt", "createdAt")) * ${fraction}::double precision
+       ORDER BY "clientSecretExpiresAt", "id" LIMIT ${limit}`;
+    return duePage(rows);
   }
 
   /**
@@ -418,4 +480,23 @@ export class RegistrationRepository {
   async recordError(tenantId: TenantId, id: string, error: RegistrationError, tx: Tx = this.prisma): Promise<void> {
     await tx.registration.updateMany({ where: { id, tenantId }, data: { lastError: asJson(error) } });
   }
+}
+
+interface DueRow {
+  id: string;
+  tenantId: string;
+  healthSystemId: string;
+  at: Date;
+}
+
+function duePage(rows: DueRow[]): DuePage {
+  const last = rows.at(-1);
+  return {
+    targets: rows.map(({ id, tenantId, healthSystemId }) => ({
+      id,
+      healthSystemId,
+      tenantId: trustedTenantId(tenantId),
+    })),
+    next: last ? { at: last.at, id: last.id } : null,
+  };
 }

@@ -42,6 +42,14 @@ export class LifecycleJobs {
   }
 
   /**
+   * Jobs in the queue not yet running: waiting (paused included), prioritized and delayed (a retry
+   * or a busy site's wait). What a sweep's cap is held against: every one of them is held in Redis.
+   */
+  pendingCount(): Promise<number> {
+    return this.queue.getJobCountByTypes('waiting', 'prioritized', 'delayed');
+  }
+
+  /**
    * Creates or updates the scheduler of a sweep; safe to call from every worker at every start.
    * The first run comes one period after the scheduler is created (`startDate`; BullMQ would
    * otherwise run an `every` scheduler at once), so a deploy does not start a fleet-wide sweep;

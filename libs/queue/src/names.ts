@@ -27,9 +27,9 @@ export enum LifecycleJob {
   Update = 'update',
   Rotate = 'rotate',
   Delete = 'delete',
-  /** Scheduled: enqueues `verify` for every registration with a client. */
+  /** Scheduled (often): enqueues `verify` for registrations not verified for a period, up to the cap. */
   VerifySweep = 'verify-sweep',
-  /** Scheduled: enqueues `rotate` for secrets expiring within the rotation window. */
+  /** Scheduled (often): enqueues `rotate` for secrets due by the rotation rule, up to the cap. */
   RotationSweep = 'rotation-sweep',
   /** Scheduled: fetches every health system's discovery again; a changed endpoint triggers `verify`. */
   DiscoveryRefresh = 'discovery-refresh',

@@ -77,7 +77,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
       [LifecycleJob.Update]: orManual('update', (job, attempt) => update.execute(one(job), attempt)),
       [LifecycleJob.Rotate]: orManual('rotate', (job, attempt) => rotate.execute(one(job), attempt)),
       [LifecycleJob.Delete]: orManual('delete', (job, attempt) => remove.execute(one(job), attempt)),
-      [LifecycleJob.VerifySweep]: () => sweeps.verifyAll(),
+      [LifecycleJob.VerifySweep]: () => sweeps.verifyDue(),
       // The rotation sweep also re-sends reminders of requests to sites left open too long.
       [LifecycleJob.RotationSweep]: async () => ({
         ...(await sweeps.rotateExpiring()),

@@ -47,7 +47,7 @@ export class LifecycleRequests {
     return this.sweeps.enqueueAll(
       LifecycleJob.Update,
       {
-        tenantId: app.tenantId,
+        scope: app.tenantId,
         appId: app.id,
         states: [...RegistrationStates.startable, ACTION_STATE.update],
         withCredential: true,
@@ -57,19 +57,11 @@ export class LifecycleRequests {
   }
 
   offboardApp(tenantId: TenantId, appId: string): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(
-      LifecycleJob.Delete,
-      { tenantId, appId, states: [...RegistrationStates.notDeleted] },
-      'app deleted',
-    );
+    return this.sweeps.enqueueAll(LifecycleJob.Delete, { scope: tenantId, appId, states: [...RegistrationStates.notDeleted] }, 'app deleted');
   }
 
   offboardTenant(tenantId: TenantId): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(
-      LifecycleJob.Delete,
-      { tenantId, states: [...RegistrationStates.notDeleted] },
-      'tenant disabled',
-    );
+    return this.sweeps.enqueueAll(LifecycleJob.Delete, { scope: tenantId, states: [...RegistrationStates.notDeleted] }, 'tenant disabled');
   }
 
   private async request(actor: TenantActor, id: string, action: RegistrationAction): Promise<Registration> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RegistrationStates, type SystemActor } from '#domain';
-import { AuditRepository, DiscoveryCacheRepository, HealthSystemRepository } from '#persistence';
+import { ALL_TENANTS, AuditRepository, DiscoveryCacheRepository, HealthSystemRepository } from '#persistence';
 import { LifecycleJob } from '#queue';
 import type { CachedSmartDiscovery, EndpointName, SmartServerDescription } from '#smart-client';
 import { SMART_DISCOVERY } from '../outbound/outbound.providers.js';
@@ -72,7 +72,7 @@ export class RefreshDiscoveryUseCase {
     });
     await this.sweeps.enqueueAll(
       LifecycleJob.Verify,
-      { states: [...RegistrationStates.startable], withCredential: true, healthSystemId },
+      { scope: ALL_TENANTS, states: [...RegistrationStates.startable], withCredential: true, healthSystemId },
       `discovery changed: ${changes.map((change) => change.endpoint).join(', ')} endpoint`,
     );
     return 'changed';
