@@ -57,11 +57,19 @@ export class LifecycleRequests {
   }
 
   offboardApp(tenantId: TenantId, appId: string): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(LifecycleJob.Delete, { scope: tenantId, appId, states: [...RegistrationStates.notDeleted] }, 'app deleted');
+    return this.sweeps.enqueueAll(
+      LifecycleJob.Delete,
+      { scope: tenantId, appId, states: [...RegistrationStates.notDeleted] },
+      'app deleted',
+    );
   }
 
   offboardTenant(tenantId: TenantId): Promise<{ enqueued: number }> {
-    return this.sweeps.enqueueAll(LifecycleJob.Delete, { scope: tenantId, states: [...RegistrationStates.notDeleted] }, 'tenant disabled');
+    return this.sweeps.enqueueAll(
+      LifecycleJob.Delete,
+      { scope: tenantId, states: [...RegistrationStates.notDeleted] },
+      'tenant disabled',
+    );
   }
 
   private async request(actor: TenantActor, id: string, action: RegistrationAction): Promise<Registration> {

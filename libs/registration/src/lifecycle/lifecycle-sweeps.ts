@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import { RegistrationStates } from '#domain';
 import {
   RegistrationRepository,
   type DueCursor,
