@@ -51,7 +51,7 @@ import { instrumentSecretStore } from './outbound/instrumented-secret-store.js';
 import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrations.use-case.js';
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 import { lifecycleProviders } from './lifecycle/index.js';
-import { udapProviders } from './udap/index.js';
+import { udapProviders, udapServices } from './udap/index.js';
 
 /** The secret store behind its circuit breaker, before instrumentation (SECRET_STORE and SECRET_STORE_HEALTH share it). */
 const GUARDED_SECRET_STORE = Symbol('GuardedSecretStore');
@@ -160,7 +160,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         AuditRepository,
         ...useCases,
         ...lifecycleProviders,
-        ...udapProviders,
+        ...udapServices,
       ],
     };
   }
