@@ -16,3 +16,5 @@ export * from './webhook-delivery.repository.js';
 export * from './app-signing-key.repository.js';
 export * from './udap/udap.repository.js';
 export * from './possible-orphan.repository.js';
+export * from './ledger/pg-registration-ledger.js';
+export { GroupCommit, type GroupCommitOptions } from './ledger/group-commit.js';

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import { SECRET_STORE } from '#domain';
+import { REGISTRATION_LEDGER, SECRET_STORE } from '#domain';
 import {
   ApiKeyRepository,
   AppSigningKeyRepository,
@@ -17,6 +17,7 @@ import {
   DiscoveryCacheRepository,
   HealthSystemRepository,
   OnboardingRepository,
+  PgRegistrationLedger,
   PrismaService,
   PossibleOrphanRepository,
   RegistrationAttemptRepository,
@@ -139,6 +140,8 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
             config.secrets.backend === 'aws' ? new SecretStoreCanary(store.unguarded) : null,
           inject: [GUARDED_SECRET_STORE],
         },
+        // The registration protocol's steps, group-committed on Prisma's pool.
+        { provide: REGISTRATION_LEDGER, useClass: PgRegistrationLedger },
         ...outboundProviders,
         ...repositories,
         ...useCases,

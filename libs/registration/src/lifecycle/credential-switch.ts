@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SECRET_STORE, type Registration, type SecretStore } from '#domain';
-import { HealthSystemRepository, Prisma, RegistrationAttemptRepository, type RegistrationAttempt } from '#persistence';
+import { SECRET_STORE, type Registration, type SecretStore, type RegistrationColumns } from '#domain';
+import { HealthSystemRepository, RegistrationAttemptRepository, type RegistrationAttempt } from '#persistence';
 import { deleteClient, register, type CachedSmartDiscovery, type SafeHttpClient } from '#smart-client';
 import { credentialFromRegistration, type RegistrationCredential } from '../credentials/registration-credential.js';
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
@@ -16,7 +16,7 @@ import { UsabilityCheck } from './usability-check.js';
  */
 export interface SwitchContext {
   testMetadata: Readonly<Record<string, unknown>>;
-  set?: Prisma.RegistrationUncheckedUpdateManyInput;
+  set?: RegistrationColumns;
 }
 
 export interface SwitchResult {
@@ -100,7 +100,7 @@ export class CredentialSwitch {
         clientSecretExpiresAt: expiry(pending.credential),
         clientSecretIssuedAt: new Date(),
         ...context.set,
-        lastError: unproven ? asLastError(unproven) : Prisma.DbNull,
+        lastError: unproven ? asLastError(unproven) : null,
         nextAttemptAt: null,
       },
       audit: {
@@ -128,7 +128,7 @@ export class CredentialSwitch {
     action: LifecycleAction,
     started: RegistrationAttempt,
     metadata: Record<string, unknown>,
-    set?: Prisma.RegistrationUncheckedUpdateManyInput,
+    set?: RegistrationColumns,
   ): Promise<SwitchResult> {
     const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
     const description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
@@ -159,7 +159,7 @@ export class CredentialSwitch {
       {
         testMetadata: result.granted,
         set: {
-          grantedMetadata: result.granted as Prisma.InputJsonValue,
+          grantedMetadata: result.granted,
           metadataDifferences: result.differences as object[],
           ...set,
         },
@@ -193,9 +193,9 @@ export class CredentialSwitch {
         clientSecretIssuedAt: new Date(),
         managementSupported: credential.management !== undefined,
         ...context.set,
-        drift: Prisma.DbNull,
-        managementBaseline: Prisma.DbNull, // a new client: its first read sets the baseline again
-        lastError: Prisma.DbNull,
+        drift: null,
+        managementBaseline: null, // a new client: its first read sets the baseline again
+        lastError: null,
         nextAttemptAt: null,
       },
       audit: {

@@ -4,20 +4,22 @@ import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import {
   DomainError,
   SECRET_STORE,
+  REGISTRATION_LEDGER,
+  type RegistrationLedger,
   type SecretValue,
   type HealthSystem,
   type Registration,
   type RegistrationState,
   type SecretRef,
   type SecretStore,
+  type StartedAttempt,
+  type RegistrationColumns,
 } from '#domain';
 import {
   AuditRepository,
-  Prisma,
   PrismaService,
   RegistrationAttemptRepository,
   RegistrationRepository,
-  type RegistrationAttempt,
   type RegistrationContext,
 } from '#persistence';
 import {
@@ -40,7 +42,7 @@ import {
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
-import { RegistrationEvents } from '../engine/registration-events.js';
+import { afterChange, RegistrationEvents } from '../engine/registration-events.js';
 import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
 import { SoftwareStatementsService } from '../udap/software-statements.service.js';
 import { PossibleOrphans } from './possible-orphans.js';
@@ -82,6 +84,7 @@ export class RegisterClientUseCase {
     private readonly requestedMetadata: RequestedMetadataBuilder,
     private readonly possibleOrphans: PossibleOrphans,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+    @Inject(REGISTRATION_LEDGER) private readonly ledger: RegistrationLedger,
     @Inject(SECRET_STORE_HEALTH) private readonly storeHealth: SecretStoreHealth,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
@@ -146,20 +149,14 @@ export class RegisterClientUseCase {
     // Discovery may have taken a while: the last look at the store before anything is sent.
     await this.waitForSecretStore(registration, 'discovering');
 
-    const started = await this.prisma.$transaction(async (tx) => {
-      const moved = await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        { from: 'discovering', to: 'registering', set: { attemptCount: { increment: 1 } } },
-        tx,
-      );
-      return moved
-        ? this.attempts.start(tx, {
-            tenantId: registration.tenantId,
-            registrationId: registration.id,
-            action: 'register',
-          })
-        : null;
+    const started = await this.ledger.write({
+      kind: 'start_attempt',
+      tenantId: registration.tenantId,
+      registrationId: registration.id,
+      action: 'register',
+      from: 'discovering',
+      to: 'registering',
+      countAttempt: true,
     });
     if (!started) return 'nothing_to_do'; // another run took it
 
@@ -189,41 +186,35 @@ export class RegisterClientUseCase {
 
     // The client exists at the site from here on: name it on the attempt first, so a run that
     // dies from here on leaves a record naming it.
-    await this.attempts.noteClient(started.id, result.clientId).catch(() => undefined);
+    await this.ledger
+      .write({ kind: 'note_client', attemptId: started.id, clientId: result.clientId })
+      .catch(() => false);
     const stored = await this.storeCredential(registration, started.id, result);
     if (!('versionId' in stored)) return this.compensate(registration, started, result, stored.error, attempt);
     const credential = stored;
-    await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        {
-          from: 'registering',
-          to: 'registered',
-          reason: result.differences.length ? 'registered; the server changed some metadata' : 'registered',
-          set: {
-            clientId: result.clientId,
-            clientIdIssuedAt: result.clientIdIssuedAt ? new Date(result.clientIdIssuedAt * 1000) : null,
-            clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
-            grantedMetadata: result.granted as object,
-            metadataDifferences: result.differences as object[],
-            credentialSecret: credential.name,
-            credentialVersion: credential.versionId,
-            managementSupported: result.management !== undefined,
-            lastError: Prisma.DbNull,
-            nextAttemptAt: null,
-          },
-        },
-        tx,
-      );
-      await this.attempts.finish(tx, started.id, {
-        outcome: 'succeeded',
-        httpStatus: result.httpStatus,
-        clientId: result.clientId,
-      });
-      await this.events.record(tx, {
-        tenantId: registration.tenantId,
-        registrationId: registration.id,
+    const columns: RegistrationColumns = {
+      clientId: result.clientId,
+      clientIdIssuedAt: result.clientIdIssuedAt ? new Date(result.clientIdIssuedAt * 1000) : null,
+      clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
+      grantedMetadata: result.granted as object,
+      metadataDifferences: result.differences as object[],
+      credentialSecret: credential.name,
+      credentialVersion: credential.versionId,
+      managementSupported: result.management !== undefined,
+      lastError: null,
+      nextAttemptAt: null,
+    };
+    // The move, the attempt's outcome, the audit and the webhook event: one commit.
+    await this.ledger.write({
+      kind: 'record_outcome',
+      tenantId: registration.tenantId,
+      registrationId: registration.id,
+      from: 'registering',
+      to: 'registered',
+      reason: result.differences.length ? 'registered; the server changed some metadata' : 'registered',
+      columns,
+      attempt: { id: started.id, outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId },
+      ...this.events.rows(afterChange(context, 'registered', columns), {
         actor: WORKER,
         type: 'registration.created',
         outcome: 'success',
@@ -232,7 +223,7 @@ export class RegisterClientUseCase {
           attemptId: started.id,
           differences: result.differences.map((d) => d.field),
         },
-      });
+      }),
     });
     await this.settled(registration);
     return 'registered';
@@ -370,7 +361,7 @@ export class RegisterClientUseCase {
    */
   private async compensate(
     registration: Registration,
-    started: RegistrationAttempt,
+    started: StartedAttempt,
     result: RegistrationResult,
     storeError: unknown,
     attempt: JobAttempt,

@@ -28,12 +28,17 @@ export class WebhookOutbox {
     events: WebhookEventInput[],
     occurredAt: Date = new Date(),
   ): Promise<Array<{ id: string }>> {
-    const rows = events.map((event) => {
+    const rows = this.rows(events, occurredAt);
+    await this.events.insertMany(tx, rows);
+    return rows.map(({ id }) => ({ id }));
+  }
+
+  /** The outbox rows of `events`, validated and serialised, for a writer of its own (the registration ledger). */
+  rows(events: WebhookEventInput[], occurredAt: Date = new Date()): WebhookEventRow[] {
+    return events.map((event) => {
       const { type, data } = parseOrThrow(webhookEventInputSchema, event, 'webhook event');
       return this.toRow({ type, healthSystemId: data.healthSystem.id, data, occurredAt });
     });
-    await this.events.insertMany(tx, rows);
-    return rows.map(({ id }) => ({ id }));
   }
 
   /** A test event for one endpoint (the operator's "ping"). */
