@@ -13,13 +13,13 @@ import {
   AuditRepository,
   PrismaService,
   RegistrationRepository,
-  type Prisma,
+  type Transaction,
   type RegistrationContext,
 } from '#persistence';
 import { webhookSubject, type WebhookEventType } from '../webhooks/event-catalogue.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
-type Tx = Prisma.TransactionClient;
+type Tx = Transaction;
 
 /** Webhook events about one registration (the onboarding's own event aside). */
 export type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { parseOrThrow } from '#domain';
-import { WebhookEventRepository, type Prisma, type WebhookEventInput as WebhookEventRow } from '#persistence';
+import { WebhookEventRepository, type Transaction, type WebhookEventInput as WebhookEventRow } from '#persistence';
 import { PING_EVENT_TYPE, webhookEventInputSchema, type WebhookEventInput } from './event-catalogue.js';
 
 /**
@@ -14,7 +14,7 @@ export class WebhookOutbox {
   constructor(private readonly events: WebhookEventRepository) {}
 
   async record(
-    tx: Prisma.TransactionClient,
+    tx: Transaction,
     event: WebhookEventInput,
     occurredAt: Date = new Date(),
   ): Promise<{ id: string }> {
@@ -24,7 +24,7 @@ export class WebhookOutbox {
 
   /** Several events of one change, in one statement. */
   async recordMany(
-    tx: Prisma.TransactionClient,
+    tx: Transaction,
     events: WebhookEventInput[],
     occurredAt: Date = new Date(),
   ): Promise<Array<{ id: string }>> {
@@ -43,7 +43,7 @@ export class WebhookOutbox {
 
   /** A test event for one endpoint (the operator's "ping"). */
   async recordPing(
-    tx: Prisma.TransactionClient,
+    tx: Transaction,
     healthSystem: { id: string; name: string; fhirBaseUrl: string },
     endpointId: string,
   ): Promise<{ id: string }> {
