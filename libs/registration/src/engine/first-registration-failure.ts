@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   failurePayload,
   REGISTRATION_LEDGER,
+  type LedgerAuditEvent,
   type RegistrationLedger,
   shouldRetry,
   stateAfterFailure,
@@ -16,15 +17,16 @@ import { afterChange, RegistrationEvents } from './registration-events.js';
 
 export const WORKER: SystemActor = { type: 'system', component: 'worker' };
 
-/** An audit event of the worker about one registration. */
-export function workerEvent(
+/** An audit event of `actor` about one registration. */
+export function registrationAuditEvent(
+  actor: SystemActor,
   registration: Registration,
   action: string,
   outcome: 'success' | 'failure',
   details: Record<string, unknown>,
-) {
+): LedgerAuditEvent {
   return {
-    actor: WORKER,
+    actor,
     tenantId: registration.tenantId,
     appId: registration.appId,
     healthSystemId: registration.healthSystemId,
@@ -33,6 +35,32 @@ export function workerEvent(
     outcome,
     details,
   };
+}
+
+/** An audit event of the worker about one registration. */
+export function workerEvent(
+  registration: Registration,
+  action: string,
+  outcome: 'success' | 'failure',
+  details: Record<string, unknown>,
+): LedgerAuditEvent {
+  return registrationAuditEvent(WORKER, registration, action, outcome, details);
+}
+
+/**
+ * The first registration's attempt: `discovering` -> `registering` with the attempt counted and
+ * its row written, before the POST; null when another run took the registration.
+ */
+export function startFirstRegistration(ledger: RegistrationLedger, registration: Registration) {
+  return ledger.write({
+    kind: 'start_attempt',
+    tenantId: registration.tenantId,
+    registrationId: registration.id,
+    action: 'register',
+    from: 'discovering',
+    to: 'registering',
+    countAttempt: true,
+  });
 }
 
 /**

@@ -26,6 +26,7 @@ import {
 import { backoffDelayMs, RetryLaterError, WaitForRegistrationError } from '#queue';
 import type { RegistrationProblem } from '../engine/registration-errors.js';
 import type { JobAttempt } from '#queue';
+import { registrationAuditEvent } from '../engine/first-registration-failure.js';
 import { afterChange, RegistrationEvents, type RegistrationEventType } from '../engine/registration-events.js';
 
 export type { LifecycleAction } from '#domain';
@@ -261,16 +262,7 @@ export class LifecycleRecorder {
     outcome: 'success' | 'failure',
     details: Record<string, unknown>,
   ) {
-    return {
-      actor: LIFECYCLE_ACTOR,
-      tenantId: registration.tenantId,
-      appId: registration.appId,
-      healthSystemId: registration.healthSystemId,
-      registrationId: registration.id,
-      action,
-      outcome,
-      details,
-    };
+    return registrationAuditEvent(LIFECYCLE_ACTOR, registration, action, outcome, details);
   }
 }
 

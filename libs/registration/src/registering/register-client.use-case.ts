@@ -52,7 +52,12 @@ import {
   toRegistrationError,
   type RegistrationProblem,
 } from '../engine/registration-errors.js';
-import { FirstRegistrationFailure, WORKER, workerEvent } from '../engine/first-registration-failure.js';
+import {
+  FirstRegistrationFailure,
+  startFirstRegistration,
+  WORKER,
+  workerEvent,
+} from '../engine/first-registration-failure.js';
 
 /**
  * RFC 7591 registration of one app at one health system: discover, POST, store.
@@ -149,15 +154,7 @@ export class RegisterClientUseCase {
     // Discovery may have taken a while: the last look at the store before anything is sent.
     await this.waitForSecretStore(registration, 'discovering');
 
-    const started = await this.ledger.write({
-      kind: 'start_attempt',
-      tenantId: registration.tenantId,
-      registrationId: registration.id,
-      action: 'register',
-      from: 'discovering',
-      to: 'registering',
-      countAttempt: true,
-    });
+    const started = await startFirstRegistration(this.ledger, registration);
     if (!started) return 'nothing_to_do'; // another run took it
 
     let result: RegistrationResult;

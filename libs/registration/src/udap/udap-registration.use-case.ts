@@ -47,7 +47,7 @@ import {
 } from '../engine/registration-errors.js';
 import type { JobAttempt, RegisterOutcome } from '#queue';
 import { AppCertificatesService } from './app-certificates.service.js';
-import { FirstRegistrationFailure, WORKER } from '../engine/first-registration-failure.js';
+import { FirstRegistrationFailure, startFirstRegistration, WORKER } from '../engine/first-registration-failure.js';
 
 /** What makes a registration go the UDAP way: the site's community and the app's certificate in it. */
 export interface UdapPlan {
@@ -139,15 +139,7 @@ export class UdapRegistrationUseCase {
       return this.fail(registration, 'discovering', this.metadataProblem(error), attempt);
     }
 
-    const started = await this.ledger.write({
-      kind: 'start_attempt',
-      tenantId: registration.tenantId,
-      registrationId: registration.id,
-      action: 'register',
-      from: 'discovering',
-      to: 'registering',
-      countAttempt: true,
-    });
+    const started = await startFirstRegistration(this.ledger, registration);
     if (!started) return 'nothing_to_do';
 
     let result: UdapRegistrationResult;

@@ -13,11 +13,7 @@ import { PING_EVENT_TYPE, webhookEventInputSchema, type WebhookEventInput } from
 export class WebhookOutbox {
   constructor(private readonly events: WebhookEventRepository) {}
 
-  async record(
-    tx: Transaction,
-    event: WebhookEventInput,
-    occurredAt: Date = new Date(),
-  ): Promise<{ id: string }> {
+  async record(tx: Transaction, event: WebhookEventInput, occurredAt: Date = new Date()): Promise<{ id: string }> {
     const [recorded] = await this.recordMany(tx, [event], occurredAt);
     return recorded!;
   }
