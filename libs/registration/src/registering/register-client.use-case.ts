@@ -428,8 +428,19 @@ export class RegisterClientUseCase {
     await this.events.completeOnboardingIfSettled(registration.tenantId, registration.onboardingId, WORKER);
   }
 
+  /** A move with nothing else to record (group-committed with other jobs' steps). */
   private async move(registration: Registration, from: RegistrationState, to: RegistrationState, reason: string) {
-    await this.registrations.transition(registration.tenantId, registration.id, { from, to, reason });
+    const { tenantId, id: registrationId } = registration;
+    await this.ledger.write({
+      kind: 'record_outcome',
+      tenantId,
+      registrationId,
+      from,
+      to,
+      reason,
+      audit: [],
+      outbox: [],
+    });
   }
 
   private async readInitialAccessToken(healthSystem: HealthSystem) {
