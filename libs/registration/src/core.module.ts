@@ -45,6 +45,7 @@ import { RegisterClientUseCase } from './registering/register-client.use-case.js
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
 import { RegistrationEvents } from './engine/registration-events.js';
 import { FirstRegistrationFailure } from './engine/first-registration-failure.js';
+import { SiteRegistration } from './engine/site-registration.js';
 import { AuditLogService } from './audit/audit-log.service.js';
 import { PossibleOrphans } from './registering/possible-orphans.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -80,6 +81,7 @@ const useCases = [
   RegisterClientUseCase,
   RegistrationEvents,
   FirstRegistrationFailure,
+  SiteRegistration,
   AuditLogService,
   PossibleOrphans,
   ManagedKeysService,

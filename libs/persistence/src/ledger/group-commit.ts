@@ -103,7 +103,7 @@ export class GroupCommit {
     let failed = false;
     try {
       if (explicit) await client.query('BEGIN');
-      const answers: unknown[] = new Array(batch.length);
+      const answers: unknown[] = [];
       for (const [kind, indexes] of byKind) {
         const written = await this.writers.get(kind)!(
           client,

@@ -7,7 +7,6 @@ import {
   REGISTRATION_LEDGER,
   type RegistrationLedger,
   type SecretValue,
-  type HealthSystem,
   type Registration,
   type RegistrationState,
   type SecretRef,
@@ -30,17 +29,10 @@ import {
   type RegistrationJobData,
 } from '#queue';
 import { SECRET_STORE_HEALTH, SecretStoreUnavailableError, secretNames, type SecretStoreHealth } from '#secrets';
-import {
-  deleteClient,
-  register,
-  SmartClientError,
-  type CachedSmartDiscovery,
-  type RegistrationResult,
-  type SafeHttpClient,
-  type SmartServerDescription,
-} from '#smart-client';
-import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
+import { deleteClient, SmartClientError, type RegistrationResult, type SafeHttpClient } from '#smart-client';
+import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
+import { SiteRegistration } from '../engine/site-registration.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
 import { afterChange, RegistrationEvents } from '../engine/registration-events.js';
 import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
@@ -93,7 +85,7 @@ export class RegisterClientUseCase {
     @Inject(SECRET_STORE_HEALTH) private readonly storeHealth: SecretStoreHealth,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
-    @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+    private readonly site: SiteRegistration,
     private readonly udap: UdapRegistrationUseCase,
     private readonly softwareStatements: SoftwareStatementsService,
     private readonly failure: FirstRegistrationFailure,
@@ -126,14 +118,13 @@ export class RegisterClientUseCase {
     const udapPlan = await this.udap.plan(context);
     if (udapPlan) return this.udap.register(context, attempt, udapPlan);
     const { registration, app, healthSystem } = context;
-    let description: SmartServerDescription;
+    let registrationEndpoint: string | null;
     try {
       // The health system row is the discovery cache: the copy loaded with it spares a lookup.
-      description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
+      ({ registrationEndpoint } = await this.site.endpoint(healthSystem));
     } catch (error) {
       return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
     }
-    const registrationEndpoint = description.endpoints.registration?.value;
     if (!registrationEndpoint) {
       const problem = permanentProblem(
         'registration_not_supported',
@@ -144,7 +135,7 @@ export class RegisterClientUseCase {
     const metadata = await this.requestedMetadata.build(registration, app);
     let initialAccessToken: SecretValue | undefined;
     try {
-      initialAccessToken = await this.readInitialAccessToken(healthSystem);
+      initialAccessToken = await this.site.initialAccessToken(healthSystem);
     } catch (error) {
       // A store that is down is tried again; a token that cannot be decrypted (another
       // LOCAL_SECRETS_KEY, an altered row) will not get better: the registration fails and says
@@ -161,7 +152,7 @@ export class RegisterClientUseCase {
     try {
       // A software statement (RFC 7591 §2.3) where the site's policy requires one.
       const softwareStatement = await this.softwareStatements.forSite(registration, app, healthSystem, metadata);
-      result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken, softwareStatement });
+      result = await this.site.register({ registrationEndpoint, metadata, initialAccessToken, softwareStatement });
     } catch (error) {
       const problem = toRegistrationError(error);
       const unknownOutcome = mayHaveCreatedClient(error);
@@ -441,11 +432,5 @@ export class RegisterClientUseCase {
       audit: [],
       outbox: [],
     });
-  }
-
-  private async readInitialAccessToken(healthSystem: HealthSystem) {
-    if (!healthSystem.initialAccessToken) return undefined;
-    const stored = await this.secrets.get(healthSystem.initialAccessToken.name);
-    return stored?.value;
   }
 }
