@@ -23,6 +23,18 @@ describe('registration ledger (group commit on pg)', () => {
       step,
     );
 
+  /** A first registration's attempt: discovering -> registering. */
+  const startStep = (registrationId: string, extra: Partial<Extract<LedgerStep, { kind: 'start_attempt' }>> = {}) =>
+    ({
+      kind: 'start_attempt',
+      tenantId,
+      registrationId,
+      action: 'register',
+      from: 'discovering',
+      to: 'registering',
+      ...extra,
+    }) as const;
+
   async function registrations(n: number, state: string): Promise<string[]> {
     const ids = Array.from({ length: n }, () => randomUUID());
     for (const id of ids) {
@@ -70,18 +82,7 @@ describe('registration ledger (group commit on pg)', () => {
     await pool.query(`UPDATE "Registration" SET "state" = 'retrying' WHERE "id" = $1`, [ids[7]]);
     statements.length = 0;
     const started = await Promise.all(
-      ids.map((registrationId) =>
-        write({
-          kind: 'start_attempt',
-          tenantId,
-          registrationId,
-          action: 'register',
-          from: 'discovering',
-          to: 'registering',
-          reason: 'ledger test',
-          countAttempt: true,
-        }),
-      ),
+      ids.map((registrationId) => write(startStep(registrationId, { reason: 'ledger test', countAttempt: true }))),
     );
     expect(statements.filter((sql) => sql.includes('"RegistrationAttempt"'))).toHaveLength(1);
     expect(statements.filter((sql) => /^(BEGIN|COMMIT)$/.test(sql))).toHaveLength(0);
@@ -112,14 +113,7 @@ describe('registration ledger (group commit on pg)', () => {
 
     // Two jobs on the same registration never share a batch: exactly one wins.
     const [twin] = await registrations(1, 'discovering');
-    const step = {
-      kind: 'start_attempt',
-      tenantId,
-      registrationId: twin!,
-      action: 'register',
-      from: 'discovering',
-      to: 'registering',
-    } as const;
+    const step = startStep(twin!);
     const both = await Promise.all([write(step), write(step)]);
     expect(both.filter(Boolean)).toHaveLength(1);
   });
@@ -127,14 +121,7 @@ describe('registration ledger (group commit on pg)', () => {
   it('fails only the poisoned entry of a batch; the others commit', async () => {
     const ids = await registrations(6, 'registered');
     const [attempted] = await registrations(1, 'discovering');
-    const started = (await write({
-      kind: 'start_attempt',
-      tenantId,
-      registrationId: attempted!,
-      action: 'register',
-      from: 'discovering',
-      to: 'registering',
-    })) as { id: string };
+    const started = (await write(startStep(attempted!))) as { id: string };
     const at = new Date('2026-01-02T03:04:05.678Z');
     const results = await Promise.allSettled([
       ...ids.map((registrationId) =>
@@ -165,17 +152,7 @@ describe('registration ledger (group commit on pg)', () => {
   it('records outcomes with their columns, attempt, audit and outbox rows; a lost compare-and-set moves nothing', async () => {
     const [first, second] = await registrations(2, 'discovering');
     const attempts = await Promise.all(
-      [first!, second!].map(
-        (registrationId) =>
-          write({
-            kind: 'start_attempt',
-            tenantId,
-            registrationId,
-            action: 'register',
-            from: 'discovering',
-            to: 'registering',
-          }) as Promise<{ id: string }>,
-      ),
+      [first!, second!].map((registrationId) => write(startStep(registrationId)) as Promise<{ id: string }>),
     );
     await pool.query(`UPDATE "Registration" SET "lastError" = '{"error":"old"}' WHERE "id" = ANY($1::uuid[])`, [
       [first, second],

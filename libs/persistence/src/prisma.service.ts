@@ -50,11 +50,14 @@ function poolFor({ url, poolSize }: DatabaseOptions): pg.Pool {
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   /** The pool Prisma's adapter runs on, shared with the code that writes plain SQL (the registration ledger). */
   readonly pool: pg.Pool;
+  /** Whether statements on `pool` may be named (server-side prepared): false behind a pooler that cannot keep them. */
+  readonly preparedStatements: boolean;
 
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
     const pool = poolFor(config.database);
     super({ adapter: adapterFor(pool, config.database) });
     this.pool = pool;
+    this.preparedStatements = config.database.preparedStatements ?? true;
   }
 
   /** One query at start-up: an unreachable database fails the start instead of the first request. */

@@ -6,7 +6,7 @@ import { assertTransition } from '#domain';
 import { PrismaService } from '../prisma.service.js';
 import { boundGrantedMetadata } from '../registration.repository.js';
 import { actorId } from '../audit.repository.js';
-import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { GroupCommit, type BatchWriter, type GroupCommitOptions } from './group-commit.js';
 
 type Step<K extends LedgerStep['kind']> = Extract<LedgerStep, { kind: K }>;
 
@@ -24,7 +24,7 @@ export class PgRegistrationLedger implements RegistrationLedger {
   private readonly commits: GroupCommit;
 
   constructor(prisma: PrismaService) {
-    this.commits = createLedgerCommits(prisma.pool, DEFAULT_OPTIONS);
+    this.commits = createLedgerCommits(prisma.pool, DEFAULT_OPTIONS, prisma.preparedStatements);
   }
 
   write<S extends LedgerStep>(step: S): Promise<LedgerAnswer[S['kind']]> {
@@ -40,13 +40,29 @@ function keyOf(step: LedgerStep): string {
 }
 
 /** The group commit with a writer per step kind (exported for the test against PostgreSQL). */
-export function createLedgerCommits(pool: pg.Pool, options: GroupCommitOptions): GroupCommit {
+export function createLedgerCommits(pool: pg.Pool, options: GroupCommitOptions, named = true): GroupCommit {
   const commits = new GroupCommit(pool, options);
-  commits.register('start_attempt', startAttempts);
-  commits.register('note_client', noteClients);
-  commits.register('record_outcome', recordOutcomes);
-  commits.register('clean_verify', cleanVerifies);
+  // Unnamed statements behind a pooler that cannot keep prepared ones (DATABASE_PREPARED_STATEMENTS=false).
+  const unnamed =
+    <E, A>(writer: BatchWriter<E, A>): BatchWriter<E, A> =>
+    (client, entries) =>
+      writer(withoutNames(client), entries);
+  const as = <E, A>(writer: BatchWriter<E, A>) => (named ? writer : unnamed(writer));
+  commits.register('start_attempt', as(startAttempts));
+  commits.register('note_client', as(noteClients));
+  commits.register('record_outcome', as(recordOutcomes));
+  commits.register('clean_verify', as(cleanVerifies));
   return commits;
+}
+
+/** The client, sending each named query config without its name. */
+function withoutNames(client: pg.PoolClient): pg.PoolClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'query') return Reflect.get(target, property, receiver);
+      return (config: pg.QueryConfig) => target.query({ text: config.text, values: config.values });
+    },
+  });
 }
 
 /**
