@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     // Every secret (1 h lifetime) is due; the schedulers themselves stay out of the way.
     ROTATION_WINDOW_SECONDS: '7200',
+    // ... and within the fraction of its lifetime that rotation waits for (a fresh 1 h secret has 99% left).
+    ROTATION_REMAINING_FRACTION: '0.999',
     ROTATION_SWEEP_INTERVAL_SECONDS: '86400',
     VERIFY_INTERVAL_SECONDS: '86400',
   });

@@ -4,6 +4,7 @@ export * from './validation.js';
 export * from './client-metadata.js';
 export * from './registration-state.js';
 export * from './ports/secret-store.js';
+export * from './ports/registration-ledger.js';
 export * from './entities.js';
 export * from './http-url.js';
 export * from './bounded-document.js';

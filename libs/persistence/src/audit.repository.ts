@@ -25,7 +25,7 @@ export interface AuditEvent extends Omit<AuditEventInput, 'actor'> {
   actorId: string | null;
 }
 
-function actorId(actor: Actor): string | null {
+export function actorId(actor: Actor): string | null {
   if (actor.type === 'tenant_key' || actor.type === 'health_system_key') return actor.keyId;
   if (actor.type === 'system') return actor.component;
   return null;

@@ -7,6 +7,9 @@ export * from './app.repository.js';
 export * from './health-system.repository.js';
 export * from './audit.repository.js';
 export { Prisma, type PrismaClient } from './generated/client.js';
+import type { Prisma as PrismaTypes } from './generated/client.js';
+/** A database transaction in progress: pass it to the repositories that write inside it. */
+export type Transaction = PrismaTypes.TransactionClient;
 export * from './registration.repository.js';
 export * from './onboarding.repository.js';
 export * from './registration-attempt.repository.js';
@@ -21,3 +24,5 @@ export * from './registration-request.repository.js';
 export * from './health-system-key.repository.js';
 export * from './site-registration.repository.js';
 export * from './retention.repository.js';
+export * from './ledger/pg-registration-ledger.js';
+export { GroupCommit, type GroupCommitOptions } from './ledger/group-commit.js';

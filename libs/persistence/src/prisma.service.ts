@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { PrismaClient } from './generated/client.js';
 
@@ -27,12 +28,17 @@ export function statementName(query: { sql: string; args: unknown[] }): string |
   return `p${createHash('sha1').update(query.sql).digest('base64url')}`;
 }
 
-function adapterFor({ url, poolSize, preparedStatements = true }: DatabaseOptions): PrismaPg {
-  return new PrismaPg(
-    { connectionString: url, ...(poolSize ? { max: poolSize } : {}) },
+function adapterFor(pool: pg.Pool, { preparedStatements = true }: DatabaseOptions): PrismaPg {
+  return new PrismaPg(pool, {
+    // The process's pool: the adapter ends it when the client disconnects.
+    disposeExternalPool: true,
     // The adapter sends a query unnamed when the generator returns undefined (its type says string).
-    preparedStatements ? { statementNameGenerator: (query) => statementName(query) as string } : {},
-  );
+    ...(preparedStatements ? { statementNameGenerator: (query) => statementName(query) as string } : {}),
+  });
+}
+
+function poolFor({ url, poolSize }: DatabaseOptions): pg.Pool {
+  return new pg.Pool({ connectionString: url, ...(poolSize ? { max: poolSize } : {}) });
 }
 
 /**
@@ -42,8 +48,16 @@ function adapterFor({ url, poolSize, preparedStatements = true }: DatabaseOption
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+  /** The pool Prisma's adapter runs on, shared with the code that writes plain SQL (the registration ledger). */
+  readonly pool: pg.Pool;
+  /** Whether statements on `pool` may be named (server-side prepared): false behind a pooler that cannot keep them. */
+  readonly preparedStatements: boolean;
+
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
-    super({ adapter: adapterFor(config.database) });
+    const pool = poolFor(config.database);
+    super({ adapter: adapterFor(pool, config.database) });
+    this.pool = pool;
+    this.preparedStatements = config.database.preparedStatements ?? true;
   }
 
   /** One query at start-up: an unreachable database fails the start instead of the first request. */
@@ -58,5 +72,5 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
 
 /** Creates a client outside Nest (scripts, tests). */
 export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: adapterFor({ url: databaseUrl }) });
+  return new PrismaClient({ adapter: adapterFor(poolFor({ url: databaseUrl }), { url: databaseUrl }) });
 }

@@ -24,7 +24,7 @@ import { asJson, boundedNote, remoteJson, remoteJsonValue, secretRefOf } from '.
 import { toApp } from './app.repository.js';
 import { toHealthSystem } from './health-system.repository.js';
 import { toTenant } from './tenant.repository.js';
-import { RegistrationStates, trustedTenantId, type TenantId } from '#domain';
+import { RegistrationStates, trustedTenantId, type RegistrationColumns, type TenantId } from '#domain';
 
 export function toRegistration(row: RegistrationRow): Registration {
   return {
@@ -75,29 +75,42 @@ export interface StateChange {
   to: RegistrationState;
   reason?: string;
   /** Columns written together with the state, in the same statement. */
-  set?: Prisma.RegistrationUncheckedUpdateManyInput;
+  set?: RegistrationColumns;
+}
+
+const JSON_COLUMNS = ['grantedMetadata', 'metadataDifferences', 'lastError', 'drift', 'managementBaseline'] as const;
+
+/** The typed columns as Prisma writes them: `null` in a JSON column is the database's NULL. */
+function toRowUpdate(set: RegistrationColumns = {}): Prisma.RegistrationUncheckedUpdateManyInput {
+  const row: Prisma.RegistrationUncheckedUpdateManyInput = { ...set } as Prisma.RegistrationUncheckedUpdateManyInput;
+  if (set.requestedMetadata !== undefined) row.requestedMetadata = asJson(set.requestedMetadata);
+  for (const column of JSON_COLUMNS) {
+    const value = set[column];
+    if (value === null) row[column] = Prisma.DbNull;
+    else if (value !== undefined) row[column] = asJson(value);
+  }
+  return row;
 }
 
 /**
  * `grantedMetadata` is what a site answered: every write path stores it bounded (see
  * `remoteJson`), and the state reason says what was cut, so the registration still succeeds.
  */
-function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'reason'> {
+export function boundGrantedMetadata(change: StateChange): Pick<StateChange, 'set' | 'reason'> {
   const { grantedMetadata: granted, metadataDifferences: differences, managementBaseline: baseline } = change.set ?? {};
-  const isDocument = (value: unknown) =>
-    !!value && typeof value === 'object' && value !== Prisma.DbNull && value !== Prisma.JsonNull;
+  const isDocument = (value: unknown): value is object => !!value && typeof value === 'object';
   if (!isDocument(granted) && !isDocument(differences) && !isDocument(baseline)) return change;
   const set = { ...change.set };
   const notes: string[] = [];
   if (isDocument(granted)) {
     const bounded = remoteJson(granted);
-    set.grantedMetadata = bounded.json;
+    set.grantedMetadata = bounded.json as object;
     notes.push(...bounded.notes);
   }
   // The differences quote what the site granted, so they are bounded the same way.
-  if (isDocument(differences)) set.metadataDifferences = remoteJsonValue(differences).json;
+  if (isDocument(differences)) set.metadataDifferences = remoteJsonValue(differences).json as object[];
   // The management baseline is what a site's RFC 7592 read showed: a remote document too.
-  if (isDocument(baseline)) set.managementBaseline = remoteJson(baseline).json;
+  if (isDocument(baseline)) set.managementBaseline = remoteJson(baseline).json as object;
   const reason = notes.length ? [change.reason, boundedNote(notes)].filter(Boolean).join('; ') : change.reason;
   return { set, reason };
 }
@@ -338,7 +351,7 @@ export class RegistrationRepository {
     const { set, reason } = boundGrantedMetadata(change);
     const { count } = await tx.registration.updateMany({
       where: { id, tenantId, state: change.from },
-      data: { ...set, state: change.to, stateReason: reason ?? null },
+      data: { ...toRowUpdate(set), state: change.to, stateReason: reason ?? null },
     });
     return count === 1;
   }

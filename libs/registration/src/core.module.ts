@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import { SECRET_STORE } from '#domain';
+import { REGISTRATION_LEDGER, SECRET_STORE } from '#domain';
 import {
   ApiKeyRepository,
   AppSigningKeyRepository,
@@ -18,6 +18,7 @@ import {
   HealthSystemKeyRepository,
   HealthSystemRepository,
   OnboardingRepository,
+  PgRegistrationLedger,
   PrismaService,
   SecretsDatabase,
   PossibleOrphanRepository,
@@ -50,6 +51,7 @@ import { RegisterClientUseCase } from './registering/register-client.use-case.js
 import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
 import { RegistrationEvents } from './engine/registration-events.js';
 import { FirstRegistrationFailure } from './engine/first-registration-failure.js';
+import { SiteRegistration } from './engine/site-registration.js';
 import { AuditLogService } from './audit/audit-log.service.js';
 import { PossibleOrphans } from './registering/possible-orphans.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -58,7 +60,7 @@ import { ReconcileRegistrationsUseCase } from './registering/reconcile-registrat
 import { SAFE_HTTP, SMART_DISCOVERY, outboundProviders } from './outbound/outbound.providers.js';
 import { RetentionSweep } from './retention/retention-sweep.js';
 import { lifecycleProviders } from './lifecycle/index.js';
-import { udapProviders } from './udap/index.js';
+import { udapProviders, udapServices } from './udap/index.js';
 import { manualProviders } from './manual/index.js';
 
 /** The secret store behind its circuit breaker, before instrumentation (SECRET_STORE and SECRET_STORE_HEALTH share it). */
@@ -92,6 +94,7 @@ const useCases = [
   RegisterClientUseCase,
   RegistrationEvents,
   FirstRegistrationFailure,
+  SiteRegistration,
   AuditLogService,
   PossibleOrphans,
   ManagedKeysService,
@@ -155,6 +158,8 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
             config.secrets.backend === 'aws' ? new SecretStoreCanary(store.unguarded) : null,
           inject: [GUARDED_SECRET_STORE],
         },
+        // The registration protocol's steps, group-committed on Prisma's pool.
+        { provide: REGISTRATION_LEDGER, useClass: PgRegistrationLedger },
         ...outboundProviders,
         ...repositories,
         ...useCases,
@@ -177,7 +182,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         AuditRepository,
         ...useCases,
         ...lifecycleProviders,
-        ...udapProviders,
+        ...udapServices,
         ...manualProviders,
       ],
     };

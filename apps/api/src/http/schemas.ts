@@ -19,7 +19,7 @@ export const registrationState = z
   .describe(
     'queued → discovering → registering → registered; retrying (transient error, see nextAttemptAt), ' +
       'failed (needs the tenant or the operator), orphan_suspected, verifying, updating, rotating, deleting → deleted; ' +
-      "awaiting_site (a site without dynamic registration: waiting for its administrators to register the client by hand).",
+      'awaiting_site (a site without dynamic registration: waiting for its administrators to register the client by hand).',
   );
 
 export const TenantSchema = named(
@@ -124,7 +124,9 @@ export const HealthSystemSchema = named(
     registrationPath: z
       .enum(['dynamic', 'manual'])
       .nullable()
-      .describe('How clients are registered here now (null until discovered): by the broker, or by the site’s administrators.'),
+      .describe(
+        'How clients are registered here now (null until discovered): by the broker, or by the site’s administrators.',
+      ),
     discovery: DiscoverySummarySchema,
     createdAt: timestamp(),
     updatedAt: timestamp(),

@@ -1,28 +1,32 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   failurePayload,
+  REGISTRATION_LEDGER,
+  type LedgerAuditEvent,
+  type RegistrationLedger,
   shouldRetry,
   stateAfterFailure,
   type Registration,
   type RegistrationState,
   type SystemActor,
 } from '#domain';
-import { AuditRepository, PrismaService, RegistrationRepository } from '#persistence';
+import { RegistrationRepository } from '#persistence';
 import { backoffDelayMs, RetryLaterError, type JobAttempt } from '#queue';
 import type { RegistrationProblem } from './registration-errors.js';
-import { RegistrationEvents } from './registration-events.js';
+import { afterChange, RegistrationEvents } from './registration-events.js';
 
 export const WORKER: SystemActor = { type: 'system', component: 'worker' };
 
-/** An audit event of the worker about one registration. */
-export function workerEvent(
+/** An audit event of `actor` about one registration. */
+export function registrationAuditEvent(
+  actor: SystemActor,
   registration: Registration,
   action: string,
   outcome: 'success' | 'failure',
   details: Record<string, unknown>,
-) {
+): LedgerAuditEvent {
   return {
-    actor: WORKER,
+    actor,
     tenantId: registration.tenantId,
     appId: registration.appId,
     healthSystemId: registration.healthSystemId,
@@ -31,6 +35,32 @@ export function workerEvent(
     outcome,
     details,
   };
+}
+
+/** An audit event of the worker about one registration. */
+export function workerEvent(
+  registration: Registration,
+  action: string,
+  outcome: 'success' | 'failure',
+  details: Record<string, unknown>,
+): LedgerAuditEvent {
+  return registrationAuditEvent(WORKER, registration, action, outcome, details);
+}
+
+/**
+ * The first registration's attempt: `discovering` -> `registering` with the attempt counted and
+ * its row written, before the POST; null when another run took the registration.
+ */
+export function startFirstRegistration(ledger: RegistrationLedger, registration: Registration) {
+  return ledger.write({
+    kind: 'start_attempt',
+    tenantId: registration.tenantId,
+    registrationId: registration.id,
+    action: 'register',
+    from: 'discovering',
+    to: 'registering',
+    countAttempt: true,
+  });
 }
 
 /**
@@ -42,10 +72,9 @@ export function workerEvent(
 @Injectable()
 export class FirstRegistrationFailure {
   constructor(
-    private readonly prisma: PrismaService,
     private readonly registrations: RegistrationRepository,
-    private readonly audit: AuditRepository,
     private readonly events: RegistrationEvents,
+    @Inject(REGISTRATION_LEDGER) private readonly ledger: RegistrationLedger,
   ) {}
 
   async record(
@@ -59,38 +88,36 @@ export class FirstRegistrationFailure {
     const { retryAfterMs, ...lastError } = problem;
     const retry = shouldRetry(lastError, attempt);
     const delayMs = retry ? backoffDelayMs(attempt.number, retryAfterMs) : 0;
-    await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        {
-          from,
-          to: stateAfterFailure('register', retry),
-          reason: lastError.error,
-          set: { lastError, nextAttemptAt: retry ? new Date(Date.now() + delayMs) : null },
-        },
-        tx,
-      );
-      const details = {
-        error: lastError.error,
-        httpStatus: lastError.httpStatus,
-        retryable: lastError.retryable,
-        ...extra,
-      };
-      if (retry) {
-        // A transient failure is audited but not announced: the site's administrators hear of the outcome.
-        await this.audit.record(workerEvent(registration, 'registration.attempt_failed', 'failure', details), tx);
-        return;
-      }
-      await this.events.record(tx, {
-        tenantId: registration.tenantId,
-        registrationId: registration.id,
-        actor: WORKER,
-        type: 'registration.failed',
-        outcome: 'failure',
-        details,
-        webhookData: failurePayload(lastError),
-      });
+    const to = stateAfterFailure('register', retry);
+    const columns = { lastError, nextAttemptAt: retry ? new Date(Date.now() + delayMs) : null };
+    const details = {
+      error: lastError.error,
+      httpStatus: lastError.httpStatus,
+      retryable: lastError.retryable,
+      ...extra,
+    };
+    // A transient failure is audited but not announced: the site's administrators hear of the outcome.
+    const events = retry
+      ? { audit: [workerEvent(registration, 'registration.attempt_failed', 'failure', details)], outbox: [] }
+      : this.events.rows(
+          afterChange(await this.registrations.findWithContext(registration.tenantId, registration.id), to, columns),
+          {
+            actor: WORKER,
+            type: 'registration.failed',
+            outcome: 'failure',
+            details,
+            webhookData: failurePayload(lastError),
+          },
+        );
+    await this.ledger.write({
+      kind: 'record_outcome',
+      tenantId: registration.tenantId,
+      registrationId: registration.id,
+      from,
+      to,
+      reason: lastError.error,
+      columns,
+      ...events,
     });
     if (retry) throw new RetryLaterError(delayMs, lastError.error);
     // Settled: the onboarding may be complete now.

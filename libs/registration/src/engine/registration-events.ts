@@ -1,16 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { type Actor, RegistrationStates, type TenantId } from '#domain';
+import {
+  boundDocument,
+  RegistrationStates,
+  type Actor,
+  type LedgerAuditEvent,
+  type LedgerOutboxEvent,
+  type RegistrationColumns,
+  type RegistrationState,
+  type TenantId,
+} from '#domain';
 import {
   AuditRepository,
   PrismaService,
   RegistrationRepository,
-  type Prisma,
+  type Transaction,
   type RegistrationContext,
 } from '#persistence';
 import { webhookSubject, type WebhookEventType } from '../webhooks/event-catalogue.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
-type Tx = Prisma.TransactionClient;
+type Tx = Transaction;
 
 /** Webhook events about one registration (the onboarding's own event aside). */
 export type RegistrationEventType = Exclude<WebhookEventType, 'onboarding.completed'>;
@@ -74,6 +83,32 @@ export class RegistrationEvents {
   }
 
   /**
+   * The audit and outbox rows of `input` for the registration ledger, which writes them with the
+   * change itself. `context` is the registration as the change leaves it (see `afterChange`).
+   */
+  rows(
+    context: RegistrationContext,
+    input: Omit<RegistrationEventInput, 'tenantId' | 'registrationId'>,
+  ): { audit: LedgerAuditEvent[]; outbox: LedgerOutboxEvent[] } {
+    const { registration } = context;
+    const data = typeof input.webhookData === 'function' ? input.webhookData(context) : input.webhookData;
+    const outbox = this.outbox.rows([
+      { type: input.type, data: { ...webhookSubject(context), ...data } } as Parameters<WebhookOutbox['rows']>[0][0],
+    ]);
+    const audit: LedgerAuditEvent = {
+      actor: input.actor,
+      tenantId: registration.tenantId,
+      appId: registration.appId,
+      healthSystemId: registration.healthSystemId,
+      registrationId: registration.id,
+      action: input.type,
+      outcome: input.outcome,
+      details: input.details,
+    };
+    return { audit: [audit], outbox };
+  }
+
+  /**
    * Called after a registration of an onboarding settles. When it was the last one, marks the
    * onboarding complete (compare-and-set: exactly one caller wins) and tells each site's
    * administrators, with the registration at their site as the subject.
@@ -124,4 +159,32 @@ export class RegistrationEvents {
     );
     return true;
   }
+}
+
+/**
+ * The registration as a change leaves it, for the events that describe it: the ledger writes the
+ * change and its events in one statement, so nothing reads the row back. The granted metadata is
+ * bounded as the ledger stores it.
+ */
+export function afterChange(
+  context: RegistrationContext,
+  to: RegistrationState,
+  columns: RegistrationColumns = {},
+): RegistrationContext {
+  const { grantedMetadata, credentialSecret, credentialVersion, attemptCount: _count, ...rest } = columns;
+  const registration = {
+    ...context.registration,
+    ...rest,
+    state: to,
+  } as unknown as RegistrationContext['registration'];
+  if (grantedMetadata !== undefined) {
+    registration.grantedMetadata =
+      grantedMetadata && (boundDocument(grantedMetadata).document as Record<string, unknown>);
+  }
+  if (credentialSecret !== undefined || credentialVersion !== undefined) {
+    const name = credentialSecret === undefined ? context.registration.credential?.name : credentialSecret;
+    const versionId = credentialVersion === undefined ? context.registration.credential?.versionId : credentialVersion;
+    registration.credential = name && versionId ? { name, versionId } : null;
+  }
+  return { ...context, registration };
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SECRET_STORE, type Registration, type SecretStore } from '#domain';
-import { HealthSystemRepository, Prisma, RegistrationAttemptRepository, type RegistrationAttempt } from '#persistence';
-import { deleteClient, register, type CachedSmartDiscovery, type SafeHttpClient } from '#smart-client';
+import { REGISTRATION_LEDGER, type Registration, type RegistrationColumns, type RegistrationLedger } from '#domain';
+import { SiteRegistration } from '../engine/site-registration.js';
+import { HealthSystemRepository, type RegistrationAttempt } from '#persistence';
+import { deleteClient, type SafeHttpClient } from '#smart-client';
 import { credentialFromRegistration, type RegistrationCredential } from '../credentials/registration-credential.js';
-import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
+import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { permanentProblem, type RegistrationProblem } from '../engine/registration-errors.js';
 import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { asLastError, LifecycleProblem } from './lifecycle-problems.js';
@@ -16,7 +17,7 @@ import { UsabilityCheck } from './usability-check.js';
  */
 export interface SwitchContext {
   testMetadata: Readonly<Record<string, unknown>>;
-  set?: Prisma.RegistrationUncheckedUpdateManyInput;
+  set?: RegistrationColumns;
 }
 
 export interface SwitchResult {
@@ -45,10 +46,9 @@ export class CredentialSwitch {
     private readonly recorder: LifecycleRecorder,
     private readonly usability: UsabilityCheck,
     private readonly healthSystems: HealthSystemRepository,
-    private readonly attempts: RegistrationAttemptRepository,
-    @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
-    @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+    private readonly site: SiteRegistration,
+    @Inject(REGISTRATION_LEDGER) private readonly ledger: RegistrationLedger,
   ) {}
 
   /**
@@ -100,7 +100,7 @@ export class CredentialSwitch {
         clientSecretExpiresAt: expiry(pending.credential),
         clientSecretIssuedAt: new Date(),
         ...context.set,
-        lastError: unproven ? asLastError(unproven) : Prisma.DbNull,
+        lastError: unproven ? asLastError(unproven) : null,
         nextAttemptAt: null,
       },
       audit: {
@@ -128,11 +128,10 @@ export class CredentialSwitch {
     action: LifecycleAction,
     started: RegistrationAttempt,
     metadata: Record<string, unknown>,
-    set?: Prisma.RegistrationUncheckedUpdateManyInput,
+    set?: RegistrationColumns,
   ): Promise<SwitchResult> {
     const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
-    const description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
-    const registrationEndpoint = description.endpoints.registration?.value;
+    const { registrationEndpoint } = await this.site.endpoint(healthSystem);
     if (!registrationEndpoint) {
       throw new LifecycleProblem(
         permanentProblem(
@@ -141,14 +140,14 @@ export class CredentialSwitch {
         ),
       );
     }
-    const initialAccessToken = healthSystem.initialAccessToken
-      ? (await this.secrets.get(healthSystem.initialAccessToken.name))?.value
-      : undefined;
-    const result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken });
+    const initialAccessToken = await this.site.initialAccessToken(healthSystem);
+    const result = await this.site.register({ registrationEndpoint, metadata, initialAccessToken });
     // As at first registration: the new client is named on the attempt before anything else can
     // fail, so a worker killed from here on leaves a record that names it (the resumed attempt
     // is closed `unknown` with this client id) rather than an untracked client at the site.
-    await this.attempts.noteClient(started.id, result.clientId).catch(() => undefined);
+    await this.ledger
+      .write({ kind: 'note_client', attemptId: started.id, clientId: result.clientId })
+      .catch(() => false);
     const credential = credentialFromRegistration(result);
     const ref = await this.vault.stage(registration.credential!.name, credential, `${started.id}.client`);
     return this.switchOver(
@@ -159,7 +158,7 @@ export class CredentialSwitch {
       {
         testMetadata: result.granted,
         set: {
-          grantedMetadata: result.granted as Prisma.InputJsonValue,
+          grantedMetadata: result.granted,
           metadataDifferences: result.differences as object[],
           ...set,
         },
@@ -193,9 +192,9 @@ export class CredentialSwitch {
         clientSecretIssuedAt: new Date(),
         managementSupported: credential.management !== undefined,
         ...context.set,
-        drift: Prisma.DbNull,
-        managementBaseline: Prisma.DbNull, // a new client: its first read sets the baseline again
-        lastError: Prisma.DbNull,
+        drift: null,
+        managementBaseline: null, // a new client: its first read sets the baseline again
+        lastError: null,
         nextAttemptAt: null,
       },
       audit: {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Registration } from '#domain';
-import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
+import { RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { deleteClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
@@ -85,7 +85,7 @@ export class DeleteClientUseCase {
         credentialVersion: null,
         clientSecretExpiresAt: null,
         nextAttemptAt: null,
-        lastError: Prisma.DbNull,
+        lastError: null,
       },
       audit: {
         event: 'deleted',

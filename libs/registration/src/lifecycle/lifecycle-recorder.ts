@@ -1,9 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   ACTION_STATE,
   decideStart,
   failurePayload,
   isAnnounced,
+  REGISTRATION_LEDGER,
+  type RegistrationLedger,
   shouldRetry,
   stateAfterFailure,
   type LifecycleAction,
@@ -11,20 +13,21 @@ import {
   type RegistrationState,
   type StepEvent,
   type SystemActor,
+  type RegistrationColumns,
 } from '#domain';
 import {
   AuditRepository,
   PrismaService,
   RegistrationAttemptRepository,
   RegistrationRepository,
-  type Prisma,
   type RegistrationAttempt,
   type RegistrationContext,
 } from '#persistence';
 import { backoffDelayMs, RetryLaterError, WaitForRegistrationError } from '#queue';
 import type { RegistrationProblem } from '../engine/registration-errors.js';
 import type { JobAttempt } from '#queue';
-import { RegistrationEvents, type RegistrationEventType } from '../engine/registration-events.js';
+import { registrationAuditEvent } from '../engine/first-registration-failure.js';
+import { afterChange, RegistrationEvents, type RegistrationEventType } from '../engine/registration-events.js';
 
 export type { LifecycleAction } from '#domain';
 
@@ -35,7 +38,7 @@ export const LIFECYCLE_ACTOR: SystemActor = { type: 'system', component: 'lifecy
 export interface Completion {
   to: RegistrationState;
   reason: string;
-  set?: Prisma.RegistrationUncheckedUpdateManyInput;
+  set?: RegistrationColumns;
   /** What the step ended with: names its audit event, and the webhook event of the announced ones. */
   audit: { event: StepEvent; outcome: 'success' | 'failure'; details?: Record<string, unknown> };
   attempt: { outcome: 'succeeded' | 'failed'; httpStatus?: number; clientId?: string; error?: object };
@@ -58,6 +61,7 @@ export class LifecycleRecorder {
     private readonly attempts: RegistrationAttemptRepository,
     private readonly audit: AuditRepository,
     private readonly events: RegistrationEvents,
+    @Inject(REGISTRATION_LEDGER) private readonly ledger: RegistrationLedger,
   ) {}
 
   /**
@@ -93,16 +97,14 @@ export class LifecycleRecorder {
 
   /** Null when another run moved the registration first (compare-and-set). */
   begin(registration: Registration, action: LifecycleAction, reason: string): Promise<RegistrationAttempt | null> {
-    return this.prisma.$transaction(async (tx) => {
-      const moved = await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        { from: registration.state, to: ACTION_STATE[action], reason },
-        tx,
-      );
-      return moved
-        ? this.attempts.start(tx, { tenantId: registration.tenantId, registrationId: registration.id, action })
-        : null;
+    return this.ledger.write({
+      kind: 'start_attempt',
+      tenantId: registration.tenantId,
+      registrationId: registration.id,
+      action,
+      from: registration.state,
+      to: ACTION_STATE[action],
+      reason,
     });
   }
 
@@ -134,40 +136,40 @@ export class LifecycleRecorder {
     });
   }
 
+  /** The step's end: the move, the attempt's outcome, the audit and webhook events, in one commit. */
   async complete(
     registration: Registration,
     action: LifecycleAction,
     attempt: RegistrationAttempt,
     completion: Completion,
   ): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const moved = await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        { from: ACTION_STATE[action], to: completion.to, reason: completion.reason, set: completion.set },
-        tx,
-      );
-      await this.attempts.finish(tx, attempt.id, completion.attempt);
-      const details = { attemptId: attempt.id, ...completion.audit.details };
-      const announced = announcement(completion);
-      if (announced) {
-        // Changes the site's administrators hear of: audit and webhook event in this transaction.
-        await this.events.record(tx, {
-          tenantId: registration.tenantId,
-          registrationId: registration.id,
+    const details = { attemptId: attempt.id, ...completion.audit.details };
+    const announced = announcement(completion);
+    const events = announced
+      ? // Changes the site's administrators hear of: audit and webhook event with the change.
+        this.events.rows(afterChange(await this.contextOf(registration), completion.to, completion.set), {
           actor: LIFECYCLE_ACTOR,
           type: announced.type,
           outcome: completion.audit.outcome,
           details,
           webhookData: announced.data,
-        });
-      } else {
-        await this.audit.record(
-          this.event(registration, `registration.${completion.audit.event}`, completion.audit.outcome, details),
-          tx,
-        );
-      }
-      return moved;
+        })
+      : {
+          audit: [
+            this.event(registration, `registration.${completion.audit.event}`, completion.audit.outcome, details),
+          ],
+          outbox: [],
+        };
+    return this.ledger.write({
+      kind: 'record_outcome',
+      tenantId: registration.tenantId,
+      registrationId: registration.id,
+      from: ACTION_STATE[action],
+      to: completion.to,
+      reason: completion.reason,
+      columns: completion.set,
+      attempt: { id: attempt.id, ...completion.attempt },
+      ...events,
     });
   }
 
@@ -192,43 +194,36 @@ export class LifecycleRecorder {
     const active = ACTION_STATE[action];
     const startedFrom = retry && action !== 'delete' ? await this.origin(registration, active) : undefined;
     const to = stateAfterFailure(action, retry, startedFrom);
-    await this.prisma.$transaction(async (tx) => {
-      if (to === active) {
-        await tx.registration.updateMany({
-          where: { id: registration.id, tenantId: registration.tenantId },
-          data: { lastError, nextAttemptAt },
-        });
-      } else {
-        await this.registrations.transition(
-          registration.tenantId,
-          registration.id,
-          { from: active, to, reason: `${action}: ${lastError.error}`, set: { lastError, nextAttemptAt } },
-          tx,
-        );
-      }
-      await this.attempts.finish(tx, attempt.id, {
-        outcome: 'failed',
-        httpStatus: lastError.httpStatus,
-        error: lastError,
-      });
-      const details = {
-        attemptId: attempt.id,
-        error: lastError.error,
-        httpStatus: lastError.httpStatus,
-        retryable: lastError.retryable,
-      };
-      await this.audit.record(
-        this.event(registration, `registration.${action}_${retry ? 'attempt_failed' : 'failed'}`, 'failure', details),
-        tx,
-      );
-      if (!retry) {
-        await this.events.announce(tx, {
-          tenantId: registration.tenantId,
-          registrationId: registration.id,
+    const columns = { lastError, nextAttemptAt };
+    const details = {
+      attemptId: attempt.id,
+      error: lastError.error,
+      httpStatus: lastError.httpStatus,
+      retryable: lastError.retryable,
+    };
+    const audit = [
+      this.event(registration, `registration.${action}_${retry ? 'attempt_failed' : 'failed'}`, 'failure', details),
+    ];
+    // The site's administrators hear of a step that gave up (audited above under the action's name).
+    const outbox = retry
+      ? []
+      : this.events.rows(afterChange(await this.contextOf(registration), to, columns), {
+          actor: LIFECYCLE_ACTOR,
           type: 'registration.failed',
-          data: failurePayload(lastError),
-        });
-      }
+          outcome: 'failure',
+          webhookData: failurePayload(lastError),
+        }).outbox;
+    await this.ledger.write({
+      kind: 'record_outcome',
+      tenantId: registration.tenantId,
+      registrationId: registration.id,
+      from: active,
+      to,
+      reason: `${action}: ${lastError.error}`,
+      columns,
+      attempt: { id: attempt.id, outcome: 'failed', httpStatus: lastError.httpStatus, error: lastError },
+      audit,
+      outbox,
     });
     if (retry) {
       this.logger.warn(
@@ -238,6 +233,10 @@ export class LifecycleRecorder {
       throw new RetryLaterError(delayMs, `${action}: ${lastError.error}`);
     }
     return 'failed';
+  }
+
+  private contextOf(registration: Registration): Promise<RegistrationContext> {
+    return this.registrations.findWithContext(registration.tenantId, registration.id);
   }
 
   /** Records an audit event outside a state change (e.g. an old client left at a site). */
@@ -262,16 +261,7 @@ export class LifecycleRecorder {
     outcome: 'success' | 'failure',
     details: Record<string, unknown>,
   ) {
-    return {
-      actor: LIFECYCLE_ACTOR,
-      tenantId: registration.tenantId,
-      appId: registration.appId,
-      healthSystemId: registration.healthSystemId,
-      registrationId: registration.id,
-      action,
-      outcome,
-      details,
-    };
+    return registrationAuditEvent(LIFECYCLE_ACTOR, registration, action, outcome, details);
   }
 }
 

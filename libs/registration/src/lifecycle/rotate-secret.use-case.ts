@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Registration } from '#domain';
-import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
+import { RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { canonicalMember, updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
@@ -117,7 +117,7 @@ export class RotateSecretUseCase {
       set: {
         clientSecretExpiresAt: expiresAt,
         clientSecretIssuedAt: new Date(),
-        lastError: Prisma.DbNull,
+        lastError: null,
         nextAttemptAt: null,
       },
       audit: {
@@ -140,7 +140,7 @@ export class RotateSecretUseCase {
       to: 'registered',
       reason: 'no client secret to rotate',
       // No rotation is due for a secret nothing uses: the sweep stops picking this row.
-      set: { lastError: Prisma.DbNull, nextAttemptAt: null, clientSecretExpiresAt: null },
+      set: { lastError: null, nextAttemptAt: null, clientSecretExpiresAt: null },
       audit: {
         event: 'secret_rotation_skipped',
         outcome: 'success',

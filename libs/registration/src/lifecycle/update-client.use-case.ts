@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { NotFoundError, type App, type Registration } from '#domain';
-import { AppRepository, Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
+import { AppRepository, RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
@@ -63,7 +63,7 @@ export class UpdateClientUseCase {
     if (replacement) {
       const switched = await this.credentialSwitch.switchOver(registration, 'update', started, replacement, {
         testMetadata: desired,
-        set: { ...columns, grantedMetadata: desired as Prisma.InputJsonValue },
+        set: { ...columns, grantedMetadata: desired },
       });
       return { ...switched, metadataVersion: app.metadataVersion };
     }
@@ -87,11 +87,11 @@ export class UpdateClientUseCase {
     if (result.outcome === 'gone') throw goneProblem(registration.lastError, registration.clientId, result.httpStatus);
     const set = {
       ...columns,
-      grantedMetadata: result.granted as Prisma.InputJsonValue,
+      grantedMetadata: result.granted,
       metadataDifferences: result.differences as object[],
-      drift: Prisma.DbNull,
+      drift: null,
       // The metadata changed: the next read is the new baseline.
-      managementBaseline: Prisma.DbNull,
+      managementBaseline: null,
       // The expiry follows the site's latest answer; a thin answer (none given) leaves it as it was.
       ...(result.clientSecretExpiresAt !== undefined && {
         clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
@@ -109,7 +109,7 @@ export class UpdateClientUseCase {
     await this.recorder.complete(registration, 'update', started, {
       to: 'registered',
       reason: 'metadata updated',
-      set: { ...set, lastError: Prisma.DbNull, nextAttemptAt: null },
+      set: { ...set, lastError: null, nextAttemptAt: null },
       audit: {
         event: 'updated',
         outcome: 'success',

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RegistrationStates, type Registration } from '#domain';
-import { Prisma, RegistrationRepository, type RegistrationAttempt } from '#persistence';
+import { RegistrationStates, type Registration, type RegistrationColumns } from '#domain';
+import { RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { canonicalMetadata, readClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
@@ -89,7 +89,7 @@ export class VerifyClientUseCase {
     const known = { ...held, ...read.metadata };
     const usable = await this.usability.check(registration, absorber.credential, known);
     return this.finish(registration, started, 'rfc7592', [...drift, ...tokenScopeDrift(known, usable)], usable, {
-      managementBaseline: baselineAfterRead(registration.managementBaseline, read.metadata) as Prisma.InputJsonValue,
+      managementBaseline: baselineAfterRead(registration.managementBaseline, read.metadata),
       // The expiry follows the site's latest answer, also when the secret did not change.
       ...(read.clientSecretExpiresAt !== undefined && {
         clientSecretExpiresAt: read.clientSecretExpiresAt ? new Date(read.clientSecretExpiresAt * 1000) : null,
@@ -103,7 +103,7 @@ export class VerifyClientUseCase {
     method: VerifyResult['method'],
     drift: DriftEntry[],
     usable: Usability,
-    extra: Prisma.RegistrationUncheckedUpdateManyInput = {},
+    extra: RegistrationColumns = {},
   ): Promise<VerifyResult> {
     if (usable.status === 'unusable' && usable.problem.retryable) throw new LifecycleProblem(usable.problem);
     const unusable = usable.status === 'unusable' ? usable.problem : undefined;
@@ -122,7 +122,7 @@ export class VerifyClientUseCase {
         ...extra,
         drift: entries as object[],
         lastVerifiedAt: new Date(),
-        lastError: unusable ? asLastError(unusable) : Prisma.DbNull,
+        lastError: unusable ? asLastError(unusable) : null,
         nextAttemptAt: null,
       },
       audit: {

@@ -4,8 +4,8 @@ import { SECRET_STORE, type HealthSystem, type SecretStore, type SystemActor } f
 import {
   AppRepository,
   AuditRepository,
-  Prisma,
   PrismaService,
+  type Transaction,
   RegistrationRepository,
   RegistrationRequestRepository,
   type RegistrationContext,
@@ -18,7 +18,7 @@ import { registrationPathOf } from './registration-path.js';
 import { metadataChanges, requestDocument, requestPayload } from './request-document.js';
 
 const WORKER: SystemActor = { type: 'system', component: 'worker' };
-type Tx = Prisma.TransactionClient;
+type Tx = Transaction;
 
 /**
  * The broker's side of manual registration at sites without RFC 7591: instead of a POST, a request
@@ -61,7 +61,7 @@ export class ManualRegistration {
           from: 'discovering',
           to: 'awaiting_site',
           reason: "waiting for the site's administrators to register the client by hand",
-          set: { lastError: Prisma.DbNull, nextAttemptAt: null },
+          set: { lastError: null, nextAttemptAt: null },
         },
         tx,
       );

@@ -14,8 +14,8 @@ import {
 } from '#domain';
 import {
   AuditRepository,
-  Prisma,
   PrismaService,
+  type Transaction,
   RegistrationRepository,
   RegistrationRequestRepository,
   type RegistrationContext,
@@ -29,7 +29,7 @@ import { RegistrationEvents } from '../engine/registration-events.js';
 import { needsClientSecret } from './request-document.js';
 import type { HealthSystemActor } from '../tenancy/health-system-keys.service.js';
 
-type Tx = Prisma.TransactionClient;
+type Tx = Transaction;
 
 const clientId = z.string().trim().min(1).max(512);
 /** Write-only: proven, then stored in the secret store; never shown back, logged or kept in a column. */
@@ -274,9 +274,9 @@ export class SiteAnswers {
             set: {
               ...credentialColumns,
               clientIdIssuedAt: now,
-              grantedMetadata: answer.metadata as Prisma.InputJsonValue,
+              grantedMetadata: answer.metadata as object,
               managementSupported: false,
-              lastError: Prisma.DbNull,
+              lastError: null,
               nextAttemptAt: null,
             },
           },
@@ -313,8 +313,8 @@ export class SiteAnswers {
       case 'update':
         await this.requests.applyToRegistration(tx, registration.tenantId, registration.id, {
           ...credentialColumns,
-          requestedMetadata: answer.metadata as Prisma.InputJsonValue,
-          grantedMetadata: answer.metadata as Prisma.InputJsonValue,
+          requestedMetadata: answer.metadata as object,
+          grantedMetadata: answer.metadata as object,
           metadataVersion: request.metadataVersion,
         });
         await this.events.record(tx, {

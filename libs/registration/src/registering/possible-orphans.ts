@@ -5,7 +5,7 @@ import {
   AuditRepository,
   POSSIBLE_ORPHAN_RESOLUTIONS,
   PossibleOrphanRepository,
-  type Prisma,
+  type Transaction,
   type PossibleOrphan,
   type PossibleOrphanReason,
   type RegistrationAttempt,
@@ -13,7 +13,7 @@ import {
 import { RegistrationEvents } from '../engine/registration-events.js';
 import { WORKER } from '../engine/first-registration-failure.js';
 
-type Tx = Prisma.TransactionClient;
+type Tx = Transaction;
 
 const OPERATOR: Actor = { type: 'operator' };
 

@@ -4,20 +4,21 @@ import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import {
   DomainError,
   SECRET_STORE,
+  REGISTRATION_LEDGER,
+  type RegistrationLedger,
   type SecretValue,
-  type HealthSystem,
   type Registration,
   type RegistrationState,
   type SecretRef,
   type SecretStore,
+  type StartedAttempt,
+  type RegistrationColumns,
 } from '#domain';
 import {
   AuditRepository,
-  Prisma,
   PrismaService,
   RegistrationAttemptRepository,
   RegistrationRepository,
-  type RegistrationAttempt,
   type RegistrationContext,
 } from '#persistence';
 import {
@@ -30,17 +31,16 @@ import {
 import { SECRET_STORE_HEALTH, SecretStoreUnavailableError, secretNames, type SecretStoreHealth } from '#secrets';
 import {
   deleteClient,
-  register,
   SmartClientError,
-  type CachedSmartDiscovery,
   type RegistrationResult,
   type SafeHttpClient,
   type SmartServerDescription,
 } from '#smart-client';
-import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
+import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
+import { SiteRegistration } from '../engine/site-registration.js';
 import { RequestedMetadataBuilder } from './requested-metadata.js';
-import { RegistrationEvents } from '../engine/registration-events.js';
+import { afterChange, RegistrationEvents } from '../engine/registration-events.js';
 import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
 import { SoftwareStatementsService } from '../udap/software-statements.service.js';
 import { PossibleOrphans } from './possible-orphans.js';
@@ -51,7 +51,12 @@ import {
   toRegistrationError,
   type RegistrationProblem,
 } from '../engine/registration-errors.js';
-import { FirstRegistrationFailure, WORKER, workerEvent } from '../engine/first-registration-failure.js';
+import {
+  FirstRegistrationFailure,
+  startFirstRegistration,
+  WORKER,
+  workerEvent,
+} from '../engine/first-registration-failure.js';
 
 /**
  * RFC 7591 registration of one app at one health system: discover, POST, store.
@@ -83,10 +88,11 @@ export class RegisterClientUseCase {
     private readonly requestedMetadata: RequestedMetadataBuilder,
     private readonly possibleOrphans: PossibleOrphans,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+    @Inject(REGISTRATION_LEDGER) private readonly ledger: RegistrationLedger,
     @Inject(SECRET_STORE_HEALTH) private readonly storeHealth: SecretStoreHealth,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
-    @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
+    private readonly site: SiteRegistration,
     private readonly udap: UdapRegistrationUseCase,
     private readonly softwareStatements: SoftwareStatementsService,
     private readonly manual: ManualRegistration,
@@ -120,17 +126,17 @@ export class RegisterClientUseCase {
     const udapPlan = await this.udap.plan(context);
     if (udapPlan) return this.udap.register(context, attempt, udapPlan);
     const { registration, app, healthSystem } = context;
+    let registrationEndpoint: string | null;
     let description: SmartServerDescription;
     try {
       // The health system row is the discovery cache: the copy loaded with it spares a lookup.
-      description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
+      ({ description, registrationEndpoint } = await this.site.endpoint(healthSystem));
     } catch (error) {
       return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
     }
     // A site without dynamic registration (or marked manual by the operator): its administrators
     // are asked to register the client by hand (libs/registration/src/manual).
     if (this.manual.appliesTo(healthSystem, description)) return this.manual.requestRegistration(context);
-    const registrationEndpoint = description.endpoints.registration?.value;
     if (!registrationEndpoint) {
       const problem = permanentProblem(
         'registration_not_supported',
@@ -141,7 +147,7 @@ export class RegisterClientUseCase {
     const metadata = await this.requestedMetadata.build(registration, app);
     let initialAccessToken: SecretValue | undefined;
     try {
-      initialAccessToken = await this.readInitialAccessToken(healthSystem);
+      initialAccessToken = await this.site.initialAccessToken(healthSystem);
     } catch (error) {
       // A store that is down is tried again; a token that cannot be decrypted (another
       // LOCAL_SECRETS_KEY, an altered row) will not get better: the registration fails and says
@@ -151,28 +157,14 @@ export class RegisterClientUseCase {
     // Discovery may have taken a while: the last look at the store before anything is sent.
     await this.waitForSecretStore(registration, 'discovering');
 
-    const started = await this.prisma.$transaction(async (tx) => {
-      const moved = await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        { from: 'discovering', to: 'registering', set: { attemptCount: { increment: 1 } } },
-        tx,
-      );
-      return moved
-        ? this.attempts.start(tx, {
-            tenantId: registration.tenantId,
-            registrationId: registration.id,
-            action: 'register',
-          })
-        : null;
-    });
+    const started = await startFirstRegistration(this.ledger, registration);
     if (!started) return 'nothing_to_do'; // another run took it
 
     let result: RegistrationResult;
     try {
       // A software statement (RFC 7591 §2.3) where the site's policy requires one.
       const softwareStatement = await this.softwareStatements.forSite(registration, app, healthSystem, metadata);
-      result = await register(this.http, { registrationEndpoint, metadata, initialAccessToken, softwareStatement });
+      result = await this.site.register({ registrationEndpoint, metadata, initialAccessToken, softwareStatement });
     } catch (error) {
       const problem = toRegistrationError(error);
       const unknownOutcome = mayHaveCreatedClient(error);
@@ -194,41 +186,35 @@ export class RegisterClientUseCase {
 
     // The client exists at the site from here on: name it on the attempt first, so a run that
     // dies from here on leaves a record naming it.
-    await this.attempts.noteClient(started.id, result.clientId).catch(() => undefined);
+    await this.ledger
+      .write({ kind: 'note_client', attemptId: started.id, clientId: result.clientId })
+      .catch(() => false);
     const stored = await this.storeCredential(registration, started.id, result);
     if (!('versionId' in stored)) return this.compensate(registration, started, result, stored.error, attempt);
     const credential = stored;
-    await this.prisma.$transaction(async (tx) => {
-      await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        {
-          from: 'registering',
-          to: 'registered',
-          reason: result.differences.length ? 'registered; the server changed some metadata' : 'registered',
-          set: {
-            clientId: result.clientId,
-            clientIdIssuedAt: result.clientIdIssuedAt ? new Date(result.clientIdIssuedAt * 1000) : null,
-            clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
-            grantedMetadata: result.granted as object,
-            metadataDifferences: result.differences as object[],
-            credentialSecret: credential.name,
-            credentialVersion: credential.versionId,
-            managementSupported: result.management !== undefined,
-            lastError: Prisma.DbNull,
-            nextAttemptAt: null,
-          },
-        },
-        tx,
-      );
-      await this.attempts.finish(tx, started.id, {
-        outcome: 'succeeded',
-        httpStatus: result.httpStatus,
-        clientId: result.clientId,
-      });
-      await this.events.record(tx, {
-        tenantId: registration.tenantId,
-        registrationId: registration.id,
+    const columns: RegistrationColumns = {
+      clientId: result.clientId,
+      clientIdIssuedAt: result.clientIdIssuedAt ? new Date(result.clientIdIssuedAt * 1000) : null,
+      clientSecretExpiresAt: result.clientSecretExpiresAt ? new Date(result.clientSecretExpiresAt * 1000) : null,
+      grantedMetadata: result.granted as object,
+      metadataDifferences: result.differences as object[],
+      credentialSecret: credential.name,
+      credentialVersion: credential.versionId,
+      managementSupported: result.management !== undefined,
+      lastError: null,
+      nextAttemptAt: null,
+    };
+    // The move, the attempt's outcome, the audit and the webhook event: one commit.
+    await this.ledger.write({
+      kind: 'record_outcome',
+      tenantId: registration.tenantId,
+      registrationId: registration.id,
+      from: 'registering',
+      to: 'registered',
+      reason: result.differences.length ? 'registered; the server changed some metadata' : 'registered',
+      columns,
+      attempt: { id: started.id, outcome: 'succeeded', httpStatus: result.httpStatus, clientId: result.clientId },
+      ...this.events.rows(afterChange(context, 'registered', columns), {
         actor: WORKER,
         type: 'registration.created',
         outcome: 'success',
@@ -237,7 +223,7 @@ export class RegisterClientUseCase {
           attemptId: started.id,
           differences: result.differences.map((d) => d.field),
         },
-      });
+      }),
     });
     await this.settled(registration);
     return 'registered';
@@ -375,7 +361,7 @@ export class RegisterClientUseCase {
    */
   private async compensate(
     registration: Registration,
-    started: RegistrationAttempt,
+    started: StartedAttempt,
     result: RegistrationResult,
     storeError: unknown,
     attempt: JobAttempt,
@@ -445,13 +431,18 @@ export class RegisterClientUseCase {
     await this.events.completeOnboardingIfSettled(registration.tenantId, registration.onboardingId, WORKER);
   }
 
+  /** A move with nothing else to record (group-committed with other jobs' steps). */
   private async move(registration: Registration, from: RegistrationState, to: RegistrationState, reason: string) {
-    await this.registrations.transition(registration.tenantId, registration.id, { from, to, reason });
-  }
-
-  private async readInitialAccessToken(healthSystem: HealthSystem) {
-    if (!healthSystem.initialAccessToken) return undefined;
-    const stored = await this.secrets.get(healthSystem.initialAccessToken.name);
-    return stored?.value;
+    const { tenantId, id: registrationId } = registration;
+    await this.ledger.write({
+      kind: 'record_outcome',
+      tenantId,
+      registrationId,
+      from,
+      to,
+      reason,
+      audit: [],
+      outbox: [],
+    });
   }
 }

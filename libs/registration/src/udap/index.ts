@@ -12,14 +12,14 @@ export * from './udap-token.service.js';
 export * from './udap-input.js';
 export * from './software-statements.service.js';
 
-/** Everything UDAP, provided and exported by CoreModule. */
-export const udapProviders = [
-  TrustCommunityRepository,
-  AppCertificateRepository,
-  UdapSiteRepository,
+/** The UDAP services and use case: provided and exported by CoreModule. */
+export const udapServices = [
   TrustCommunitiesService,
   AppCertificatesService,
   UdapRegistrationUseCase,
   UdapTokenService,
   SoftwareStatementsService,
 ];
+
+/** Everything UDAP CoreModule provides: the services and their repositories (which stay inside). */
+export const udapProviders = [TrustCommunityRepository, AppCertificateRepository, UdapSiteRepository, ...udapServices];

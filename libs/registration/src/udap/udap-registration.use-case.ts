@@ -3,6 +3,8 @@ import {
   DomainError,
   ErrorCode,
   SECRET_STORE,
+  REGISTRATION_LEDGER,
+  type RegistrationLedger,
   type Actor,
   type Registration,
   type RegistrationState,
@@ -12,7 +14,6 @@ import {
 import {
   AppCertificateRepository,
   AuditRepository,
-  Prisma,
   PrismaService,
   RegistrationAttemptRepository,
   RegistrationRepository,
@@ -46,7 +47,7 @@ import {
 } from '../engine/registration-errors.js';
 import type { JobAttempt, RegisterOutcome } from '#queue';
 import { AppCertificatesService } from './app-certificates.service.js';
-import { FirstRegistrationFailure, WORKER } from '../engine/first-registration-failure.js';
+import { FirstRegistrationFailure, startFirstRegistration, WORKER } from '../engine/first-registration-failure.js';
 
 /** What makes a registration go the UDAP way: the site's community and the app's certificate in it. */
 export interface UdapPlan {
@@ -80,6 +81,7 @@ export class UdapRegistrationUseCase {
     private readonly certificates: AppCertificateRepository,
     private readonly appCertificates: AppCertificatesService,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+    @Inject(REGISTRATION_LEDGER) private readonly ledger: RegistrationLedger,
     @Inject(SAFE_HTTP) private readonly http: SafeHttpClient,
     private readonly failure: FirstRegistrationFailure,
   ) {}
@@ -137,21 +139,7 @@ export class UdapRegistrationUseCase {
       return this.fail(registration, 'discovering', this.metadataProblem(error), attempt);
     }
 
-    const started = await this.prisma.$transaction(async (tx) => {
-      const moved = await this.registrations.transition(
-        registration.tenantId,
-        registration.id,
-        { from: 'discovering', to: 'registering', set: { attemptCount: { increment: 1 } } },
-        tx,
-      );
-      return moved
-        ? this.attempts.start(tx, {
-            tenantId: registration.tenantId,
-            registrationId: registration.id,
-            action: 'register',
-          })
-        : null;
-    });
+    const started = await startFirstRegistration(this.ledger, registration);
     if (!started) return 'nothing_to_do';
 
     let result: UdapRegistrationResult;
@@ -172,7 +160,9 @@ export class UdapRegistrationUseCase {
       return this.fail(registration, 'registering', problem, attempt);
     }
 
-    await this.attempts.noteClient(started.id, result.clientId).catch(() => undefined);
+    await this.ledger
+      .write({ kind: 'note_client', attemptId: started.id, clientId: result.clientId })
+      .catch(() => false);
     const credential = await this.storeCredential(registration, result.clientId, started.id);
     await this.prisma.$transaction(async (tx) => {
       await this.registrations.transition(
@@ -195,7 +185,7 @@ export class UdapRegistrationUseCase {
             managementSupported: false, // IG §3.4: no RFC 7592; modify and cancel by registering again
             udapCertificateId: plan.certificate.id,
             udapIss: plan.certificate.sanUri,
-            lastError: Prisma.DbNull,
+            lastError: null,
             nextAttemptAt: null,
           },
         },
@@ -312,16 +302,14 @@ export class UdapRegistrationUseCase {
       action.kind === 'cancel',
     );
 
-    const started = await this.prisma.$transaction(async (tx) => {
-      const moved = await this.registrations.transition(
-        tenantId,
-        registrationId,
-        { from: 'registered', to: working, reason: `UDAP ${action.kind}` },
-        tx,
-      );
-      return moved
-        ? this.attempts.start(tx, { tenantId, registrationId, action: action.kind === 'modify' ? 'update' : 'delete' })
-        : null;
+    const started = await this.ledger.write({
+      kind: 'start_attempt',
+      tenantId,
+      registrationId,
+      action: action.kind === 'modify' ? 'update' : 'delete',
+      from: 'registered',
+      to: working,
+      reason: `UDAP ${action.kind}`,
     });
     if (!started) {
       throw new DomainError(
@@ -385,7 +373,7 @@ export class UdapRegistrationUseCase {
             reason: result.cancelled
               ? 'UDAP registration cancelled (IG §3.4)'
               : 'UDAP cancellation sent; the site did not echo an empty grant_types',
-            set: { lastError: Prisma.DbNull },
+            set: { lastError: null },
           },
           tx,
         );
@@ -427,7 +415,7 @@ export class UdapRegistrationUseCase {
             metadataVersion: context.app.metadataVersion,
             udapCertificateId: certificate.id,
             udapIss: certificate.sanUri,
-            lastError: Prisma.DbNull,
+            lastError: null,
             ...(credential && { credentialSecret: credential.name, credentialVersion: credential.versionId }),
           },
         },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { parseOrThrow } from '#domain';
-import { WebhookEventRepository, type Prisma, type WebhookEventInput as WebhookEventRow } from '#persistence';
+import { WebhookEventRepository, type Transaction, type WebhookEventInput as WebhookEventRow } from '#persistence';
 import { PING_EVENT_TYPE, webhookEventInputSchema, type WebhookEventInput } from './event-catalogue.js';
 
 /**
@@ -13,32 +13,33 @@ import { PING_EVENT_TYPE, webhookEventInputSchema, type WebhookEventInput } from
 export class WebhookOutbox {
   constructor(private readonly events: WebhookEventRepository) {}
 
-  async record(
-    tx: Prisma.TransactionClient,
-    event: WebhookEventInput,
-    occurredAt: Date = new Date(),
-  ): Promise<{ id: string }> {
+  async record(tx: Transaction, event: WebhookEventInput, occurredAt: Date = new Date()): Promise<{ id: string }> {
     const [recorded] = await this.recordMany(tx, [event], occurredAt);
     return recorded!;
   }
 
   /** Several events of one change, in one statement. */
   async recordMany(
-    tx: Prisma.TransactionClient,
+    tx: Transaction,
     events: WebhookEventInput[],
     occurredAt: Date = new Date(),
   ): Promise<Array<{ id: string }>> {
-    const rows = events.map((event) => {
-      const { type, data } = parseOrThrow(webhookEventInputSchema, event, 'webhook event');
-      return this.toRow({ type, healthSystemId: data.healthSystem.id, data, occurredAt });
-    });
+    const rows = this.rows(events, occurredAt);
     await this.events.insertMany(tx, rows);
     return rows.map(({ id }) => ({ id }));
   }
 
+  /** The outbox rows of `events`, validated and serialised, for a writer of its own (the registration ledger). */
+  rows(events: WebhookEventInput[], occurredAt: Date = new Date()): WebhookEventRow[] {
+    return events.map((event) => {
+      const { type, data } = parseOrThrow(webhookEventInputSchema, event, 'webhook event');
+      return this.toRow({ type, healthSystemId: data.healthSystem.id, data, occurredAt });
+    });
+  }
+
   /** A test event for one endpoint (the operator's "ping"). */
   async recordPing(
-    tx: Prisma.TransactionClient,
+    tx: Transaction,
     healthSystem: { id: string; name: string; fhirBaseUrl: string },
     endpointId: string,
   ): Promise<{ id: string }> {
