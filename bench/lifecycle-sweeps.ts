@@ -49,6 +49,9 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     OPERATOR_TOKEN: randomBytes(32).toString('base64url'),
     LOCAL_SECRETS_KEY: randomBytes(32).toString('base64'),
+    // The engine is measured, not the write limiter: SECRETS_WRITE_RATE_PER_SECOND (20) guards the
+    // AWS quota and would cap the run at 20 registrations/s whatever the engine costs.
+    SECRETS_WRITE_RATE_PER_SECOND: process.env.SECRETS_WRITE_RATE_PER_SECOND ?? '100000',
     OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${sandbox.port}`,
     QUEUE_PREFIX: `{bench-${randomBytes(3).toString('hex')}}`,
     WORKER_CONCURRENCY: String(concurrency),

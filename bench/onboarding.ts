@@ -38,6 +38,9 @@ const env = {
   QUEUE_PREFIX: `{bench-${randomBytes(3).toString('hex')}}`,
   OPERATOR_TOKEN: operatorToken,
   LOCAL_SECRETS_KEY: randomBytes(32).toString('base64'),
+  // The engine is measured, not the write limiter: SECRETS_WRITE_RATE_PER_SECOND (20) guards the
+  // AWS quota and would cap the run at 20 registrations/s whatever the engine costs.
+  SECRETS_WRITE_RATE_PER_SECOND: process.env.SECRETS_WRITE_RATE_PER_SECOND ?? '100000',
   OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${sandboxPort}`,
   LOG_LEVEL: 'warn',
   PORT: String(apiPort),
