@@ -7,6 +7,7 @@ import type { TenantId } from './tenant-id.js';
 
 /** A tenant API key acting for its tenant. */
 export type TenantActor = Extract<Actor, { type: 'tenant_key' }>;
+export type HealthSystemActor = Extract<Actor, { type: 'health_system_key' }>;
 
 /** A background component acting on its own (worker, scheduler). */
 export type SystemActor = Extract<Actor, { type: 'system' }>;

@@ -48,7 +48,7 @@ import { DiscoverHealthSystemUseCase } from './directory/discover-health-system.
 import { OnboardingService } from './onboarding/onboarding.service.js';
 import { RegistrationsService } from './registrations/registrations.service.js';
 import { RegisterClientUseCase } from './registering/register-client.use-case.js';
-import { RequestedMetadataBuilder } from './registering/requested-metadata.js';
+import { RequestedMetadataBuilder } from './engine/requested-metadata.js';
 import { RegistrationEvents } from './engine/registration-events.js';
 import { FirstRegistrationFailure } from './engine/first-registration-failure.js';
 import { SiteRegistration } from './engine/site-registration.js';

@@ -1,7 +1,7 @@
 import { Injectable, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { DomainError, ErrorCode } from '#domain';
-import { HealthSystemKeysService, type HealthSystemActor, type HealthSystemPrincipal } from '#registration';
+import { DomainError, ErrorCode, type HealthSystemActor } from '#domain';
+import { HealthSystemKeysService, type HealthSystemPrincipal } from '#registration';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { bearerToken, clientAddress, refuseWhileLimited } from './bearer-token.js';
 

@@ -2,14 +2,13 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res, UseGuards } 
 import { ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import type { PageRequest } from '#domain';
+import type { PageRequest, HealthSystemActor } from '#domain';
 import {
   RegistrationRequestsService,
   SiteAnswers,
   completeRequestSchema,
   declineRequestSchema,
   printableRequest,
-  type HealthSystemActor,
 } from '#registration';
 import { CurrentSite, HealthSystemGuard } from '../auth/health-system.guard.js';
 import { ApiAnswer, ApiPageQuery, ApiProblems, ApiZodBody, Doc } from '../http/openapi.js';

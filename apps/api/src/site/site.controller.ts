@@ -1,13 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { REGISTRATION_STATES, parseOrThrow, type PageRequest } from '#domain';
+import { REGISTRATION_STATES, parseOrThrow, type PageRequest, type HealthSystemActor } from '#domain';
 import type { SiteRegistration } from '#persistence';
-import {
-  HealthSystemKeysService,
-  HealthSystemsService,
-  WebhookEndpointsService,
-  type HealthSystemActor,
-} from '#registration';
+import { HealthSystemKeysService, HealthSystemsService, WebhookEndpointsService } from '#registration';
 import type { z } from 'zod';
 import { deliveryFilterSchema, WebhookDoc } from '../admin/webhooks.controller.js';
 import { CurrentSite, HealthSystemGuard } from '../auth/health-system.guard.js';

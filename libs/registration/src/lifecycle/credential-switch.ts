@@ -9,7 +9,7 @@ import { permanentProblem, type RegistrationProblem } from '../engine/registrati
 import { RegistrationCredentialVault, type LoadedCredential } from './credential-vault.js';
 import { asLastError, LifecycleProblem } from './lifecycle-problems.js';
 import { LifecycleRecorder, type LifecycleAction } from './lifecycle-recorder.js';
-import { UsabilityCheck } from './usability-check.js';
+import { UsabilityCheck } from '../engine/usability-check.js';
 
 /**
  * `testMetadata`: the client's metadata, to decide how to test it; `set`: columns written with

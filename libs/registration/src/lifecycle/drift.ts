@@ -1,5 +1,5 @@
 import { diffMetadata, type MetadataChangeKind } from '#smart-client';
-import type { Usability } from './usability-check.js';
+import type { Usability } from '../engine/usability-check.js';
 
 /** One field a site changed behind the broker's back (an administrator, a server upgrade...). */
 export interface DriftEntry {

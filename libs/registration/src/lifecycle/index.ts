@@ -6,7 +6,6 @@ export * from './lifecycle-recorder.js';
 export * from './lifecycle-requests.service.js';
 export * from './lifecycle-sweeps.js';
 export * from './refresh-discovery.use-case.js';
-export * from './usability-check.js';
 export * from './verify-client.use-case.js';
 export * from './update-client.use-case.js';
 export * from './rotate-secret.use-case.js';
@@ -21,7 +20,7 @@ import { LifecycleSweeps } from './lifecycle-sweeps.js';
 import { RefreshDiscoveryUseCase } from './refresh-discovery.use-case.js';
 import { RotateSecretUseCase } from './rotate-secret.use-case.js';
 import { UpdateClientUseCase } from './update-client.use-case.js';
-import { UsabilityCheck } from './usability-check.js';
+import { UsabilityCheck } from '../engine/usability-check.js';
 import { VerifyClientUseCase } from './verify-client.use-case.js';
 
 /** Providers of the lifecycle, for CoreModule. */

@@ -4,7 +4,7 @@ import { RegistrationRepository, type RegistrationAttempt } from '#persistence';
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { canonicalMember, updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
-import { RequestedMetadataBuilder } from '../registering/requested-metadata.js';
+import { RequestedMetadataBuilder } from '../engine/requested-metadata.js';
 import type { JobAttempt } from '#queue';
 import { CredentialSwitch, type SwitchResult } from './credential-switch.js';
 import { RegistrationCredentialVault } from './credential-vault.js';

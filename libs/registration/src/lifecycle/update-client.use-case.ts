@@ -5,7 +5,7 @@ import { AppRepository, RegistrationRepository, type RegistrationAttempt } from 
 import { RetryLaterError, type LifecycleJobData } from '#queue';
 import { updateClient, type SafeHttpClient } from '#smart-client';
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
-import { managedJwksUri } from '../registering/requested-metadata.js';
+import { managedJwksUri } from '../engine/requested-metadata.js';
 import type { JobAttempt } from '#queue';
 import { CredentialSwitch, type SwitchResult } from './credential-switch.js';
 import { RegistrationCredentialVault } from './credential-vault.js';

@@ -16,7 +16,7 @@ import {
   managementAccessLost,
   problemOf,
 } from './lifecycle-problems.js';
-import { UsabilityCheck, type Usability } from './usability-check.js';
+import { UsabilityCheck, type Usability } from '../engine/usability-check.js';
 
 export interface VerifyResult {
   state: 'registered' | 'failed';

@@ -1,7 +1,7 @@
 import type { BrokerConfig } from '#config';
 import type { App, ClientMetadata, HealthSystem, Registration, Tenant } from '#domain';
 import type { SiteRequest, SiteRequestKind } from '#persistence';
-import { managedJwksUri } from '../registering/requested-metadata.js';
+import { managedJwksUri } from '../engine/requested-metadata.js';
 
 /** Auth methods that need a secret the site issues (and the administrator enters). */
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);

@@ -10,6 +10,7 @@ import {
   ValidationError,
   parseOrThrow,
   type SecretRef,
+  type HealthSystemActor,
   type SecretStore,
 } from '#domain';
 import {
@@ -24,10 +25,9 @@ import {
 } from '#persistence';
 import { secretNames } from '#secrets';
 import { openCredential, sealCredential, type RegistrationCredential } from '../credentials/registration-credential.js';
-import { UsabilityCheck } from '../lifecycle/usability-check.js';
+import { UsabilityCheck } from '../engine/usability-check.js';
 import { RegistrationEvents } from '../engine/registration-events.js';
 import { needsClientSecret } from './request-document.js';
-import type { HealthSystemActor } from '../tenancy/health-system-keys.service.js';
 
 type Tx = Transaction;
 

@@ -39,7 +39,7 @@ import {
 import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { credentialFromRegistration, sealCredential } from '../credentials/registration-credential.js';
 import { SiteRegistration } from '../engine/site-registration.js';
-import { RequestedMetadataBuilder } from './requested-metadata.js';
+import { RequestedMetadataBuilder } from '../engine/requested-metadata.js';
 import { afterChange, RegistrationEvents } from '../engine/registration-events.js';
 import { UdapRegistrationUseCase } from '../udap/udap-registration.use-case.js';
 import { SoftwareStatementsService } from '../udap/software-statements.service.js';

@@ -25,8 +25,6 @@ export interface HealthSystemPrincipal {
   keyId: string;
 }
 
-export type HealthSystemActor = Extract<Actor, { type: 'health_system_key' }>;
-
 const OPERATOR: Actor = { type: 'operator' };
 const TOUCH_INTERVAL_MS = 60_000;
 /** Compared when the key id is unknown, so an unknown id costs what a wrong secret costs. */

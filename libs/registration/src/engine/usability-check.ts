@@ -11,7 +11,7 @@ import {
 import { ManagedKeysService } from '../signing-keys/managed-keys.service.js';
 import type { RegistrationCredential } from '../credentials/registration-credential.js';
 import { SAFE_HTTP, SMART_DISCOVERY } from '../outbound/outbound.providers.js';
-import { toRegistrationError, type RegistrationProblem } from '../engine/registration-errors.js';
+import { toRegistrationError, type RegistrationProblem } from './registration-errors.js';
 
 export type Usability =
   | {
