@@ -481,8 +481,13 @@ async function main(): Promise<void> {
       check(`${run.label}: Redis <= 50 MB at ${result.size}`, run.keysMb <= 50, `${run.keysMb.toFixed(2)} MB`);
     }
   }
-  console.log('pending (not counted): a clean verify day <= 0.1 KB per registration');
-  console.log(`scale targets: ${met}/${total} met`);
+  // Targets this bench cannot measure yet count as not met, so the last line never overstates.
+  const pending = [
+    "a clean verify day <= 0.1 KB per registration (the verify does not use the ledger's clean_verify step yet)",
+    'one worker verifies >= 200 registrations/s (npm run bench:lifecycle)',
+  ];
+  for (const target of pending) console.log(`${target.padEnd(52)} not met (not measured here)`);
+  console.log(`scale targets: ${met}/${total + pending.length} met`);
 }
 
 main().catch((error: unknown) => {
