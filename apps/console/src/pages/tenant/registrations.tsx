@@ -25,51 +25,27 @@ export function RegistrationsPage({ route }: { route: Route }) {
     <>
       <PageTitle>Registrations</PageTitle>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <div>
-          <label for="filter-state">State</label>
-          <select
-            id="filter-state"
-            value={filter.state ?? ''}
-            onChange={(e) => set('state', (e.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {REGISTRATION_STATES.map((state) => (
-              <option key={state} value={state}>
-                {state.replace('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label for="filter-site">Site</label>
-          <select
-            id="filter-site"
-            value={filter.healthSystemId ?? ''}
-            onChange={(e) => set('healthSystemId', (e.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {sites.data?.items.map((site) => (
-              <option key={site.id} value={site.id}>
-                {site.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label for="filter-app">App</label>
-          <select
-            id="filter-app"
-            value={filter.appId ?? ''}
-            onChange={(e) => set('appId', (e.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {apps.data?.items.map((app) => (
-              <option key={app.id} value={app.id}>
-                {app.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterSelect
+          id="filter-state"
+          label="State"
+          value={filter.state}
+          options={REGISTRATION_STATES.map((state) => ({ value: state, label: state.replace('_', ' ') }))}
+          onChange={(value) => set('state', value)}
+        />
+        <FilterSelect
+          id="filter-site"
+          label="Site"
+          value={filter.healthSystemId}
+          options={(sites.data?.items ?? []).map((site) => ({ value: site.id, label: site.name }))}
+          onChange={(value) => set('healthSystemId', value)}
+        />
+        <FilterSelect
+          id="filter-app"
+          label="App"
+          value={filter.appId}
+          options={(apps.data?.items ?? []).map((app) => ({ value: app.id, label: app.name }))}
+          onChange={(value) => set('appId', value)}
+        />
         {filter.onboardingId && (
           <p>
             One onboarding only.{' '}
@@ -91,5 +67,32 @@ export function RegistrationsPage({ route }: { route: Route }) {
         )}
       </Loaded>
     </>
+  );
+}
+
+/** One filter of the list: a labelled select whose first option, "any", clears it. */
+function FilterSelect(props: {
+  id: string;
+  label: string;
+  value: string | undefined;
+  options: Array<{ value: string; label: string }>;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div>
+      <label for={props.id}>{props.label}</label>
+      <select
+        id={props.id}
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}
+      >
+        <option value="">any</option>
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
