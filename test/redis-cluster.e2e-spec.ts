@@ -52,11 +52,14 @@ suite('the broker on a real Redis Cluster', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await broker?.close();
+    // Bounded: once in a full run, closing the broker right after the failover waited past the hook's
+    // limit (a connection of the failed-over master still reconnecting; see the README's limitations).
+    // What this suite asserts is that nothing is lost; the cluster is stopped whatever the close does.
+    await Promise.race([broker?.close(), new Promise((resolve) => setTimeout(resolve, 45_000).unref())]);
     hooks?.closeAllConnections();
     await new Promise((resolve) => hooks?.close(resolve));
     await cluster?.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('runs an onboarding with webhook deliveries through a master failover and loses nothing', async () => {
     const sites = Array.from({ length: 8 }, (_, i) => ({
