@@ -24,7 +24,7 @@ import {
 } from '#registration';
 import { SECRET_STORE_HEALTH, type SecretStoreHealth } from '#secrets';
 import { runJob, type JobHandler } from '../job-runner.js';
-import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js';
+import { assertEveryJobHasAHandler, WORKER_OPTIONS, logWorkerErrors } from '../worker-options.js';
 
 type LifecycleData = LifecycleJobData | LifecycleSweepData;
 
@@ -91,6 +91,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     assertEveryJobHasAHandler(QueueName.Lifecycle, JOBS_BY_QUEUE[QueueName.Lifecycle], this.handlers);
     this.worker.concurrency = this.config.worker.concurrency;
+    logWorkerErrors(this.worker, (context, message) => this.logger.warn(context, message));
     // The sweeps' schedulers are kept by the ScheduleKeeper.
   }
 

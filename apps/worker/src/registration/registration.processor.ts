@@ -15,7 +15,7 @@ import {
 } from '#queue';
 import { DiscoverHealthSystemUseCase, ReconcileRegistrationsUseCase, RegisterClientUseCase } from '#registration';
 import { runJob, type JobHandler } from '../job-runner.js';
-import { assertEveryJobHasAHandler, WORKER_OPTIONS } from '../worker-options.js';
+import { assertEveryJobHasAHandler, WORKER_OPTIONS, logWorkerErrors } from '../worker-options.js';
 
 @Processor(QueueName.Registration, { ...WORKER_OPTIONS, settings: { backoffStrategy: brokerBackoffStrategy } })
 export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
@@ -44,6 +44,7 @@ export class RegistrationProcessor extends WorkerHost implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     assertEveryJobHasAHandler(QueueName.Registration, JOBS_BY_QUEUE[QueueName.Registration], this.handlers);
     this.worker.concurrency = this.config.worker.concurrency;
+    logWorkerErrors(this.worker, (context, message) => this.logger.warn(context, message));
     // The reconciler's scheduler is kept by the ScheduleKeeper.
   }
 

@@ -4,7 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
 import { QueueName, RetryLaterError, brokerBackoffStrategy } from '#queue';
 import { WEBHOOK_DELIVERY_JOB, WebhookDeliveryService, type WebhookDeliveryJobData } from '#registration';
-import { WORKER_OPTIONS } from '../worker-options.js';
+import { WORKER_OPTIONS, logWorkerErrors } from '../worker-options.js';
 
 /**
  * One delivery attempt per job run. Every endpoint's deliveries are separate jobs and the
@@ -25,6 +25,7 @@ export class WebhookDeliveryProcessor extends WorkerHost implements OnModuleInit
 
   onModuleInit(): void {
     this.worker.concurrency = this.config.worker.concurrency;
+    logWorkerErrors(this.worker, (context, message) => this.logger.warn(context, message));
   }
 
   async process(job: Job<WebhookDeliveryJobData>): Promise<unknown> {
