@@ -189,7 +189,13 @@ describe('manual registration at sites without dynamic registration', () => {
   });
 
   it("sends the manual site's webhook a registration.requested with everything to register by hand", async () => {
-    const delivery = await eventually(() => received('/manual', 'registration.requested'), 'registration.requested');
+    // Generous: the delivery goes outbox -> dispatcher -> queue -> receiver, and a first attempt that fails
+    // is retried after 5 s (once in a full run it had not arrived within 30 s).
+    const delivery = await eventually(
+      () => received('/manual', 'registration.requested'),
+      'registration.requested',
+      90_000,
+    );
     const { request, registration } = delivery.data;
     expect(registration).toMatchObject({ id: registrationOf.manual, state: 'awaiting_site' });
     expect(request).toMatchObject({ kind: 'register', reminder: 0 });
