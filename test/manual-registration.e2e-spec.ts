@@ -215,7 +215,7 @@ describe('manual registration at sites without dynamic registration', () => {
     requestOf.marked = (
       await eventually(() => received('/marked', 'registration.requested'), 'marked request')
     ).data.request.id;
-  });
+  }, 120_000);
 
   it('re-sends open requests as reminders, counted for the operator', async () => {
     await sleep(1_100);
