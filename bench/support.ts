@@ -85,7 +85,8 @@ export function startProcess(
 export async function waitFor(url: string, seconds = 60): Promise<void> {
   for (let i = 0; i < seconds * 5; i++) {
     try {
-      if ((await fetch(url)).ok) return;
+      // A process that is still starting may accept the connection and never answer it.
+      if ((await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok) return;
     } catch {
       // not up yet
     }

@@ -1,15 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { SecretValue } from '#domain';
-import { createPrismaClient, type PrismaClient } from '#persistence';
+import { createDatabaseClients, type PrismaClient } from '#persistence';
 import { LocalSecretStore, SecretDecryptionError } from '#secrets';
 import { describeSecretStoreContract } from '../libs/secrets/src/secret-store.contract.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/broker_test';
 const KEY = randomBytes(32);
 
+// As the broker runs it: with the pool under the client (a secret's first version in one statement)...
 describeSecretStoreContract('LocalSecretStore (PostgreSQL)', async () => {
-  const prisma = createPrismaClient(DATABASE_URL);
+  const { prisma, pool } = createDatabaseClients(DATABASE_URL);
+  return { store: new LocalSecretStore(prisma, KEY, pool), cleanup: () => prisma.$disconnect() };
+});
+
+// ...and without it (every write in the advisory lock's transaction).
+describeSecretStoreContract('LocalSecretStore (PostgreSQL, transactions only)', async () => {
+  const { prisma } = createDatabaseClients(DATABASE_URL);
   return { store: new LocalSecretStore(prisma, KEY), cleanup: () => prisma.$disconnect() };
 });
 
@@ -21,8 +28,9 @@ describe('LocalSecretStore encryption and concurrency', () => {
   const token = () => randomUUID();
 
   beforeAll(() => {
-    prisma = createPrismaClient(DATABASE_URL);
-    store = new LocalSecretStore(prisma, KEY);
+    const clients = createDatabaseClients(DATABASE_URL);
+    prisma = clients.prisma;
+    store = new LocalSecretStore(prisma, KEY, clients.pool);
   });
 
   afterAll(async () => {
@@ -99,8 +107,9 @@ describe('LocalSecretStore encryption and concurrency', () => {
 
   it('leaves exactly one AWSCURRENT and one AWSPREVIOUS after concurrent writers', async () => {
     const name = newName();
-    // Two connection pools, as two worker processes would have.
-    const otherPrisma = createPrismaClient(DATABASE_URL);
+    // Two connection pools, as two worker processes would have; one store writes every version in
+    // the lock's transaction, so first writes in one statement race writes in transactions.
+    const otherPrisma = createDatabaseClients(DATABASE_URL).prisma;
     const otherStore = new LocalSecretStore(otherPrisma, KEY);
     try {
       const writers = Array.from({ length: 12 }, (_, i) =>

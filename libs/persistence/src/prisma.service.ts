@@ -25,8 +25,18 @@ const MAX_NAMED_STATEMENT_PARAMETERS = 32;
  */
 export function statementName(query: { sql: string; args: unknown[] }): string | undefined {
   if (query.args.length > MAX_NAMED_STATEMENT_PARAMETERS) return undefined;
-  return `p${createHash('sha1').update(query.sql).digest('base64url')}`;
+  let name = STATEMENT_NAMES.get(query.sql);
+  if (name === undefined) {
+    // A process sends a few hundred shapes; the cap only guards against a generator of shapes.
+    if (STATEMENT_NAMES.size >= 2_000) STATEMENT_NAMES.clear();
+    name = `p${createHash('sha1').update(query.sql).digest('base64url')}`;
+    STATEMENT_NAMES.set(query.sql, name);
+  }
+  return name;
 }
+
+/** Digests already computed: hashing every query's SQL again showed in the worker's profile. */
+const STATEMENT_NAMES = new Map<string, string>();
 
 function adapterFor(pool: pg.Pool, { preparedStatements = true }: DatabaseOptions): PrismaPg {
   return new PrismaPg(pool, {
@@ -60,6 +70,15 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     this.preparedStatements = config.database.preparedStatements ?? true;
   }
 
+  /**
+   * A plain `pg` query on the same pool, for the engine's hot reads (Prisma's per-call CPU is
+   * several times pg's: `npm run bench:database-calls`). Named, so each connection parses and
+   * plans it once, unless the pooler cannot keep prepared statements.
+   */
+  query<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(this.preparedStatements ? { name, text, values } : { text, values });
+  }
+
   /** One query at start-up: an unreachable database fails the start instead of the first request. */
   async onModuleInit(): Promise<void> {
     await this.$queryRaw`SELECT 1`;
@@ -72,5 +91,11 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
 
 /** Creates a client outside Nest (scripts, tests). */
 export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: adapterFor(poolFor({ url: databaseUrl }), { url: databaseUrl }) });
+  return createDatabaseClients(databaseUrl).prisma;
+}
+
+/** A client and the pool it runs on, for code that also writes plain SQL (the local secret store). */
+export function createDatabaseClients(databaseUrl: string): { prisma: PrismaClient; pool: pg.Pool } {
+  const pool = poolFor({ url: databaseUrl });
+  return { prisma: new PrismaClient({ adapter: adapterFor(pool, { url: databaseUrl }) }), pool };
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
+import type pg from 'pg';
 import type { PrismaClient } from './generated/client.js';
-import { createPrismaClient, PrismaService } from './prisma.service.js';
+import { createDatabaseClients, PrismaService } from './prisma.service.js';
 
 /**
  * The database the local secret store keeps its versions in: the main one, or one of its own
@@ -13,12 +14,16 @@ import { createPrismaClient, PrismaService } from './prisma.service.js';
 @Injectable()
 export class SecretsDatabase implements OnModuleDestroy {
   readonly client: PrismaClient;
+  /** The pool `client` runs on. */
+  readonly pool: pg.Pool;
   readonly #own: boolean;
 
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig, prisma: PrismaService) {
     const url = config.secrets.backend === 'local' ? config.secrets.localDatabaseUrl : undefined;
     this.#own = url !== undefined && url !== config.database.url;
-    this.client = this.#own ? createPrismaClient(url!) : prisma;
+    const own = this.#own ? createDatabaseClients(url!) : undefined;
+    this.client = own?.prisma ?? prisma;
+    this.pool = own?.pool ?? prisma.pool;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -140,7 +140,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         {
           provide: GUARDED_SECRET_STORE,
           useFactory: (database: SecretsDatabase, redis: Redis) =>
-            createSecretStore(config, { prisma: database.client, redis }),
+            createSecretStore(config, { prisma: database.client, pool: database.pool, redis }),
           inject: [SecretsDatabase, REDIS],
         },
         {

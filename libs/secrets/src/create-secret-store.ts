@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import type { SecretStore } from '#domain';
 import type { BrokerConfig } from '#config';
 import type { PrismaClient } from '#persistence';
@@ -11,6 +12,8 @@ import { CircuitBreakingSecretStore } from './health/circuit-breaking-secret-sto
 
 export interface SecretStoreDeps {
   prisma: PrismaClient;
+  /** The pool under `prisma`: the local store writes a secret's first version with one plain statement. */
+  pool?: pg.Pool;
   /** Shared by the fleet for the write rate limit; without it each process limits only itself. */
   redis?: Redis;
 }
@@ -42,7 +45,7 @@ function createBackend(config: BrokerConfig, deps: SecretStoreDeps, limiter: Wri
   switch (secrets.backend) {
     case 'local':
       if (!secrets.localKey) throw new Error('secrets.localKey is required for the local secret store');
-      return new RateLimitedSecretStore(new LocalSecretStore(deps.prisma, secrets.localKey), limiter);
+      return new RateLimitedSecretStore(new LocalSecretStore(deps.prisma, secrets.localKey, deps.pool), limiter);
     case 'aws':
       return new AwsSecretStore({
         client: createSecretsManagerClient(secrets.aws, { writeRateLimiter: limiter }),

@@ -200,7 +200,11 @@ async function recordOutcomes(client: pg.PoolClient, steps: Step<'record_outcome
   );
   const attempts = steps.flatMap((step) => (step.attempt ? [step.attempt] : []));
   const audit = steps.flatMap((step) => step.audit);
-  const outbox = steps.flatMap((step) => step.outbox);
+  // A webhook event announces the move: a step whose compare-and-set lost announces nothing. (Its
+  // attempt's outcome and audit event still say what the job did at the site.)
+  const outbox = steps.flatMap((step) =>
+    step.outbox.map((event) => ({ ...event, registrationId: step.registrationId })),
+  );
   const { rows } = await client.query<{ id: string }>({
     name: 'ledger_record_outcomes',
     text: `WITH e AS (
@@ -235,7 +239,10 @@ async function recordOutcomes(client: pg.PoolClient, steps: Step<'record_outcome
              RETURNING "id"
            ), outbox AS (
              INSERT INTO "WebhookEvent" ("id", "healthSystemId", "type", "body", "createdAt")
-             SELECT * FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::text[], $26::timestamptz[])
+             SELECT o."id", o."healthSystemId", o."type", o."body", o."createdAt"
+               FROM unnest($22::uuid[], $23::uuid[], $24::text[], $25::text[], $26::timestamptz[], $27::uuid[])
+                 AS o("id", "healthSystemId", "type", "body", "createdAt", "registrationId")
+              WHERE o."registrationId" IN (SELECT "id" FROM moved)
              RETURNING "id"
            )
            SELECT "id" FROM moved`,
@@ -266,6 +273,7 @@ async function recordOutcomes(client: pg.PoolClient, steps: Step<'record_outcome
       outbox.map((o) => o.type),
       outbox.map((o) => o.body),
       outbox.map((o) => o.createdAt),
+      outbox.map((o) => o.registrationId),
     ],
   });
   const won = new Set(rows.map((row) => row.id));

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
   boundDocument,
-  RegistrationStates,
   type Actor,
   type LedgerAuditEvent,
   type LedgerOutboxEvent,
@@ -11,6 +10,7 @@ import {
 } from '#domain';
 import {
   AuditRepository,
+  OnboardingRepository,
   PrismaService,
   RegistrationRepository,
   type Transaction,
@@ -47,6 +47,7 @@ export class RegistrationEvents {
     private readonly registrations: RegistrationRepository,
     private readonly audit: AuditRepository,
     private readonly outbox: WebhookOutbox,
+    private readonly onboardings: OnboardingRepository,
   ) {}
 
   async record(tx: Tx, input: RegistrationEventInput): Promise<RegistrationContext> {
@@ -117,15 +118,7 @@ export class RegistrationEvents {
     if (!onboardingId) return false;
     // Checked after the caller's commit, outside any transaction, so the last two jobs to settle
     // cannot both miss each other's change; the compare-and-set below lets one of them win.
-    // "No registration still at work" rather than "settled = total": the index on
-    // (onboardingId, state) answers it by probing the unsettled states only, so its cost does
-    // not grow with the size of the onboarding (counting settled rows made every job of an
-    // n-site onboarding read n index entries).
-    const [open] = await this.prisma.$queryRaw<Array<{ appId: string }>>`
-      SELECT o."appId" FROM "Onboarding" o
-       WHERE o."id" = ${onboardingId}::uuid AND o."tenantId" = ${tenantId}::uuid AND o."completedAt" IS NULL
-         AND NOT EXISTS (SELECT 1 FROM "Registration" r
-                          WHERE r."onboardingId" = o."id" AND r."state" = ANY(${[...RegistrationStates.inFlight]}))`;
+    const open = await this.onboardings.findCompletable(tenantId, onboardingId);
     if (!open) return false;
     return this.prisma.$transaction((tx) => this.complete(tx, tenantId, onboardingId, open.appId, actor));
   }

@@ -163,7 +163,7 @@ export class RegisterClientUseCase {
     let result: RegistrationResult;
     try {
       // A software statement (RFC 7591 §2.3) where the site's policy requires one.
-      const softwareStatement = await this.softwareStatements.forSite(registration, app, healthSystem, metadata);
+      const softwareStatement = await this.softwareStatements.forSite(context, metadata);
       result = await this.site.register({ registrationEndpoint, metadata, initialAccessToken, softwareStatement });
     } catch (error) {
       const problem = toRegistrationError(error);

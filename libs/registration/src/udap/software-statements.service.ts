@@ -2,18 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { BROKER_CONFIG, type BrokerConfig } from '#config';
-import {
-  DomainError,
-  ErrorCode,
-  SECRET_STORE,
-  SecretValue,
-  type App,
-  type HealthSystem,
-  type Registration,
-  type SecretStore,
-  type TenantActor,
-} from '#domain';
-import { AppRepository, AuditRepository, PrismaService, UdapSiteRepository } from '#persistence';
+import { DomainError, ErrorCode, SECRET_STORE, SecretValue, type SecretStore, type TenantActor } from '#domain';
+import { AppRepository, AuditRepository, PrismaService, type RegistrationContext } from '#persistence';
 import { secretNames } from '#secrets';
 import { ManagedKeysService } from '../signing-keys/managed-keys.service.js';
 import { parseInput, softwareStatementSchema } from './udap-input.js';
@@ -32,7 +22,6 @@ export class SoftwareStatementsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly apps: AppRepository,
-    private readonly sites: UdapSiteRepository,
     private readonly audit: AuditRepository,
     private readonly managedKeys: ManagedKeysService,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
@@ -87,13 +76,10 @@ export class SoftwareStatementsService {
 
   /** The statement to send to this site, or undefined when the site does not require one or the app has none. */
   async forSite(
-    registration: Registration,
-    app: App,
-    healthSystem: HealthSystem,
+    { registration, app, sitePolicy }: RegistrationContext,
     metadata: Readonly<Record<string, unknown>>,
   ): Promise<string | undefined> {
-    const site = await this.sites.healthSystem(healthSystem.id);
-    if (!site.requiresSoftwareStatement) return undefined;
+    if (!sitePolicy.requiresSoftwareStatement) return undefined;
     const row = await this.prisma.app.findFirst({
       where: { id: app.id, tenantId: registration.tenantId },
       select: { softwareStatementMode: true, softwareStatementSecret: true, softwareStatementVersion: true },

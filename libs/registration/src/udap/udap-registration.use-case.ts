@@ -91,12 +91,12 @@ export class UdapRegistrationUseCase {
    * holds an active certificate of that community; otherwise the site is registered with
    * plain RFC 7591 (one onboarding may mix both kinds of sites).
    */
-  async plan({ registration, healthSystem }: RegistrationContext): Promise<UdapPlan | null> {
-    const site = await this.sites.healthSystem(healthSystem.id);
-    if (!site.communityId) return null;
-    const certificate = await this.certificates.findActive(registration.tenantId, registration.appId, site.communityId);
+  async plan({ registration, sitePolicy }: RegistrationContext): Promise<UdapPlan | null> {
+    const communityId = sitePolicy.udapCommunityId;
+    if (!communityId) return null;
+    const certificate = await this.certificates.findActive(registration.tenantId, registration.appId, communityId);
     if (!certificate) return null;
-    return { community: await this.communities.findById(site.communityId), certificate };
+    return { community: await this.communities.findById(communityId), certificate };
   }
 
   /** Discovery, software statement, POST, store: from `discovering` to `registered` (or retrying / failed). */

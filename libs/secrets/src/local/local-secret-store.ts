@@ -9,6 +9,7 @@ import {
   type SecretStore,
   type StoredSecret,
 } from '#domain';
+import type pg from 'pg';
 import type { Prisma, PrismaClient } from '#persistence';
 import { SecretDecryptionError, SecretRequestTokenReusedError, SecretStoreUnavailableError } from '../errors.js';
 import { assertValidRequestToken, assertValidSecretName, assertValidSecretValue } from '../secret-input.js';
@@ -37,11 +38,14 @@ export class LocalSecretStore implements SecretStore {
   readonly backend = 'local' as const;
   readonly #prisma: PrismaClient;
   readonly #key: Buffer;
+  readonly #pool: pg.Pool | undefined;
 
-  constructor(prisma: PrismaClient, key: Buffer) {
+  /** `pool`: the pool under `prisma`, for the one-statement first write (without it, every write takes the lock's transaction). */
+  constructor(prisma: PrismaClient, key: Buffer, pool?: pg.Pool) {
     assertAesKey(key);
     this.#prisma = prisma;
     this.#key = Buffer.from(key);
+    this.#pool = pool;
   }
 
   async put(name: string, value: SecretValue, options: PutSecretOptions): Promise<SecretRef> {
@@ -49,35 +53,74 @@ export class LocalSecretStore implements SecretStore {
     assertValidRequestToken(options.requestToken);
     assertValidSecretValue(value);
     const stage = options.stage ?? 'AWSCURRENT';
-    return this.#run('put', name, () =>
-      this.#prisma.$transaction(async (tx) => {
-        await lockSecret(tx, name);
-        const versions = await loadVersions(tx, name);
-        const replay = versions.find((version) => version.requestToken === options.requestToken);
-        if (replay) {
-          // Secrets Manager semantics of ClientRequestToken: same value = no-op, other value = error.
-          const stored = await tx.secretVersion.findUniqueOrThrow({
-            where: { secretName_versionId: { secretName: name, versionId: replay.versionId } },
-          });
-          if (!this.#decrypt(name, stored).equals(value)) throw new SecretRequestTokenReusedError(name);
-          return { name, versionId: replay.versionId };
-        }
-        const versionId = randomUUID();
-        const before = labelsOf(versions);
-        const after = labelsAfterWrite(before, versionId, stage);
-        await updateLabels(tx, name, before, after, versionId);
-        await tx.secretVersion.create({
-          data: {
-            secretName: name,
-            versionId,
-            ...toColumns(seal(this.#key, value.reveal(), name, versionId)),
-            stages: [...(after.get(versionId) ?? [])],
-            requestToken: options.requestToken,
-          },
+    return this.#run('put', name, async () => {
+      const first = await this.#putFirstVersion(name, value, options.requestToken, stage);
+      return first ?? this.#putVersion(name, value, options.requestToken, stage);
+    });
+  }
+
+  /**
+   * The first version of a secret (every new registration's credential), in ONE statement: it
+   * inserts only where the secret has no version yet. Under the same advisory lock as the other
+   * writes; a writer that committed after this statement's snapshot is caught by the unique index
+   * on the AWSCURRENT version (which every first version holds), and the insert does nothing.
+   * Null when the secret already had a version, or a replay: the general path decides.
+   */
+  async #putFirstVersion(
+    name: string,
+    value: SecretValue,
+    requestToken: string,
+    stage: 'AWSCURRENT' | 'AWSPENDING',
+  ): Promise<SecretRef | null> {
+    if (!this.#pool) return null;
+    const versionId = randomUUID();
+    const sealed = seal(this.#key, value.reveal(), name, versionId);
+    const stages = [...(labelsAfterWrite(new Map(), versionId, stage).get(versionId) ?? [])];
+    const { rowCount } = await this.#pool.query({
+      text: `WITH lock AS (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}::int4, hashtext($1)))
+             INSERT INTO "SecretVersion" ("secretName", "versionId", "ciphertext", "iv", "authTag", "stages", "requestToken")
+             SELECT $1, $2, $3, $4, $5, $6::text[], $7 FROM lock
+              WHERE NOT EXISTS (SELECT 1 FROM "SecretVersion" WHERE "secretName" = $1)
+             ON CONFLICT DO NOTHING`,
+      values: [name, versionId, sealed.ciphertext, sealed.iv, sealed.authTag, stages, requestToken],
+    });
+    return rowCount === 1 ? { name, versionId } : null;
+  }
+
+  /** Any write, in one transaction holding the secret's advisory lock: replays, label moves, the new version. */
+  #putVersion(
+    name: string,
+    value: SecretValue,
+    requestToken: string,
+    stage: 'AWSCURRENT' | 'AWSPENDING',
+  ): Promise<SecretRef> {
+    return this.#prisma.$transaction(async (tx) => {
+      await lockSecret(tx, name);
+      const versions = await loadVersions(tx, name);
+      const replay = versions.find((version) => version.requestToken === requestToken);
+      if (replay) {
+        // Secrets Manager semantics of ClientRequestToken: same value = no-op, other value = error.
+        const stored = await tx.secretVersion.findUniqueOrThrow({
+          where: { secretName_versionId: { secretName: name, versionId: replay.versionId } },
         });
-        return { name, versionId };
-      }, TRANSACTION_OPTIONS),
-    );
+        if (!this.#decrypt(name, stored).equals(value)) throw new SecretRequestTokenReusedError(name);
+        return { name, versionId: replay.versionId };
+      }
+      const versionId = randomUUID();
+      const before = labelsOf(versions);
+      const after = labelsAfterWrite(before, versionId, stage);
+      await updateLabels(tx, name, before, after, versionId);
+      await tx.secretVersion.create({
+        data: {
+          secretName: name,
+          versionId,
+          ...toColumns(seal(this.#key, value.reveal(), name, versionId)),
+          stages: [...(after.get(versionId) ?? [])],
+          requestToken,
+        },
+      });
+      return { name, versionId };
+    }, TRANSACTION_OPTIONS);
   }
 
   async get(name: string, selector: { versionId?: string; stage?: SecretStage } = {}): Promise<StoredSecret | null> {
@@ -165,7 +208,12 @@ async function updateLabels(
   after: StageLabels,
   skip?: string,
 ): Promise<void> {
-  for (const versionId of changedVersions(before, after)) {
+  // A version losing AWSCURRENT first: the unique index allows one current version at any moment.
+  const changed = changedVersions(before, after).sort(
+    (a, b) =>
+      Number(after.get(a)?.includes('AWSCURRENT') ?? false) - Number(after.get(b)?.includes('AWSCURRENT') ?? false),
+  );
+  for (const versionId of changed) {
     if (versionId === skip) continue;
     await tx.secretVersion.update({
       where: { secretName_versionId: { secretName: name, versionId } },
