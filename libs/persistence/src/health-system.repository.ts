@@ -10,6 +10,7 @@ import {
   type SecretRef,
 } from '#domain';
 import { Prisma, type HealthSystem as HealthSystemRow } from './generated/client.js';
+import { uuidList } from './uuid-list.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetPage } from './pagination.js';
 import { secretRefOf } from './json.js';
@@ -127,7 +128,7 @@ export class HealthSystemRepository {
    */
   async findExistingIds(ids: string[]): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      SELECT "id"::text AS "id" FROM "HealthSystem" WHERE "id" = ANY(${ids}::uuid[]) AND "deletedAt" IS NULL`;
+      SELECT "id"::text AS "id" FROM "HealthSystem" WHERE "id" = ANY(${uuidList(ids)}) AND "deletedAt" IS NULL`;
     return rows.map((row) => row.id);
   }
 

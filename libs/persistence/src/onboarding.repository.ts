@@ -14,6 +14,7 @@ import { PrismaService } from './prisma.service.js';
 import { keysetPage, uuidEquals } from './pagination.js';
 import { asJson } from './json.js';
 import { GroupCommit } from './ledger/group-commit.js';
+import { uuidList } from './uuid-list.js';
 import { RegistrationStates, trustedTenantId, type TenantId } from '#domain';
 
 export interface Onboarding {
@@ -113,10 +114,9 @@ export class OnboardingRepository {
     try {
       return await this.prisma.$transaction(async (tx) => {
         const onboardingId = randomUUID();
-        // One array parameter for the ids (see HealthSystemRepository.findExistingIds).
         const current = await tx.$queryRaw<Array<{ id: string; healthSystemId: string; state: RegistrationState }>>`
           SELECT "id"::text AS "id", "healthSystemId"::text AS "healthSystemId", "state" FROM "Registration"
-           WHERE "appId" = ${input.appId}::uuid AND "healthSystemId" = ANY(${input.healthSystemIds}::uuid[])`;
+           WHERE "appId" = ${input.appId}::uuid AND "healthSystemId" = ANY(${uuidList(input.healthSystemIds)})`;
         const taken = new Set(current.map((row) => row.healthSystemId));
         const restartable = current.filter((row) => RegistrationStates.restartable.includes(row.state));
         const fresh = input.healthSystemIds
@@ -143,7 +143,7 @@ export class OnboardingRepository {
                                         "stateReason", "metadataVersion", "requestedMetadata", "createdAt", "updatedAt")
             SELECT r.id, ${input.tenantId}::uuid, ${input.appId}::uuid, r.hs, ${onboardingId}::uuid, 'queued',
                    'onboarding', ${input.metadataVersion}, ${metadata}::jsonb, now(), now()
-              FROM unnest(${fresh.map((row) => row.id)}::uuid[], ${fresh.map((row) => row.healthSystemId)}::uuid[]) AS r(id, hs)`;
+              FROM unnest(${uuidList(fresh.map((row) => row.id))}, ${uuidList(fresh.map((row) => row.healthSystemId))}) AS r(id, hs)`;
         }
         // The restart is a compare-and-set like every other move: the SELECT above took no lock,
         // so a registration may have left its restartable state since (a `failed -> verifying`
@@ -156,7 +156,7 @@ export class OnboardingRepository {
                  SET "onboardingId" = ${onboardingId}::uuid, "state" = 'queued', "stateReason" = 'onboarding',
                      "metadataVersion" = ${input.metadataVersion}, "requestedMetadata" = ${metadata}::jsonb,
                      "attemptCount" = 0, "lastError" = NULL, "nextAttemptAt" = NULL, "updatedAt" = now()
-               WHERE "id" = ANY(${restartable.map((row) => row.id)}::uuid[])
+               WHERE "id" = ANY(${uuidList(restartable.map((row) => row.id))})
                  AND "tenantId" = ${input.tenantId}::uuid
                  AND "state" = ANY(${[...RegistrationStates.restartable]}::text[])
               RETURNING "id"::text AS "id", "healthSystemId"::text AS "healthSystemId"`
