@@ -11,7 +11,10 @@ const KEY = randomBytes(32);
 // As the broker runs it: with the pool under the client (a secret's first version in one statement)...
 describeSecretStoreContract('LocalSecretStore (PostgreSQL)', async () => {
   const { prisma, pool } = createDatabaseClients(DATABASE_URL);
-  return { store: new LocalSecretStore(prisma, KEY, pool), cleanup: () => prisma.$disconnect() };
+  return {
+    store: new LocalSecretStore(prisma, KEY, { pool, preparedStatements: true }),
+    cleanup: () => prisma.$disconnect(),
+  };
 });
 
 // ...and without it (every write in the advisory lock's transaction).
@@ -30,7 +33,7 @@ describe('LocalSecretStore encryption and concurrency', () => {
   beforeAll(() => {
     const clients = createDatabaseClients(DATABASE_URL);
     prisma = clients.prisma;
-    store = new LocalSecretStore(prisma, KEY, clients.pool);
+    store = new LocalSecretStore(prisma, KEY, { pool: clients.pool, preparedStatements: true });
   });
 
   afterAll(async () => {

@@ -27,10 +27,12 @@ export const REGISTRATION_STATES = [
 export type RegistrationState = (typeof REGISTRATION_STATES)[number];
 
 const TRANSITIONS: Record<RegistrationState, readonly RegistrationState[]> = {
-  queued: ['discovering', 'deleting', 'deleted'],
+  // queued/retrying -> registering: the site's description is held fresh, nothing to discover
+  // (RegisterClientUseCase); -> retrying/failed: a step before the POST failed on the way there.
+  queued: ['discovering', 'registering', 'retrying', 'failed', 'deleting', 'deleted'],
   discovering: ['registering', 'retrying', 'failed', 'deleting', 'awaiting_site'],
   registering: ['registered', 'retrying', 'failed', 'orphan_suspected', 'deleting'],
-  retrying: ['discovering', 'failed', 'deleting', 'deleted'],
+  retrying: ['discovering', 'registering', 'failed', 'deleting', 'deleted'],
   // failed -> verifying/updating/rotating: a lifecycle change the site refused (or a lost
   // management token) leaves a registered client that still works; it must still be verified,
   // have its secret rotated before expiry, and take the app's next metadata once fixed.

@@ -140,7 +140,11 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
         {
           provide: GUARDED_SECRET_STORE,
           useFactory: (database: SecretsDatabase, redis: Redis) =>
-            createSecretStore(config, { prisma: database.client, pool: database.pool, redis }),
+            createSecretStore(config, {
+              prisma: database.client,
+              direct: { pool: database.pool, preparedStatements: config.database.preparedStatements ?? true },
+              redis,
+            }),
           inject: [SecretsDatabase, REDIS],
         },
         {

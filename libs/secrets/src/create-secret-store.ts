@@ -1,10 +1,9 @@
 import type { Redis } from 'ioredis';
-import type pg from 'pg';
 import type { SecretStore } from '#domain';
 import type { BrokerConfig } from '#config';
 import type { PrismaClient } from '#persistence';
 import { AwsSecretStore, createSecretsManagerClient } from './aws/aws-secret-store.js';
-import { LocalSecretStore } from './local/local-secret-store.js';
+import { LocalSecretStore, type DirectWrites } from './local/local-secret-store.js';
 import { RateLimitedSecretStore } from './rate-limit/rate-limited-secret-store.js';
 import { RedisWriteRateLimiter, secretWriteRateKeyPrefix } from './rate-limit/redis-write-rate-limiter.js';
 import { TokenBucketWriteRateLimiter, type WriteRateLimiter } from './rate-limit/write-rate-limiter.js';
@@ -13,7 +12,7 @@ import { CircuitBreakingSecretStore } from './health/circuit-breaking-secret-sto
 export interface SecretStoreDeps {
   prisma: PrismaClient;
   /** The pool under `prisma`: the local store writes a secret's first version with one plain statement. */
-  pool?: pg.Pool;
+  direct?: DirectWrites;
   /** Shared by the fleet for the write rate limit; without it each process limits only itself. */
   redis?: Redis;
 }
@@ -45,7 +44,7 @@ function createBackend(config: BrokerConfig, deps: SecretStoreDeps, limiter: Wri
   switch (secrets.backend) {
     case 'local':
       if (!secrets.localKey) throw new Error('secrets.localKey is required for the local secret store');
-      return new RateLimitedSecretStore(new LocalSecretStore(deps.prisma, secrets.localKey, deps.pool), limiter);
+      return new RateLimitedSecretStore(new LocalSecretStore(deps.prisma, secrets.localKey, deps.direct), limiter);
     case 'aws':
       return new AwsSecretStore({
         client: createSecretsManagerClient(secrets.aws, { writeRateLimiter: limiter }),

@@ -2,7 +2,7 @@ export * from './errors.js';
 export * from './secret-input.js';
 export * from './secret-names.js';
 export * from './keys.js';
-export { LocalSecretStore } from './local/local-secret-store.js';
+export { LocalSecretStore, type DirectWrites } from './local/local-secret-store.js';
 export {
   AwsSecretStore,
   createSecretsManagerClient,

@@ -48,16 +48,21 @@ export function workerEvent(
 }
 
 /**
- * The first registration's attempt: `discovering` -> `registering` with the attempt counted and
- * its row written, before the POST; null when another run took the registration.
+ * The first registration's attempt: `from` (`discovering`, or `queued` / `retrying` when the site
+ * needed no reading) -> `registering` with the attempt counted and its row written, before the
+ * POST; null when another run took the registration.
  */
-export function startFirstRegistration(ledger: RegistrationLedger, registration: Registration) {
+export function startFirstRegistration(
+  ledger: RegistrationLedger,
+  registration: Registration,
+  from: RegistrationState = 'discovering',
+) {
   return ledger.write({
     kind: 'start_attempt',
     tenantId: registration.tenantId,
     registrationId: registration.id,
     action: 'register',
-    from: 'discovering',
+    from,
     to: 'registering',
     countAttempt: true,
   });

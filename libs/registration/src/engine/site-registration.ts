@@ -31,6 +31,17 @@ export class SiteRegistration {
     return { description, registrationEndpoint: description.endpoints.registration?.value ?? null };
   }
 
+  /**
+   * The site's description and RFC 7591 endpoint when the health system row holds them fresh:
+   * a registration can go ahead without reading anything from the site. Undefined otherwise.
+   */
+  heldEndpoint(
+    healthSystem: HealthSystem,
+  ): { description: SmartServerDescription; registrationEndpoint: string | null } | undefined {
+    const description = this.discovery.held(healthSystem.fhirBaseUrl, healthSystem.discovery);
+    return description && { description, registrationEndpoint: description.endpoints.registration?.value ?? null };
+  }
+
   /** The site's initial access token (RFC 7591 §3), when the operator stored one. Store errors throw. */
   async initialAccessToken(healthSystem: HealthSystem): Promise<SecretValue | undefined> {
     if (!healthSystem.initialAccessToken) return undefined;

@@ -75,6 +75,9 @@ import {
  * possible-orphan record announced to the site, and the registration registers again: a
  * suspected orphan never blocks the tenant.
  */
+/** The states a first registration may be in before its attempt starts. */
+type BeforeAttempt = Extract<RegistrationState, 'queued' | 'retrying' | 'discovering'>;
+
 @Injectable()
 export class RegisterClientUseCase {
   private readonly logger = new Logger(RegisterClientUseCase.name);
@@ -105,13 +108,9 @@ export class RegisterClientUseCase {
     switch (registration.state) {
       case 'queued':
       case 'retrying':
+      case 'discovering': // a previous run stopped before sending anything: carry on
         await this.waitForSecretStore(registration, registration.state);
-        await this.move(registration, registration.state, 'discovering', `attempt ${attempt.number}`);
-        return this.discoverAndRegister(context, attempt);
-      case 'discovering':
-        // A previous run stopped before sending anything: carry on.
-        await this.waitForSecretStore(registration, 'discovering');
-        return this.discoverAndRegister(context, attempt);
+        return this.discoverAndRegister(context, registration.state, attempt);
       case 'registering':
         if (await this.recoverInterruptedRegistration(registration)) return this.execute(job, attempt);
         return 'nothing_to_do';
@@ -121,18 +120,33 @@ export class RegisterClientUseCase {
     }
   }
 
-  private async discoverAndRegister(context: RegistrationContext, attempt: JobAttempt): Promise<RegisterOutcome> {
+  /** `state`: the registration's state as read, one of those before an attempt. */
+  private async discoverAndRegister(
+    context: RegistrationContext,
+    state: BeforeAttempt,
+    attempt: JobAttempt,
+  ): Promise<RegisterOutcome> {
+    const { registration, app, healthSystem } = context;
     // UDAP: a site of a trust community the app holds a certificate of registers the UDAP way.
     const udapPlan = await this.udap.plan(context);
+    // The health system row is the discovery cache: a plain RFC 7591 site whose description it
+    // holds fresh needs nothing read, and the registration goes straight to `registering` (one
+    // state change, history row and index update fewer). Otherwise it says `discovering` while
+    // the job reads the site.
+    const held = udapPlan ? undefined : this.site.heldEndpoint(healthSystem);
+    const direct = held?.registrationEndpoint && !this.manual.appliesTo(healthSystem, held.description);
+    let from = state;
+    if (!direct && from !== 'discovering') {
+      await this.move(registration, from, 'discovering', `attempt ${attempt.number}`);
+      from = 'discovering';
+    }
     if (udapPlan) return this.udap.register(context, attempt, udapPlan);
-    const { registration, app, healthSystem } = context;
     let registrationEndpoint: string | null;
     let description: SmartServerDescription;
     try {
-      // The health system row is the discovery cache: the copy loaded with it spares a lookup.
-      ({ description, registrationEndpoint } = await this.site.endpoint(healthSystem));
+      ({ description, registrationEndpoint } = held ?? (await this.site.endpoint(healthSystem)));
     } catch (error) {
-      return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
+      return this.fail(registration, from, toRegistrationError(error), attempt);
     }
     // A site without dynamic registration (or marked manual by the operator): its administrators
     // are asked to register the client by hand (libs/registration/src/manual).
@@ -142,7 +156,7 @@ export class RegisterClientUseCase {
         'registration_not_supported',
         'the site advertises no RFC 7591 registration endpoint',
       );
-      return this.fail(registration, 'discovering', problem, attempt);
+      return this.fail(registration, from, problem, attempt);
     }
     const metadata = await this.requestedMetadata.build(registration, app);
     let initialAccessToken: SecretValue | undefined;
@@ -152,12 +166,12 @@ export class RegisterClientUseCase {
       // A store that is down is tried again; a token that cannot be decrypted (another
       // LOCAL_SECRETS_KEY, an altered row) will not get better: the registration fails and says
       // why instead of staying in `discovering` while the job spends its attempts.
-      return this.fail(registration, 'discovering', toRegistrationError(error), attempt);
+      return this.fail(registration, from, toRegistrationError(error), attempt);
     }
     // Discovery may have taken a while: the last look at the store before anything is sent.
-    await this.waitForSecretStore(registration, 'discovering');
+    await this.waitForSecretStore(registration, from);
 
-    const started = await startFirstRegistration(this.ledger, registration);
+    const started = await startFirstRegistration(this.ledger, registration, from);
     if (!started) return 'nothing_to_do'; // another run took it
 
     let result: RegistrationResult;
@@ -281,10 +295,7 @@ export class RegisterClientUseCase {
    * could not be stored. The registration shows `retrying` with `waiting_for_secret_store` and
    * the job waits without spending an attempt.
    */
-  private async waitForSecretStore(
-    registration: Registration,
-    from: Extract<RegistrationState, 'queued' | 'retrying' | 'discovering'>,
-  ): Promise<void> {
+  private async waitForSecretStore(registration: Registration, from: BeforeAttempt): Promise<void> {
     const store = await this.storeHealth.status();
     if (store.available) return;
     const delayMs = Math.max(store.retryInMs, 1_000) + Math.round(Math.random() * 1_000);

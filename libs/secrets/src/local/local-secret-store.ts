@@ -17,6 +17,13 @@ import { assertAesKey, open, seal, type SealedSecret } from './aes-gcm.js';
 import { changedVersions, labelsAfterWrite, moveStage, type StageLabels } from './stage-labels.js';
 
 type Operation = 'put' | 'get' | 'promote' | 'delete';
+
+/** Plain `pg` on the pool under the store's Prisma client. */
+export interface DirectWrites {
+  pool: pg.Pool;
+  /** False behind a pooler that cannot keep prepared statements (`DATABASE_PREPARED_STATEMENTS`). */
+  preparedStatements: boolean;
+}
 type VersionRow = { versionId: string; ciphertext: Uint8Array; iv: Uint8Array; authTag: Uint8Array; stages: string[] };
 
 /**
@@ -38,14 +45,17 @@ export class LocalSecretStore implements SecretStore {
   readonly backend = 'local' as const;
   readonly #prisma: PrismaClient;
   readonly #key: Buffer;
-  readonly #pool: pg.Pool | undefined;
+  readonly #direct: DirectWrites | undefined;
 
-  /** `pool`: the pool under `prisma`, for the one-statement first write (without it, every write takes the lock's transaction). */
-  constructor(prisma: PrismaClient, key: Buffer, pool?: pg.Pool) {
+  /**
+   * `direct`: the pool under `prisma`, for the one-statement first write (without it, every write
+   * takes the lock's transaction).
+   */
+  constructor(prisma: PrismaClient, key: Buffer, direct?: DirectWrites) {
     assertAesKey(key);
     this.#prisma = prisma;
     this.#key = Buffer.from(key);
-    this.#pool = pool;
+    this.#direct = direct;
   }
 
   async put(name: string, value: SecretValue, options: PutSecretOptions): Promise<SecretRef> {
@@ -72,11 +82,14 @@ export class LocalSecretStore implements SecretStore {
     requestToken: string,
     stage: 'AWSCURRENT' | 'AWSPENDING',
   ): Promise<SecretRef | null> {
-    if (!this.#pool) return null;
+    if (!this.#direct) return null;
+    const { pool, preparedStatements } = this.#direct;
     const versionId = randomUUID();
     const sealed = seal(this.#key, value.reveal(), name, versionId);
     const stages = [...(labelsAfterWrite(new Map(), versionId, stage).get(versionId) ?? [])];
-    const { rowCount } = await this.#pool.query({
+    const { rowCount } = await pool.query({
+      // Named (parsed and planned once per connection) unless a pooler cannot keep prepared statements.
+      ...(preparedStatements && { name: 'secret_first_version' }),
       text: `WITH lock AS (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}::int4, hashtext($1)))
              INSERT INTO "SecretVersion" ("secretName", "versionId", "ciphertext", "iv", "authTag", "stages", "requestToken")
              SELECT $1, $2, $3, $4, $5, $6::text[], $7 FROM lock

@@ -40,6 +40,8 @@ export interface CachedSmartDiscovery extends SmartDiscovery {
    * row, say); served while it is fresh and for this URL, which spares a cache lookup.
    */
   discover(fhirBaseUrl: string, known?: unknown): Promise<SmartServerDescription>;
+  /** `known` when `discover` would serve it as it is: fresh and for this URL (nothing to read). */
+  held(fhirBaseUrl: string, known?: unknown): SmartServerDescription | undefined;
   /** Discovers again and replaces the cached description (after a registration failed oddly, say). */
   refresh(fhirBaseUrl: string): Promise<SmartServerDescription>;
 }
@@ -75,14 +77,21 @@ export function withDiscoveryCache(
 
   const isFresh = (description: SmartServerDescription) => Date.parse(description.expiresAt) > now();
 
+  function held(fhirBaseUrl: string, known?: unknown): SmartServerDescription | undefined {
+    const description = known as SmartServerDescription | null | undefined;
+    return description?.fhirBaseUrl === normalizeFhirBaseUrl(fhirBaseUrl) && isFresh(description)
+      ? description
+      : undefined;
+  }
+
   async function discover(fhirBaseUrl: string, known?: unknown): Promise<SmartServerDescription> {
     const key = normalizeFhirBaseUrl(fhirBaseUrl);
-    const held = known as SmartServerDescription | null | undefined;
-    if (held?.fhirBaseUrl === key && isFresh(held)) return held;
+    const description = held(key, known);
+    if (description) return description;
     const cached = await cache.get(key);
     if (cached && isFresh(cached)) return cached;
     return refresh(key);
   }
 
-  return { discover, refresh };
+  return { discover, held, refresh };
 }
