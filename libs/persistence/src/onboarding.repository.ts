@@ -35,6 +35,8 @@ export interface NewOnboarding {
   healthSystemIds: string[];
   requestedMetadata: ClientMetadata;
   metadataVersion: number;
+  /** Writes what records the creation (its audit event) inside the creating transaction: one commit. */
+  recordCreation?: (tx: Prisma.TransactionClient, onboarding: Onboarding) => Promise<void>;
 }
 
 export interface OnboardingCreated {
@@ -167,6 +169,7 @@ export class OnboardingRepository {
             data: { total: fresh.length + restarted.length },
           });
         }
+        await input.recordCreation?.(tx, toOnboarding(onboarding));
         return {
           onboarding: toOnboarding(onboarding),
           created: true,

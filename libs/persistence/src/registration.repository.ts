@@ -248,19 +248,25 @@ const CONTEXT_SQL = `SELECT ${CONTEXT_TABLES.flatMap(({ alias, columns }) =>
   JOIN "HealthSystem" h ON h."id" = r."healthSystemId"
  WHERE r."id" = $1 AND r."tenantId" = $2`;
 
+/** Each table's columns as [result column, field], computed once. */
+const CONTEXT_COLUMNS: Record<string, ReadonlyArray<readonly [string, string]>> = Object.fromEntries(
+  CONTEXT_TABLES.map(({ alias, columns }) => [
+    alias,
+    columns.map((column): readonly [string, string] => [`${alias}.${column}`, column]),
+  ]),
+);
+
 function contextOfRow(row: Record<string, unknown>): RegistrationContext {
-  const part = <T>(alias: string): T => {
-    const prefix = `${alias}.`;
+  const part = <T>(alias: (typeof CONTEXT_TABLES)[number]['alias']): T => {
     const out: Record<string, unknown> = {};
-    for (const key in row) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = row[key];
+    for (const [key, field] of CONTEXT_COLUMNS[alias]!) out[field] = row[key];
     return out as T;
   };
-  const healthSystem = part<Prisma.HealthSystemGetPayload<object>>('h');
   return toContext({
     ...part<Prisma.RegistrationGetPayload<object>>('r'),
     app: part('a'),
     tenant: part('t'),
-    healthSystem,
+    healthSystem: part('h'),
   });
 }
 

@@ -68,17 +68,19 @@ export class OnboardingService implements OnApplicationShutdown {
       healthSystemIds,
       requestedMetadata: app.clientMetadata,
       metadataVersion: app.metadataVersion,
+      recordCreation: (tx, onboarding) =>
+        this.audit.record(
+          {
+            actor,
+            tenantId: actor.tenantId,
+            appId,
+            action: 'onboarding.created',
+            outcome: 'success',
+            details: { onboardingId: onboarding.id, registrations: onboarding.total },
+          },
+          tx,
+        ),
     });
-    if (result.created) {
-      await this.audit.record({
-        actor,
-        tenantId: actor.tenantId,
-        appId,
-        action: 'onboarding.created',
-        outcome: 'success',
-        details: { onboardingId: result.onboarding.id, registrations: result.onboarding.total },
-      });
-    }
     this.enqueueBehindTheAnswer(
       result.onboarding.id,
       result.queued.map((queued) => ({ tenantId: actor.tenantId, ...queued })),
