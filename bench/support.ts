@@ -105,7 +105,8 @@ export function startProcess(
 export async function waitFor(url: string, seconds = 60): Promise<void> {
   for (let i = 0; i < seconds * 5; i++) {
     try {
-      if ((await fetch(url)).ok) return;
+      // Each try has its own limit: a request accepted while the server was still starting may never be answered.
+      if ((await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok) return;
     } catch {
       // not up yet
     }
