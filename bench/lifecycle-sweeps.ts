@@ -19,6 +19,8 @@
  * nothing.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '#config';
@@ -51,6 +53,26 @@ async function until(label: string, count: () => Promise<number>, target: number
 }
 
 let sandboxPid = 0;
+
+/**
+ * BENCH_PROFILE=verify: a V8 CPU profile of the worker during the steady-state verify sweep only
+ * (not onboarding, not the rotations), written to /tmp/prof/verify-steady.cpuprofile.
+ */
+async function profiled<T>(enabled: boolean, work: () => Promise<T>): Promise<T> {
+  if (!enabled) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync('/tmp/prof', { recursive: true });
+    writeFileSync('/tmp/prof/verify-steady.cpuprofile', JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 /**
  * CPU used while `work` runs by this process (the worker), by the bench database's PostgreSQL
@@ -157,20 +179,23 @@ async function run(): Promise<void> {
   for (const { sweep, now } of sweepsToRun) {
     const started = new Date();
     const historyBefore = await historyRows();
-    const { result, ...cpu } = await measured(async () => {
-      const enqueueStarted = Date.now();
-      await sweeps.verifyDue(now());
-      const enqueued = Date.now() - enqueueStarted;
-      const verified = await until(
-        'verify sweep',
-        () =>
-          prisma.registration.count({
-            where: { lastVerifiedAt: { gte: started }, state: { in: ['registered', 'failed'] } },
-          }),
-        registrations,
-      );
-      return { enqueued, verified };
-    });
+    const steady = sweep.startsWith('a day later') && process.env.BENCH_PROFILE === 'verify';
+    const { result, ...cpu } = await measured(() =>
+      profiled(steady, async () => {
+        const enqueueStarted = Date.now();
+        await sweeps.verifyDue(now());
+        const enqueued = Date.now() - enqueueStarted;
+        const verified = await until(
+          'verify sweep',
+          () =>
+            prisma.registration.count({
+              where: { lastVerifiedAt: { gte: started }, state: { in: ['registered', 'failed'] } },
+            }),
+          registrations,
+        );
+        return { enqueued, verified };
+      }),
+    );
     const failed = await prisma.registration.count({ where: { state: 'failed' } });
     const history = (await historyRows()) - historyBefore;
     row(`verify sweep, ${sweep}: enqueue`, `${result.enqueued} ms`);
