@@ -32,6 +32,18 @@ export function mayVerifyClean(registration: Registration): boolean {
   );
 }
 
+/**
+ * Whether the row taken into `verifying` (`after`) is the row an optimistic read saw (`before`),
+ * apart from that move: then no other action ran in between (each writes a column besides its
+ * state: a verify `lastVerifiedAt`, a rotation the credential version, an update the metadata, a
+ * failure `lastError`), and what that read observed can be recorded without reading the site
+ * again. A second read is not free: sites that rotate the registration access token on every
+ * call (Keycloak) would issue, and the broker store, one more token per verify.
+ */
+export function unchangedSince(before: Registration, after: Registration): boolean {
+  return isDeepStrictEqual({ ...before, state: null, updatedAt: null }, { ...after, state: null, updatedAt: null });
+}
+
 /** A column the registration entity does not carry: never "the same" (the full protocol records it). */
 const NOT_HELD = Symbol('not held');
 

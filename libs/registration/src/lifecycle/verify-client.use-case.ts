@@ -14,7 +14,7 @@ import { SAFE_HTTP } from '../outbound/outbound.providers.js';
 import { permanentProblem } from '../engine/registration-errors.js';
 import type { JobAttempt } from '#queue';
 import { CredentialSaveError, RegistrationCredentialVault } from './credential-vault.js';
-import { changesNothing, mayVerifyClean } from './clean-verify.js';
+import { changesNothing, mayVerifyClean, unchangedSince } from './clean-verify.js';
 import { baselineAfterRead, CLIENT_GONE_DRIFT, detectDrift, tokenScopeDrift, type DriftEntry } from './drift.js';
 import { LifecycleRecorder, type Completion } from './lifecycle-recorder.js';
 import {
@@ -69,10 +69,12 @@ interface Outcome {
  * only write is `lastVerifiedAt`, taken only if the row was not written meanwhile. Anything else
  * goes through the full protocol (move to `verifying` and attempt row, then the outcome with its
  * history, audit and webhook rows), exactly as every verify did before:
- * - an answer that changes something (drift, unusable credentials, a new expiry, the first
- *   baseline, credentials the site rotated): the site is read again inside the protocol, so the
- *   recorded answer is one read after the registration was taken (no other action can have
- *   changed it meanwhile). Changes are rare, so the second read costs the site little;
+ * - an answer that changes something (drift, unusable credentials, a new expiry, credentials
+ *   the site rotated): the registration is taken into `verifying` and the answer recorded, if no
+ *   other action wrote the row since the read; if one did, the site is read again (rare: the
+ *   second read is the price of never recording an answer older than another action's result);
+ * - a row that cannot come out clean (the first read after registration records the baseline;
+ *   drift or an error recorded last time): the full protocol from the start, one read;
  * - an error: recorded as the attempt's failure at once (no second call to a failing site).
  */
 @Injectable()
@@ -107,7 +109,7 @@ export class VerifyClientUseCase {
     }
     const credentialsChanged = observation.kind === 'checked' && observation.credentialsChanged;
     if (credentialsChanged || !changesNothing(registration, outcome.completion)) {
-      return this.begin(await this.reread(job), job, attempt);
+      return this.recordObserved(target, outcome, job, attempt);
     }
     const won = await this.ledger.write({
       kind: 'clean_verify',
@@ -120,6 +122,26 @@ export class VerifyClientUseCase {
     // Lost: another action wrote the registration while the site was read (a rotation, an
     // update); what it recorded stands, and the next sweep verifies what it left.
     return won ? { ...outcome.result, clean: true } : 'superseded';
+  }
+
+  /**
+   * A change the optimistic read found, recorded through the full protocol: the registration is
+   * taken into `verifying` (attempt row), and if the row is still as the read saw it, the read's
+   * outcome is recorded; if another action ran in between, the site is read again from the row
+   * as it is now, so nothing it recorded is overwritten with an older answer.
+   */
+  private async recordObserved(
+    seen: VerificationTarget,
+    outcome: Outcome,
+    job: LifecycleJobData,
+    attempt: JobAttempt,
+  ): Promise<VerifyResult | 'nothing_to_do'> {
+    const started = await this.recorder.begin(seen.registration, 'verify', job.reason);
+    if (!started) return 'nothing_to_do';
+    const now = await this.reread(job);
+    if (!unchangedSince(seen.registration, now.registration)) return this.recorded(now, started, attempt);
+    await this.recorder.complete(seen.registration, 'verify', started, outcome.completion);
+    return outcome.result;
   }
 
   /** After an optimistic read: the row as it is now (another action may have changed it meanwhile). */
