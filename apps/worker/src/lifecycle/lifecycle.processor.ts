@@ -70,10 +70,7 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
     // still awaiting the site is not startable, so the engine answers `nothing_to_do` itself.
     // Verify runs for the whole fleet every day: the lookup would cost it two queries each.
     const orManual =
-      (
-        action: 'update' | 'rotate' | 'delete',
-        engine: JobHandler<LifecycleData>,
-      ): JobHandler<LifecycleData> =>
+      (action: 'update' | 'rotate' | 'delete', engine: JobHandler<LifecycleData>): JobHandler<LifecycleData> =>
       async (job, attempt) =>
         (await manual.lifecycle(action, one(job).tenantId, one(job).registrationId)) ?? engine(job, attempt);
     this.handlers = {
