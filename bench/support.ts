@@ -40,6 +40,26 @@ export function cpuMsOfCommand(command: string): number {
   return total;
 }
 
+/**
+ * CPU time used so far by the PostgreSQL backends serving `database` (their process title names
+ * it), in ms: the database's share of the server without the other databases' backends (another
+ * benchmark running on the same server). Background processes (WAL writer, checkpointer) are
+ * shared by all databases and not counted; backends that exited in between are missed.
+ */
+export function cpuMsOfDatabase(database: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (title.startsWith('postgres: ') && title.split(' ').includes(database)) total += cpuMs(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return total;
+}
+
 /** CPU time (user + system) a process has used so far, in ms. */
 export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -85,7 +105,7 @@ export function startProcess(
 export async function waitFor(url: string, seconds = 60): Promise<void> {
   for (let i = 0; i < seconds * 5; i++) {
     try {
-      // A process that is still starting may accept the connection and never answer it.
+      // Each try has its own limit: a request accepted while the server was still starting may never be answered.
       if ((await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok) return;
     } catch {
       // not up yet

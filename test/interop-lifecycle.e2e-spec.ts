@@ -113,8 +113,10 @@ describe('lifecycle against servers that differ from the sandbox default', () =>
       },
     ]);
     const refused = await driver.auditOf(registration.refused.id);
+    // The first verify recorded the answer (with the site's baseline); the later rounds found
+    // nothing new, and a clean verify writes no audit event (only lastVerifiedAt).
     const verified = refused.filter((event) => event.action === 'registration.verified');
-    expect(verified.length).toBeGreaterThanOrEqual(2);
+    expect(verified.length).toBeGreaterThanOrEqual(1);
     expect(verified.at(-1)!.details).toMatchObject({ usable: 'not_tested' });
     expect(String(verified.at(-1)!.details.notTestedBecause)).toMatch(/HTTP 403/);
   });

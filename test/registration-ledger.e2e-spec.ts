@@ -52,6 +52,14 @@ describe('registration ledger (group commit on pg)', () => {
     return ids;
   }
 
+  /** When each row was last written: what a clean verification compares. */
+  async function updatedAtOf(ids: string[]): Promise<Map<string, Date>> {
+    const { rows } = await pool.query(`SELECT "id", "updatedAt" FROM "Registration" WHERE "id" = ANY($1::uuid[])`, [
+      ids,
+    ]);
+    return new Map(rows.map((row) => [row.id as string, row.updatedAt as Date]));
+  }
+
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
     // Counts the statements the ledger sends (BEGIN / COMMIT included).
@@ -123,9 +131,17 @@ describe('registration ledger (group commit on pg)', () => {
     const [attempted] = await registrations(1, 'discovering');
     const started = (await write(startStep(attempted!))) as { id: string };
     const at = new Date('2026-01-02T03:04:05.678Z');
+    const seen = await updatedAtOf(ids);
     const results = await Promise.allSettled([
       ...ids.map((registrationId) =>
-        write({ kind: 'clean_verify', tenantId, registrationId, state: 'registered', at }),
+        write({
+          kind: 'clean_verify',
+          tenantId,
+          registrationId,
+          state: 'registered',
+          updatedAt: seen.get(registrationId)!,
+          at,
+        }),
       ),
       write({ kind: 'note_client', attemptId: started.id, clientId: 'client-1' }),
       // Poisoned: not a uuid, so the multi-row statement of its kind fails.
@@ -144,9 +160,30 @@ describe('registration ledger (group commit on pg)', () => {
 
     // A clean verification of a row that moved on loses and writes nothing.
     const [moved] = await registrations(1, 'rotating');
+    const movedAt = (await updatedAtOf([moved!])).get(moved!)!;
     await expect(
-      write({ kind: 'clean_verify', tenantId, registrationId: moved!, state: 'registered', at }),
+      write({ kind: 'clean_verify', tenantId, registrationId: moved!, state: 'registered', updatedAt: movedAt, at }),
     ).resolves.toBe(false);
+  });
+
+  it('does not take a clean verification of a row that moved and came back (ABA)', async () => {
+    const [id] = await registrations(1, 'registered');
+    const seen = (await updatedAtOf([id!])).get(id!)!;
+    // A rotation ran while the site was read: registered -> rotating -> registered, each write moving updatedAt.
+    await pool.query(
+      `UPDATE "Registration" SET "state" = 'rotating', "updatedAt" = now() + interval '1 ms' WHERE "id" = $1`,
+      [id],
+    );
+    await pool.query(
+      `UPDATE "Registration" SET "state" = 'registered', "updatedAt" = now() + interval '2 ms' WHERE "id" = $1`,
+      [id],
+    );
+    const at = new Date();
+    await expect(
+      write({ kind: 'clean_verify', tenantId, registrationId: id!, state: 'registered', updatedAt: seen, at }),
+    ).resolves.toBe(false);
+    const { rows } = await pool.query(`SELECT "lastVerifiedAt" FROM "Registration" WHERE "id" = $1`, [id]);
+    expect(rows[0].lastVerifiedAt).toBeNull();
   });
 
   it('records outcomes with their columns, attempt, audit and outbox rows; a lost compare-and-set moves nothing', async () => {

@@ -79,13 +79,20 @@ export class LifecycleDriver {
     return (await this.http().get(`/v1/registrations/${id}`).set(this.auth).expect(200)).body;
   }
 
-  /** Starts an action and waits until the registration settles again after it. */
+  /**
+   * Starts an action and waits until the registration settles again after it: two more history
+   * entries (into the action's state and out), or for a verify that found nothing new (a clean
+   * verify writes no history) a later `lastVerifiedAt`.
+   */
   async act(id: string, action: 'verify' | 'rotate'): Promise<Json> {
-    const before = (await this.detail(id)).history.length;
+    const before = await this.detail(id);
     await this.http().post(`/v1/registrations/${id}/${action}`).set(this.auth).expect(202);
     return waitFor(
       () => this.detail(id),
-      (d) => d.history.length >= before + 2 && ['registered', 'failed'].includes(d.state),
+      (d) =>
+        ['registered', 'failed'].includes(d.state) &&
+        (d.history.length >= before.history.length + 2 ||
+          (action === 'verify' && d.lastVerifiedAt !== before.lastVerifiedAt)),
     );
   }
 

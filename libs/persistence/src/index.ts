@@ -11,6 +11,7 @@ import type { Prisma as PrismaTypes } from './generated/client.js';
 /** A database transaction in progress: pass it to the repositories that write inside it. */
 export type Transaction = PrismaTypes.TransactionClient;
 export * from './registration.repository.js';
+export * from './verification-targets.js';
 export * from './onboarding.repository.js';
 export * from './registration-attempt.repository.js';
 export * from './discovery-cache.repository.js';

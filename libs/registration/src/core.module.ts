@@ -28,6 +28,7 @@ import {
   RegistrationRepository,
   SiteRegistrationRepository,
   TenantRepository,
+  VerificationTargets,
 } from '#persistence';
 import { QueueModule, REDIS, createRedisConnection } from '#queue';
 import {
@@ -82,6 +83,7 @@ const repositories = [
   HealthSystemKeyRepository,
   SiteRegistrationRepository,
   RetentionRepository,
+  VerificationTargets,
 ];
 const useCases = [
   TenancyService,

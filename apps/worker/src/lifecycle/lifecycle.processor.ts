@@ -65,15 +65,16 @@ export class LifecycleProcessor extends WorkerHost implements OnModuleInit {
     const one = (job: Job<LifecycleData>) => job.data as LifecycleJobData;
     // Clients registered by hand (and registrations awaiting the site) have no RFC 7592: their
     // update, rotation and removal become requests to the site's administrators.
+    // Verify needs no such turn: a client entered by hand is verified by the engine like any
+    // other (a token request where the grant allows; it has no RFC 7592), and a registration
+    // still awaiting the site is not startable, so the engine answers `nothing_to_do` itself.
+    // Verify runs for the whole fleet every day: the lookup would cost it two queries each.
     const orManual =
-      (
-        action: 'verify' | 'update' | 'rotate' | 'delete',
-        engine: JobHandler<LifecycleData>,
-      ): JobHandler<LifecycleData> =>
+      (action: 'update' | 'rotate' | 'delete', engine: JobHandler<LifecycleData>): JobHandler<LifecycleData> =>
       async (job, attempt) =>
         (await manual.lifecycle(action, one(job).tenantId, one(job).registrationId)) ?? engine(job, attempt);
     this.handlers = {
-      [LifecycleJob.Verify]: orManual('verify', (job, attempt) => verify.execute(one(job), attempt)),
+      [LifecycleJob.Verify]: (job, attempt) => verify.execute(one(job), attempt),
       [LifecycleJob.Update]: orManual('update', (job, attempt) => update.execute(one(job), attempt)),
       [LifecycleJob.Rotate]: orManual('rotate', (job, attempt) => rotate.execute(one(job), attempt)),
       [LifecycleJob.Delete]: orManual('delete', (job, attempt) => remove.execute(one(job), attempt)),

@@ -107,8 +107,20 @@ export type LedgerStep =
     }
   /** Name on the pending attempt the client the site just created, before its credential is stored. */
   | { kind: 'note_client'; attemptId: string; clientId: string }
-  /** A verification that found nothing to change: only `lastVerifiedAt`, while the row is still in `state`. */
-  | { kind: 'clean_verify'; tenantId: TenantId; registrationId: string; state: RegistrationState; at: Date };
+  /**
+   * A verification that found nothing to change: only `lastVerifiedAt` (no history, attempt or
+   * audit row), and only while the row is still as the verification read it: in `state` and not
+   * written since (`updatedAt`, which every other step moves). A row that moved and came back
+   * (a rotation meanwhile) is not taken: what the other step recorded stands.
+   */
+  | {
+      kind: 'clean_verify';
+      tenantId: TenantId;
+      registrationId: string;
+      state: RegistrationState;
+      updatedAt: Date;
+      at: Date;
+    };
 
 /** What each step answers: `null` / `false` when the compare-and-set lost (the row had moved). */
 export interface LedgerAnswer {

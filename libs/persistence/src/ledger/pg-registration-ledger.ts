@@ -137,18 +137,26 @@ async function noteClients(client: pg.PoolClient, steps: Step<'note_client'>[]):
   return steps.map((step) => won.has(step.attemptId));
 }
 
-/** Only `lastVerifiedAt`, on rows still in the state the verification saw. */
+/**
+ * Only `lastVerifiedAt`, on rows still as the verification read them: the same state and the
+ * same `updatedAt` (every other writer of the row moves it; this one does not, so verifying
+ * stays invisible to the reconciler's "no progress since" reads). The state alone would accept
+ * a row that moved and came back while the site was being read (ABA: a rotation ran meanwhile).
+ */
 async function cleanVerifies(client: pg.PoolClient, steps: Step<'clean_verify'>[]): Promise<boolean[]> {
   const { rows } = await client.query<{ id: string }>({
     name: 'ledger_clean_verifies',
     text: `UPDATE "Registration" r SET "lastVerifiedAt" = e."at"
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[]) AS e("id", "tenantId", "state", "at")
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+               AS e("id", "tenantId", "state", "updatedAt", "at")
             WHERE r."id" = e."id" AND r."tenantId" = e."tenantId" AND r."state" = e."state"
+              AND r."updatedAt" = e."updatedAt"
            RETURNING r."id"`,
     values: [
       steps.map((s) => s.registrationId),
       steps.map((s) => s.tenantId),
       steps.map((s) => s.state),
+      steps.map((s) => s.updatedAt),
       steps.map((s) => s.at),
     ],
   });

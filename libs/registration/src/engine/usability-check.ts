@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Registration } from '#domain';
+import type { HealthSystem, Registration } from '#domain';
 import { HealthSystemRepository } from '#persistence';
 import {
   requestClientCredentialsToken,
@@ -46,10 +46,12 @@ export class UsabilityCheck {
     @Inject(SMART_DISCOVERY) private readonly discovery: CachedSmartDiscovery,
   ) {}
 
+  /** `site`: the registration's health system when the caller read it already (one lookup fewer). */
   async check(
     registration: Registration,
     credential: RegistrationCredential,
     metadata: Readonly<Record<string, unknown>>,
+    site?: Pick<HealthSystem, 'fhirBaseUrl' | 'discovery'>,
   ): Promise<Usability> {
     const grantTypes = Array.isArray(metadata.grant_types) ? metadata.grant_types : [];
     if (!grantTypes.includes('client_credentials')) {
@@ -64,7 +66,7 @@ export class UsabilityCheck {
       // private_key_jwt with the tenant's own keys: the broker holds no private key to sign with.
       return { status: 'not_tested', why: `${method}: the broker holds no key or secret to authenticate with` };
     }
-    const healthSystem = await this.healthSystems.findById(registration.healthSystemId);
+    const healthSystem = site ?? (await this.healthSystems.findById(registration.healthSystemId));
     try {
       const description = await this.discovery.discover(healthSystem.fhirBaseUrl, healthSystem.discovery);
       const tokenEndpoint = description.endpoints.token?.value;

@@ -231,6 +231,11 @@ export class CredentialAbsorber {
     this.latestVersion = { versionId: base.versionId, pending: base.pending };
   }
 
+  /** True once the site answered with a new token, client URI or secret in this operation (each was stored). */
+  get absorbedChanges(): boolean {
+    return this.writes > 0;
+  }
+
   /** True once a new client secret was stored as pending in this operation (or before it). */
   get hasPendingSecret(): boolean {
     return this.latestVersion.pending;
