@@ -18,7 +18,7 @@ import { changedVersions, labelsAfterWrite, moveStage, type StageLabels } from '
 
 type Operation = 'put' | 'get' | 'promote' | 'delete';
 
-/** Plain `pg` on the pool under the store's Prisma client. */
+/** Plain `pg` on the pool under the store's Prisma client, for the hot statements (first writes, reads). */
 export interface DirectWrites {
   pool: pg.Pool;
   /** False behind a pooler that cannot keep prepared statements (`DATABASE_PREPARED_STATEMENTS`). */
@@ -139,17 +139,43 @@ export class LocalSecretStore implements SecretStore {
   async get(name: string, selector: { versionId?: string; stage?: SecretStage } = {}): Promise<StoredSecret | null> {
     assertValidSecretName(name);
     return this.#run('get', name, async () => {
-      const row = selector.versionId
-        ? await this.#prisma.secretVersion.findUnique({
-            where: { secretName_versionId: { secretName: name, versionId: selector.versionId } },
-          })
-        : await this.#prisma.secretVersion.findFirst({
-            where: { secretName: name, stages: { has: selector.stage ?? 'AWSCURRENT' } },
-          });
+      const row = this.#direct
+        ? await this.#readVersion(this.#direct, name, selector)
+        : selector.versionId
+          ? await this.#prisma.secretVersion.findUnique({
+              where: { secretName_versionId: { secretName: name, versionId: selector.versionId } },
+            })
+          : await this.#prisma.secretVersion.findFirst({
+              where: { secretName: name, stages: { has: selector.stage ?? 'AWSCURRENT' } },
+            });
       // Both given: the version must hold that stage, as GetSecretValue requires.
       if (!row || (selector.versionId && selector.stage && !row.stages.includes(selector.stage))) return null;
       return { value: this.#decrypt(name, row), versionId: row.versionId, stages: row.stages as SecretStage[] };
     });
+  }
+
+  /** One version by id, or the one holding a stage: a read on every verify and rotation, so plain `pg`. */
+  async #readVersion(
+    { pool, preparedStatements }: DirectWrites,
+    name: string,
+    selector: { versionId?: string; stage?: SecretStage },
+  ): Promise<VersionRow | null> {
+    const columns = `"versionId", "ciphertext", "iv", "authTag", "stages"`;
+    const query = selector.versionId
+      ? {
+          name: 'secret_version_by_id',
+          text: `SELECT ${columns} FROM "SecretVersion" WHERE "secretName" = $1 AND "versionId" = $2`,
+          values: [name, selector.versionId],
+        }
+      : {
+          name: 'secret_version_by_stage',
+          text: `SELECT ${columns} FROM "SecretVersion" WHERE "secretName" = $1 AND $2 = ANY("stages") LIMIT 1`,
+          values: [name, selector.stage ?? 'AWSCURRENT'],
+        };
+    const { rows } = await pool.query<VersionRow>(
+      preparedStatements ? query : { text: query.text, values: query.values },
+    );
+    return rows[0] ?? null;
   }
 
   async promote(name: string, versionId: string): Promise<void> {
