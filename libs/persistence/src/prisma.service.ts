@@ -48,20 +48,24 @@ function adapterFor(pool: pg.Pool, { preparedStatements = true }: DatabaseOption
 }
 
 function poolFor({ url, poolSize, preparedStatements = true }: DatabaseOptions): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, ...(poolSize ? { max: poolSize } : {}) });
-  // Prepared statements on their generic plan from the first run: PostgreSQL otherwise plans the
-  // first five runs for their parameter values, and keeps doing so while that looks cheaper,
-  // which for the ledger's multi-row statements and the job's context read it always did:
-  // planning at every Bind was about 1 ms of PostgreSQL CPU per registration (statement log of
-  // `bench:onboarding`). The periodic queries and list pages are built and measured for generic
-  // plans (`bench:scale` runs them so). Set per connection, as the pool opens it: queued ahead of
-  // the connection's first query. Unnamed statements (behind a pooler) are planned every time anyway.
-  if (preparedStatements) {
-    pool.on('connect', (client) => {
-      client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
-    });
-  }
-  return pool;
+  return new pg.Pool({
+    connectionString: url,
+    ...(poolSize ? { max: poolSize } : {}),
+    // Prepared statements on their generic plan from the first run: PostgreSQL otherwise plans the
+    // first five runs for their parameter values, and keeps doing so while that looks cheaper,
+    // which for the ledger's multi-row statements it always did: planning at every Bind was about
+    // 1 ms of PostgreSQL CPU per registration (statement log of `bench:onboarding`). The periodic
+    // queries and list pages are built and measured for generic plans (`bench:scale` runs them
+    // so). A startup parameter, so it holds from the connection's first statement. Unnamed
+    // statements (behind a pooler) are planned at every run anyway, and poolers may refuse it.
+    ...(preparedStatements ? { options: withGenericPlans(url) } : {}),
+  });
+}
+
+/** The URL's own `options` (if any) with the generic-plan setting added. */
+function withGenericPlans(url: string): string {
+  const own = URL.canParse(url) ? new URL(url).searchParams.get('options') : null;
+  return [own, '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' ');
 }
 
 /**
