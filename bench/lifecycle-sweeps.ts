@@ -56,9 +56,10 @@ let sandboxPid = 0;
 
 /**
  * BENCH_PROFILE=verify: a V8 CPU profile of the worker during the steady-state verify sweep only
- * (not onboarding, not the rotations), written to /tmp/prof/verify-steady.cpuprofile.
+ * (not onboarding, not the rotations), written to /tmp/prof/verify-steady.cpuprofile;
+ * BENCH_PROFILE=rotation: during the rotation sweep, to /tmp/prof/rotation.cpuprofile.
  */
-async function profiled<T>(enabled: boolean, work: () => Promise<T>): Promise<T> {
+async function profiled<T>(enabled: boolean, work: () => Promise<T>, file = 'verify-steady'): Promise<T> {
   if (!enabled) return work();
   const session = new Session();
   session.connect();
@@ -69,7 +70,7 @@ async function profiled<T>(enabled: boolean, work: () => Promise<T>): Promise<T>
   } finally {
     const { profile } = await session.post('Profiler.stop');
     mkdirSync('/tmp/prof', { recursive: true });
-    writeFileSync('/tmp/prof/verify-steady.cpuprofile', JSON.stringify(profile));
+    writeFileSync(`/tmp/prof/${file}.cpuprofile`, JSON.stringify(profile));
     session.disconnect();
   }
 }
@@ -208,20 +209,26 @@ async function run(): Promise<void> {
 
   const started = new Date();
   const enqueueRotation = Date.now();
-  const rotation = await measured(async () => {
-    // A minute later: every 1 h secret has less than ROTATION_REMAINING_FRACTION of its lifetime left.
-    await sweeps.rotateExpiring(new Date(Date.now() + 60_000));
-    const enqueued = Date.now() - enqueueRotation;
-    const rotated = await until(
-      'rotation sweep',
-      () =>
-        prisma.registrationAttempt.count({
-          where: { action: 'rotate', outcome: { in: ['succeeded', 'failed'] }, startedAt: { gte: started } },
-        }),
-      registrations,
-    );
-    return { enqueued, rotated };
-  });
+  const rotation = await measured(() =>
+    profiled(
+      process.env.BENCH_PROFILE === 'rotation',
+      async () => {
+        // A minute later: every 1 h secret has less than ROTATION_REMAINING_FRACTION of its lifetime left.
+        await sweeps.rotateExpiring(new Date(Date.now() + 60_000));
+        const enqueued = Date.now() - enqueueRotation;
+        const rotated = await until(
+          'rotation sweep',
+          () =>
+            prisma.registrationAttempt.count({
+              where: { action: 'rotate', outcome: { in: ['succeeded', 'failed'] }, startedAt: { gte: started } },
+            }),
+          registrations,
+        );
+        return { enqueued, rotated };
+      },
+      'rotation',
+    ),
+  );
   const rotationFailed = await prisma.registrationAttempt.count({ where: { action: 'rotate', outcome: 'failed' } });
   row('rotation sweep: enqueue', `${rotation.result.enqueued} ms`);
   row(
