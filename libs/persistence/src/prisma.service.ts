@@ -48,7 +48,7 @@ function adapterFor(pool: pg.Pool, { preparedStatements = true }: DatabaseOption
 }
 
 function poolFor({ url, poolSize, preparedStatements = true }: DatabaseOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: url,
     ...(poolSize ? { max: poolSize } : {}),
     // Prepared statements on their generic plan from the first run: PostgreSQL otherwise plans the
@@ -60,6 +60,14 @@ function poolFor({ url, poolSize, preparedStatements = true }: DatabaseOptions):
     // statements (behind a pooler) are planned at every run anyway, and poolers may refuse it.
     ...(preparedStatements ? { options: withGenericPlans(url) } : {}),
   });
+  // An idle connection the server ends (a restart, pg_terminate_backend, a database refusing
+  // connections) makes the pool emit 'error', which with no listener ends the process. Prisma's
+  // adapter listens only once Prisma has connected, and code reading this pool directly (the
+  // ledger, the local secret store, whose database may be unreachable from the start) may use
+  // it first. The pool drops that connection by itself; the next query opens another and
+  // reports its own error.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** The URL's own `options` (if any) with the generic-plan setting added. */
