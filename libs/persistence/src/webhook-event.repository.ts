@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError, type Page, type PageRequest } from '#domain';
 import type { Prisma, WebhookEvent as WebhookEventRow } from './generated/client.js';
-import { uuidList } from './uuid-list.js';
 import { PrismaService } from './prisma.service.js';
 import { keysetPage, uuidEquals } from './pagination.js';
 
@@ -106,12 +105,14 @@ export class WebhookEventRepository {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED`;
       if (!events.length) return 0;
-      // Raw SQL with one list parameter: Prisma's `in` makes a new query shape for every batch
-      // size, and compiling those showed as the worker's largest Prisma cost during an onboarding.
-      const healthSystemIds = [...new Set(events.map((event) => event.healthSystemId))];
-      const endpoints = await tx.$queryRaw<Array<{ id: string; healthSystemId: string; eventTypes: string[] }>>`
-        SELECT "id", "healthSystemId", "eventTypes" FROM "WebhookEndpoint"
-         WHERE "healthSystemId" = ANY(${uuidList(healthSystemIds)}) AND "enabled" AND "deletedAt" IS NULL`;
+      const endpoints = await tx.webhookEndpoint.findMany({
+        where: {
+          healthSystemId: { in: [...new Set(events.map((event) => event.healthSystemId))] },
+          enabled: true,
+          deletedAt: null,
+        },
+        select: { id: true, healthSystemId: true, eventTypes: true },
+      });
       const fanOut = events.flatMap((event) =>
         endpoints
           .filter((endpoint) =>
@@ -122,8 +123,10 @@ export class WebhookEventRepository {
           .map((endpoint) => ({ eventId: event.id, endpointId: endpoint.id, healthSystemId: event.healthSystemId })),
       );
       if (fanOut.length) await enqueue(fanOut);
-      await tx.$executeRaw`
-        UPDATE "WebhookEvent" SET "dispatchedAt" = now() WHERE "id" = ANY(${uuidList(events.map((event) => event.id))})`;
+      await tx.webhookEvent.updateMany({
+        where: { id: { in: events.map((event) => event.id) } },
+        data: { dispatchedAt: new Date() },
+      });
       return events.length;
     }, TRANSACTION_OPTIONS);
   }
